@@ -1,0 +1,48 @@
+#include <pybind11/stl.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "arrays.hpp"
+#include "gfo/rng.hpp"
+#include "registry.hpp"
+
+namespace gfo::bind {
+namespace {
+
+template <class T>
+void fill(const char* kind, std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, py::array out) {
+  T* p = data_of<T>(out, "out", true);
+  const std::int64_t n = out.size();
+  py::gil_scoped_release nogil;
+  if (kind[0] == 'u') fill_uniform<T>(seed, stream, offset, n, p);
+  else fill_normal<T>(seed, stream, offset, n, p);
+}
+
+void register_rng(py::module_& m) {
+  m.def("rng_bits", [](std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, py::array out) {
+    if (!out.dtype().is(py::dtype::of<std::uint32_t>()) || !(out.flags() & py::array::c_style) || !out.writeable())
+      throw py::type_error("out: expected a writeable C-contiguous uint32 array");
+    auto* p = static_cast<std::uint32_t*>(out.mutable_data());
+    py::gil_scoped_release nogil;
+    fill_bits(seed, stream, offset, out.size(), p);
+  }, py::arg("seed"), py::arg("stream"), py::arg("offset"), py::arg("out"));
+  for (const char* kind : {"uniform", "normal"}) {
+    m.def((std::string("rng_") + kind).c_str(),
+          [kind](std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, py::array out) {
+            if (is_float32(out)) fill<float>(kind, seed, stream, offset, out);
+            else fill<double>(kind, seed, stream, offset, out);
+          },
+          py::arg("seed"), py::arg("stream"), py::arg("offset"), py::arg("out"));
+  }
+  m.def("philox4x32_10", [](std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) {
+    const Words4 w = philox4x32_10(Words4{{ctr[0], ctr[1], ctr[2], ctr[3]}}, key[0], key[1]);
+    return std::array<std::uint32_t, 4>{w.w[0], w.w[1], w.w[2], w.w[3]};
+  }, py::arg("counter"), py::arg("key"));
+}
+
+const bool registered = add_area(&register_rng);
+
+}  // namespace
+}  // namespace gfo::bind

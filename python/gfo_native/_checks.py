@@ -1,0 +1,69 @@
+"""Argument validation shared by the public API: errors name the argument and what was expected."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected float32 or float64, got {dt}")
+    return dt
+
+
+def float_matrix(X, name: str = "X") -> np.ndarray:
+    """A C-contiguous float32/float64 array of shape (n, d), d >= 1. Never copies."""
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray of shape (n, d), got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array of shape (n, d), got shape {X.shape}")
+    if X.shape[1] < 1:
+        raise ValueError(f"{name}: expected at least one column, got shape {X.shape}")
+    if X.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected dtype float32 or float64, got {X.dtype}")
+    if not X.flags.c_contiguous:
+        raise ValueError(f"{name}: expected a C-contiguous array (use np.ascontiguousarray)")
+    return X
+
+
+def non_negative_int(v, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(v).__name__}")
+    if v < 0:
+        raise ValueError(f"{name}: expected a non-negative integer, got {v}")
+    return int(v)
+
+
+def positive_int(v, name: str) -> int:
+    v = non_negative_int(v, name)
+    if v == 0:
+        raise ValueError(f"{name}: expected a positive integer, got 0")
+    return v
+
+
+def seed_value(v, name: str = "seed") -> int:
+    v = non_negative_int(v, name)
+    if v >= 1 << 64:
+        raise ValueError(f"{name}: expected a value below 2**64, got {v}")
+    return v
+
+
+def finite_float(v, name: str, *, low=None, high=None, low_open=False) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(v).__name__}")
+    v = float(v)
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {v}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name}: expected a value {'>' if low_open else '>='} {low}, got {v}")
+    if high is not None and v > high:
+        raise ValueError(f"{name}: expected a value <= {high}, got {v}")
+    return v

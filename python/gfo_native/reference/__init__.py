@@ -1,0 +1,5 @@
+"""Pure-NumPy twins of the native kernels: readable, slow, and the specification the tests hold to."""
+
+from . import functions, rng
+
+__all__ = ["functions", "rng"]

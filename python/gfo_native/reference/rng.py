@@ -1,0 +1,97 @@
+"""Philox4x32-10 in pure NumPy: the executable specification of the randomness contract.
+
+Every random number is a pure function of ``(seed, stream, index)``. The key is the 64-bit seed
+(``k0`` low word, ``k1`` high word); the counter is ``(block low, block high, stream low, stream high)``.
+Word ``j`` of a stream is word ``j % 4`` of block ``j // 4``.
+
+Bits to floats (exact, in the open interval (0, 1)):
+
+* float32 uniform ``i``: ``x = word[i] >> 9`` (23 bits), ``u = (2x + 1) * 2**-24``;
+* float64 uniform ``i``: ``x = (word[2i+1] << 32 | word[2i]) >> 12`` (52 bits), ``u = (2x + 1) * 2**-53``.
+
+Normals use Box-Muller on uniform pairs ``(u1, u2) = (u[2k], u[2k+1])`` computed in float64:
+``r = sqrt(-2 log u1)``, ``z[2k] = r cos(2 pi u2)``, ``z[2k+1] = r sin(2 pi u2)``; float32 normals
+use the float32 uniforms and round the float64 result once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+M0 = np.uint64(0xD2511F53)
+M1 = np.uint64(0xCD9E8D57)
+W0 = 0x9E3779B9
+W1 = 0xBB67AE85
+_MASK32 = np.uint64(0xFFFFFFFF)
+_TWO_PI = 6.283185307179586
+
+
+def stream_id(generation: int, purpose: int) -> int:
+    """The stream of a (generation, purpose) pair, as optimizers derive it."""
+    return ((int(generation) << 8) | (int(purpose) & 0xFF)) & 0xFFFFFFFFFFFFFFFF
+
+
+def philox4x32_10(counter, key) -> np.ndarray:
+    """The raw block function: counter (..., 4) uint32 words and key (k0, k1) -> (..., 4) uint32."""
+    c = np.asarray(counter, dtype=np.uint64).reshape(-1, 4) & _MASK32
+    c0, c1, c2, c3 = (c[:, j].copy() for j in range(4))
+    k0, k1 = int(key[0]) & 0xFFFFFFFF, int(key[1]) & 0xFFFFFFFF
+    for _ in range(10):
+        p0 = M0 * c0
+        p1 = M1 * c2
+        c0, c1, c2, c3 = (p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & _MASK32, (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & _MASK32
+        k0 = (k0 + W0) & 0xFFFFFFFF
+        k1 = (k1 + W1) & 0xFFFFFFFF
+    out = np.stack([c0, c1, c2, c3], axis=1).astype(np.uint32)
+    return out.reshape(np.shape(counter)) if np.ndim(counter) > 1 else out.reshape(4)
+
+
+def _blocks(seed: int, stream: int, first_block: int, nblocks: int) -> np.ndarray:
+    b = np.arange(first_block, first_block + nblocks, dtype=np.uint64)
+    s = int(stream) & 0xFFFFFFFFFFFFFFFF
+    ctr = np.empty((nblocks, 4), dtype=np.uint64)
+    ctr[:, 0] = b & _MASK32
+    ctr[:, 1] = b >> np.uint64(32)
+    ctr[:, 2] = s & 0xFFFFFFFF
+    ctr[:, 3] = s >> 32
+    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
+    return philox4x32_10(ctr, (seed & 0xFFFFFFFF, seed >> 32)).reshape(-1, 4)
+
+
+def bits(seed: int, stream: int, n: int, offset: int = 0) -> np.ndarray:
+    """Words ``[offset, offset + n)`` of a stream as uint32."""
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    first = offset // 4
+    last = (offset + n - 1) // 4
+    w = _blocks(seed, stream, first, last - first + 1).reshape(-1)
+    start = offset - 4 * first
+    return w[start : start + n].copy()
+
+
+def uniform(seed: int, stream: int, n: int, dtype=np.float64, offset: int = 0) -> np.ndarray:
+    """Uniforms ``[offset, offset + n)`` of a stream in the open interval (0, 1)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float32:
+        x = bits(seed, stream, n, offset) >> np.uint32(9)
+        return (2 * x.astype(np.uint32) + 1).astype(np.float32) * np.float32(2.0**-24)
+    if dtype != np.float64:
+        raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
+    w = bits(seed, stream, 2 * n, 2 * offset).astype(np.uint64).reshape(-1, 2)
+    x = ((w[:, 1] << np.uint64(32)) | w[:, 0]) >> np.uint64(12)
+    return (2 * x + 1).astype(np.float64) * 2.0**-53
+
+
+def normal(seed: int, stream: int, n: int, dtype=np.float64, offset: int = 0) -> np.ndarray:
+    """Standard normals ``[offset, offset + n)`` of a stream (Box-Muller on uniform pairs)."""
+    dtype = np.dtype(dtype)
+    first_pair = offset // 2
+    npairs = (offset + n + 1) // 2 - first_pair
+    u = uniform(seed, stream, 2 * npairs, dtype, 2 * first_pair).astype(np.float64).reshape(-1, 2)
+    r = np.sqrt(-2.0 * np.log(u[:, 0]))
+    a = _TWO_PI * u[:, 1]
+    z = np.empty((npairs, 2))
+    z[:, 0] = r * np.cos(a)
+    z[:, 1] = r * np.sin(a)
+    start = offset - 2 * first_pair
+    return z.reshape(-1)[start : start + n].astype(dtype)
