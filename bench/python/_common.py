@@ -1,0 +1,81 @@
+"""Shared pieces of the side-by-side benchmarks: timing, the machine, the roofline, markdown output."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        import gfo_native as gn
+
+        info = gn.build_info()
+        build = f"gfo_native {info['version']} simd={info['simd']} threads={info['max_threads']}"
+    except Exception:  # noqa: BLE001 - the line is informative only
+        build = "gfo_native not importable"
+    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}, " \
+           f"Python {platform.python_version()}, NumPy {np.__version__}, {build}"
+
+
+def timeit(fn: Callable[[], object], repeat: int = 11, warmup: int = 2, min_time: float = 0.0) -> float:
+    """Median wall time of one call, in seconds, after warm-up."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    while len(times) < repeat or sum(times) < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def copy_bandwidth(nbytes: int = 256 << 20, repeat: int = 11) -> float:
+    """Measured memory copy bandwidth in bytes/s (read + write counted), the roofline of fused steps."""
+    a = np.ones(nbytes // 8)
+    b = np.empty_like(a)
+    t = timeit(lambda: np.copyto(b, a), repeat=repeat)
+    return 2 * a.nbytes / t
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
+        return str(v)
+
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def write_results(area: str, title: str, body: str) -> Path:
+    """Write bench/results/<area>.md (machine line first) and echo it."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    text = f"## {title}\n\nMachine: {machine()}  \nRun: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n{body}\n"
+    path = RESULTS_DIR / f"{area}.md"
+    path.write_text(text)
+    print(text)
+    return path
+
+
+def skip(peer: str, why: str) -> None:
+    print(f"[skip] {peer}: {why}")
