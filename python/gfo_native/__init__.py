@@ -3,5 +3,10 @@
 from . import functions, reference, rng
 from ._info import build_info, get_num_threads, set_num_threads
 from ._version import __version__
+from .minimize import minimize
+from .optimizers import OPTIMIZERS, OptimizeResult, Optimizer, RandomSearch
 
-__all__ = ["__version__", "build_info", "functions", "get_num_threads", "reference", "rng", "set_num_threads"]
+__all__ = [
+    "OPTIMIZERS", "OptimizeResult", "Optimizer", "RandomSearch", "__version__", "build_info", "functions",
+    "get_num_threads", "minimize", "reference", "rng", "set_num_threads",
+]

@@ -1,0 +1,238 @@
+"""The one base every ask/tell optimizer shares (template method, as evosax does).
+
+The base owns the search box, best-so-far tracking, the NaN/inf policy, counters, stopping rules,
+``state_dict`` and pickling. An algorithm implements only its own math:
+
+* ``_init_state()`` -> its ``<Algo>State`` dataclass (arrays and scalars only);
+* ``_ask()`` -> the (popsize, dim) float64 batch for this generation;
+* ``_tell(X, f)`` with ``f`` already sanitized (NaN/inf replaced by +inf);
+* optionally ``_stop_reason()`` for algorithm-specific stop criteria.
+
+Random numbers come from ``self.stream(purpose)`` = ``stream_id(generation, purpose)``, so a
+generation's numbers depend only on (seed, generation, purpose) and a resumed run continues
+bit-identically.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._backend import Backend, check_impl
+from .._checks import positive_int, seed_value
+from .._version import __version__
+from ..reference.rng import stream_id
+
+STATE_VERSION = 1
+
+
+def _as_bounds(bounds: Any) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        b = np.array(bounds, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("bounds: expected a sequence of (low, high) pairs or a (d, 2) array") from None
+    if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] < 1:
+        raise ValueError(f"bounds: expected shape (d, 2) with d >= 1, got {b.shape}")
+    if np.isnan(b).any():
+        raise ValueError("bounds: contains NaN")
+    if np.any(b[:, 0] >= b[:, 1]):
+        bad = int(np.argmax(b[:, 0] >= b[:, 1]))
+        raise ValueError(f"bounds: low must be < high in every dimension (dimension {bad}: {b[bad].tolist()})")
+    return b[:, 0].copy(), b[:, 1].copy()
+
+
+class Optimizer:
+    """Ask/tell optimizer base. See the subclasses for the algorithms.
+
+    Args:
+        bounds: (d, 2) box ``[(low, high), ...]``. Either ``bounds`` or ``dim`` is required.
+        dim: dimension when no box is given (then the box is unbounded).
+        x0: centre of the initial distribution (default: the box centre, or zeros).
+        sigma0: initial scale, scalar or (d,) (default: 0.25 of the box width, or 1).
+        popsize: points per ask (default: the algorithm's literature default for ``dim``).
+        seed: 64-bit seed of the Philox streams.
+        impl: ``"native"`` (C++/OpenMP) or ``"reference"`` (the NumPy twin).
+        max_generations: stop after this many generations (None: no limit).
+        target: stop when ``best_f <= target``.
+    """
+
+    name: ClassVar[str] = ""
+    area: ClassVar[str] = ""  # kernel area of _core / reference
+    min_popsize: ClassVar[int] = 1
+    needs_bounds: ClassVar[bool] = False
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        self = super().__new__(cls)
+        # Constructor arguments, kept for pickling (an instance is rebuilt, then its state loaded).
+        self._init_args = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        return self
+
+    def __init__(self, bounds: Any = None, *, dim: int | None = None, x0: Any = None, sigma0: Any = None,
+                 popsize: int | None = None, seed: int = 0, impl: str = "native",
+                 max_generations: int | None = None, target: float | None = None):
+        if bounds is not None:
+            self.lower, self.upper = _as_bounds(bounds)
+            if dim is not None and positive_int(dim, "dim") != self.lower.size:
+                raise ValueError(f"dim: {dim} does not match bounds of dimension {self.lower.size}")
+        elif dim is not None:
+            d = positive_int(dim, "dim")
+            if self.needs_bounds:
+                raise ValueError(f"bounds: {type(self).__name__} needs a finite box; pass bounds=[(low, high)] * {d}")
+            self.lower, self.upper = np.full(d, -np.inf), np.full(d, np.inf)
+        else:
+            raise ValueError("bounds: pass bounds=[(low, high), ...] or dim=...")
+        self.dim = int(self.lower.size)
+        self.bounded = bool(np.all(np.isfinite(self.lower)) and np.all(np.isfinite(self.upper)))
+        width = self.upper - self.lower
+        finite = np.isfinite(width)
+        if x0 is None:
+            self.x0 = np.zeros(self.dim)
+            self.x0[finite] = 0.5 * (self.lower[finite] + self.upper[finite])
+        else:
+            self.x0 = self._vector(x0, "x0")
+            if np.any(self.x0 < self.lower) or np.any(self.x0 > self.upper):
+                raise ValueError("x0: lies outside bounds")
+        if sigma0 is None:
+            self.sigma0 = np.where(finite, 0.25 * np.where(finite, width, 0.0), 1.0)
+        else:
+            self.sigma0 = self._vector(sigma0, "sigma0")
+            if np.any(self.sigma0 <= 0):
+                raise ValueError("sigma0: expected positive values")
+        self.popsize = self.default_popsize(self.dim) if popsize is None else positive_int(popsize, "popsize")
+        if self.popsize < self.min_popsize:
+            raise ValueError(f"popsize: {type(self).__name__} needs popsize >= {self.min_popsize}, got {self.popsize}")
+        self.seed = seed_value(seed)
+        self.impl = check_impl(impl)
+        self.max_generations = None if max_generations is None else positive_int(max_generations, "max_generations")
+        if target is not None and (isinstance(target, bool) or not isinstance(target, numbers.Real)):
+            raise TypeError(f"target: expected a number, got {type(target).__name__}")
+        self.target = None if target is None else float(target)
+        self.k = Backend(self.impl, self.area) if self.area else None
+        self.generation = 0
+        self.nfev = 0
+        self.n_nonfinite = 0
+        self.best_x: np.ndarray | None = None
+        self.best_f = np.inf
+        self._pending: np.ndarray | None = None
+        self.state = self._init_state()
+
+    # ------------------------------------------------------------------ algorithm hooks
+    @classmethod
+    def default_popsize(cls, dim: int) -> int:
+        return 4 + int(3 * np.log(dim))  # Hansen's CMA-ES default; algorithms override with their own
+
+    def _init_state(self) -> Any:
+        return None
+
+    def _ask(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _stop_reason(self) -> str | None:
+        return None
+
+    # ------------------------------------------------------------------ helpers for algorithms
+    def stream(self, purpose: int) -> int:
+        """The Philox stream of this generation for one use (a small constant per algorithm)."""
+        return stream_id(self.generation, purpose)
+
+    def _vector(self, v: Any, name: str) -> np.ndarray:
+        a = np.array(v, dtype=np.float64)
+        if a.ndim == 0:
+            a = np.full(self.dim, float(a))
+        if a.shape != (self.dim,):
+            raise ValueError(f"{name}: expected a scalar or shape ({self.dim},), got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name}: expected finite values")
+        return a
+
+    # ------------------------------------------------------------------ public API
+    def ask(self) -> np.ndarray:
+        """The batch to evaluate, shape (popsize, dim), float64. Asking again before `tell` returns the same batch."""
+        if self._pending is None:
+            X = self._ask()
+            self._pending = X
+        return self._pending.copy()
+
+    def tell(self, X: Any, fitness: Any) -> None:
+        """Report the fitness (to minimize) of the asked batch. NaN and +-inf rank worst and are counted."""
+        if self._pending is None:
+            raise RuntimeError("tell: call ask() first")
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape != self._pending.shape:
+            raise ValueError(f"X: expected the asked batch of shape {self._pending.shape}, got {X.shape}")
+        try:
+            f = np.array(fitness, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise TypeError("fitness: expected an array of numbers") from None
+        if f.size != X.shape[0]:
+            raise ValueError(f"fitness: expected {X.shape[0]} values, got {f.size}")
+        bad = ~np.isfinite(f)
+        if bad.any():
+            self.n_nonfinite += int(bad.sum())
+            f[bad] = np.inf
+        i = int(np.argmin(f))
+        if f[i] < self.best_f:
+            self.best_f = float(f[i])
+            self.best_x = X[i].copy()
+        self._tell(X, f)
+        self.nfev += X.shape[0]
+        self.generation += 1
+        self._pending = None
+
+    @property
+    def stop_reason(self) -> str | None:
+        if self.target is not None and self.best_f <= self.target:
+            return f"target {self.target:g} reached"
+        if self.max_generations is not None and self.generation >= self.max_generations:
+            return f"max_generations {self.max_generations} reached"
+        return self._stop_reason()
+
+    def stop(self) -> bool:
+        return self.stop_reason is not None
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit-identically (arrays copied)."""
+        state = None if self.state is None else copy.deepcopy(dataclasses.asdict(self.state))
+        return {
+            "method": self.name, "version": STATE_VERSION, "gfo_native": __version__, "dim": self.dim,
+            "popsize": self.popsize, "seed": self.seed, "generation": self.generation, "nfev": self.nfev,
+            "n_nonfinite": self.n_nonfinite, "best_f": self.best_f,
+            "best_x": None if self.best_x is None else self.best_x.copy(),
+            "pending": None if self._pending is None else self._pending.copy(), "state": state,
+        }
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        if not isinstance(sd, dict):
+            raise TypeError(f"state_dict: expected a dict, got {type(sd).__name__}")
+        for key, mine in (("method", self.name), ("version", STATE_VERSION), ("dim", self.dim), ("popsize", self.popsize)):
+            if sd.get(key) != mine:
+                raise ValueError(f"state_dict: {key} is {sd.get(key)!r}, this optimizer has {mine!r}")
+        self.seed = sd["seed"]
+        self.generation, self.nfev, self.n_nonfinite = sd["generation"], sd["nfev"], sd["n_nonfinite"]
+        self.best_f = sd["best_f"]
+        self.best_x = None if sd["best_x"] is None else np.array(sd["best_x"], dtype=np.float64)
+        self._pending = None if sd["pending"] is None else np.array(sd["pending"], dtype=np.float64)
+        if sd["state"] is not None:
+            self.state = type(self.state)(**copy.deepcopy(sd["state"]))
+
+    def __reduce__(self):
+        args, kwargs = self._init_args
+        return (_restore, (type(self), args, kwargs, self.state_dict()))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(dim={self.dim}, popsize={self.popsize}, generation={self.generation}, "
+                f"nfev={self.nfev}, best_f={self.best_f:.6g}, impl={self.impl!r})")
+
+
+def _restore(cls, args, kwargs, sd):
+    opt = cls(*args, **kwargs)
+    opt.load_state_dict(sd)
+    return opt

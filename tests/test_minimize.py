@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+import gfo_native as gn
+
+
+def test_result_fields_and_history():
+    res = gn.minimize(gn.functions.sphere, [(-5, 5)] * 3, method="random_search", budget=320, vectorized=True)
+    for k in ("x", "fun", "nfev", "nit", "success", "message", "history"):
+        assert k in res and getattr(res, k) is res[k]
+    assert res.nfev == 320 and res.nit == 10 and res.success
+    assert res.history["nfev"].tolist() == list(range(32, 321, 32))
+    assert "fun" in repr(res)
+
+
+def test_scalar_objective_matches_vectorized():
+    f = lambda x: float(np.sum(x ** 2))  # noqa: E731
+    a = gn.minimize(f, [(-5, 5)] * 3, method="random_search", budget=200, seed=4)
+    b = gn.minimize(gn.functions.sphere, [(-5, 5)] * 3, method="random_search", budget=200, seed=4, vectorized=True)
+    assert np.array_equal(a.x, b.x) and a.fun == pytest.approx(b.fun, rel=1e-12)
+
+
+def test_target_callback_and_time():
+    res = gn.minimize(gn.functions.sphere, [(-5, 5)] * 2, method="random_search", budget=10**6, vectorized=True,
+                      target=0.5)
+    assert res.fun <= 0.5 and "target" in res.message
+    calls = []
+    res = gn.minimize(gn.functions.sphere, [(-5, 5)] * 2, method="random_search", budget=10**6, vectorized=True,
+                      callback=lambda r: calls.append(r.nfev) or len(calls) == 3)
+    assert res.nit == 3 and "callback" in res.message
+    res = gn.minimize(gn.functions.sphere, [(-5, 5)] * 2, method="random_search", budget=10**9, vectorized=True,
+                      max_time=0.05)
+    assert "max_time" in res.message
+
+
+def test_progress_bar(capsys):
+    gn.minimize(gn.functions.sphere, [(-5, 5)] * 2, method="random_search", budget=64, vectorized=True, progress=True)
+    assert "eval" in capsys.readouterr().err
+
+
+def test_nan_objective_counted():
+    f = lambda X: np.where(X[:, 0] > 0, np.nan, np.sum(X ** 2, axis=1))  # noqa: E731
+    res = gn.minimize(f, [(-5, 5)] * 2, method="random_search", budget=320, vectorized=True)
+    assert res.n_nonfinite > 0 and np.isfinite(res.fun) and res.x[0] <= 0
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="method"):
+        gn.minimize(gn.functions.sphere, [(-1, 1)], method="nope")
+    with pytest.raises(ValueError, match="budget"):
+        gn.minimize(gn.functions.sphere, [(-1, 1)], method="random_search", budget=3)
+    with pytest.raises(TypeError, match="fun"):
+        gn.minimize(3, [(-1, 1)])
+    with pytest.raises(ValueError, match="vectorized"):
+        gn.minimize(lambda X: np.zeros(2), [(-1, 1)], method="random_search", budget=64, vectorized=True)
+    with pytest.raises(TypeError, match="scalar"):
+        gn.minimize(lambda x: "a", [(-1, 1)], method="random_search", budget=64)
+
+
+def test_gaussian_random_search_center_best():
+    opt = gn.RandomSearch(dim=3, distribution="gaussian", center="best", seed=2)
+    for _ in range(30):
+        X = opt.ask()
+        opt.tell(X, gn.reference.functions.sphere(X - 2.0))
+    assert opt.best_f < 1.0
+    with pytest.raises(ValueError, match="bounds"):
+        gn.RandomSearch(dim=3)
+    with pytest.raises(ValueError, match="distribution"):
+        gn.RandomSearch([(-1, 1)], distribution="cauchy")
