@@ -120,7 +120,7 @@ def test_bad_arguments(method):
     with pytest.raises(ValueError, match="bounds"):
         cls([(0.0, 1.0, 2.0)], **kw)
     with pytest.raises(ValueError, match="popsize"):
-        cls(BOUNDS, popsize=0, **kw)
+        cls(BOUNDS, **{**kw, "popsize": 0})
     with pytest.raises(ValueError, match="impl"):
         cls(BOUNDS, impl="gpu", **kw)
     with pytest.raises(ValueError, match="seed"):

@@ -1,12 +1,14 @@
 """gfo_native: gradient-free and fused gradient optimization with a native C++/OpenMP core."""
 
-from . import functions, reference, rng
+from . import functions, reference, rng, space
 from ._info import build_info, get_num_threads, set_num_threads
 from ._version import __version__
 from .minimize import minimize
 from .optimizers import OPTIMIZERS, OptimizeResult, Optimizer, RandomSearch
+from .space import Categorical, Int, LogUniform, Space, Uniform
 
 __all__ = [
-    "OPTIMIZERS", "OptimizeResult", "Optimizer", "RandomSearch", "__version__", "build_info", "functions",
-    "get_num_threads", "minimize", "reference", "rng", "set_num_threads",
+    "OPTIMIZERS", "Categorical", "Int", "LogUniform", "OptimizeResult", "Optimizer", "RandomSearch", "Space",
+    "Uniform", "__version__", "build_info", "functions", "get_num_threads", "minimize", "reference", "rng",
+    "set_num_threads", "space",
 ]

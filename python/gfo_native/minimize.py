@@ -12,15 +12,15 @@ from .optimizers.registry import OPTIMIZERS
 from .optimizers.result import OptimizeResult
 
 
-def evaluate_batch(fun: Callable, X: np.ndarray, vectorized: bool) -> np.ndarray:
-    """Objective values of the rows of X as a float64 (n,) array; errors name the culprit."""
+def evaluate_batch(fun: Callable, X: Any, vectorized: bool) -> np.ndarray:
+    """Objective values of the rows of X (an array, or a list of dicts) as a float64 (n,) array."""
     if vectorized:
         y = np.asarray(fun(X), dtype=np.float64).reshape(-1)
-        if y.size != X.shape[0]:
-            raise ValueError(f"fun: vectorized objective returned {y.size} values for {X.shape[0]} points")
+        if y.size != len(X):
+            raise ValueError(f"fun: vectorized objective returned {y.size} values for {len(X)} points")
         return y
-    y = np.empty(X.shape[0])
-    for i in range(X.shape[0]):
+    y = np.empty(len(X))
+    for i in range(len(X)):
         v = fun(X[i])
         try:
             y[i] = float(np.asarray(v, dtype=np.float64).reshape(()))
@@ -46,8 +46,10 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
 
     Args:
         fun: ``fun(x) -> float`` for x of shape (d,), or with ``vectorized=True`` ``fun(X) -> (n,)`` for X (n, d).
+            With a Space, ``x`` is a dict ``{name: value}`` (``X`` a list of dicts).
             NaN/inf values rank worst and are counted in ``n_nonfinite``.
-        bounds: (d, 2) box.
+        bounds: (d, 2) box, or a :class:`gfo_native.space.Space` (then ``res.x`` is the best dict and
+            ``res.x_unit`` its point in the unit cube).
         method: a key of :data:`gfo_native.OPTIMIZERS`.
         budget: maximum number of evaluations. A generation that would exceed it is not started.
         seed: seed of the optimizer's random streams (same seed, same result).
@@ -89,7 +91,7 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
                 message = f"max_time {max_time:g} s reached"
                 break
             X = opt.ask()
-            opt.tell(X, evaluate_batch(fun, X, vectorized))
+            opt.tell(X, evaluate_batch(fun, X if opt.space is None else opt.space.decode(X), vectorized))
             history["nfev"].append(opt.nfev)
             history["fun"].append(opt.best_f)
             if bar is not None:
@@ -101,7 +103,10 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
     finally:
         if bar is not None:
             bar.close()
-    return make_result(opt, message, success, history)
+    res = make_result(opt, message, success, history)
+    if opt.space is not None:
+        res["x_unit"], res["x"] = res.x, opt.best_params
+    return res
 
 
 def _progress_bar(total: int, method: str):

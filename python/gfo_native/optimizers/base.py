@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import numbers
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,6 +27,7 @@ from .._backend import Backend, check_impl
 from .._checks import positive_int, seed_value
 from .._version import __version__
 from ..reference.rng import stream_id
+from ..space import Space
 
 STATE_VERSION = 1
 
@@ -49,9 +51,12 @@ class Optimizer:
     """Ask/tell optimizer base. See the subclasses for the algorithms.
 
     Args:
-        bounds: (d, 2) box ``[(low, high), ...]``. Either ``bounds`` or ``dim`` is required.
+        bounds: (d, 2) box ``[(low, high), ...]``, or a :class:`gfo_native.space.Space`: the optimizer then
+            works in the unit cube ``[0, 1]^space.dim``, ``ask_dicts()`` decodes the asked batch, ``tell``
+            also takes those dicts, and ``best_params`` is the best point as a dict. Either ``bounds`` or
+            ``dim`` is required.
         dim: dimension when no box is given (then the box is unbounded).
-        x0: centre of the initial distribution (default: the box centre, or zeros).
+        x0: centre of the initial distribution (default: the box centre, or zeros); a dict with a Space.
         sigma0: initial scale, scalar or (d,) (default: 0.25 of the box width, or 1).
         popsize: points per ask (default: the algorithm's literature default for ``dim``).
         seed: 64-bit seed of the Philox streams.
@@ -74,6 +79,11 @@ class Optimizer:
     def __init__(self, bounds: Any = None, *, dim: int | None = None, x0: Any = None, sigma0: Any = None,
                  popsize: int | None = None, seed: int = 0, impl: str = "native",
                  max_generations: int | None = None, target: float | None = None):
+        self.space = bounds if isinstance(bounds, Space) else None
+        if self.space is not None:
+            bounds = self.space.bounds
+            if isinstance(x0, Mapping):
+                x0 = self.space.encode(x0)[0]
         if bounds is not None:
             self.lower, self.upper = _as_bounds(bounds)
             if dim is not None and positive_int(dim, "dim") != self.lower.size:
@@ -160,10 +170,30 @@ class Optimizer:
             self._pending = X
         return self._pending.copy()
 
+    def ask_dicts(self) -> list[dict[str, Any]]:
+        """The asked batch decoded by the optimizer's Space, one dict per row (same batch as ``ask()``)."""
+        if self.space is None:
+            raise RuntimeError("ask_dicts: the optimizer was built from bounds; pass a Space to get dicts")
+        return self.space.decode(self.ask())
+
+    @property
+    def best_params(self) -> dict[str, Any] | None:
+        """The best point as a dict (optimizers built from a Space), else None."""
+        if self.space is None or self.best_x is None:
+            return None
+        return self.space.decode(self.best_x)[0]
+
     def tell(self, X: Any, fitness: Any) -> None:
-        """Report the fitness (to minimize) of the asked batch. NaN and +-inf rank worst and are counted."""
+        """Report the fitness (to minimize) of the asked batch (an array, or the dicts of ``ask_dicts()``).
+
+        NaN and +-inf rank worst and are counted.
+        """
         if self._pending is None:
             raise RuntimeError("tell: call ask() first")
+        if self.space is not None and isinstance(X, (list, tuple)) and X and isinstance(X[0], Mapping):
+            if list(X) != self.space.decode(self._pending):
+                raise ValueError("X: the dicts differ from the asked batch (tell the dicts ask_dicts() returned)")
+            X = self._pending
         X = np.asarray(X, dtype=np.float64)
         if X.shape != self._pending.shape:
             raise ValueError(f"X: expected the asked batch of shape {self._pending.shape}, got {X.shape}")
