@@ -33,6 +33,12 @@ class OptimizeResult(dict):
     def __dir__(self):
         return list(self.keys())
 
+    def plot(self, ax: Any = None, label: str | None = None, log: bool = True) -> Any:
+        """Convergence curve (best value against evaluations); needs matplotlib. Returns the Axes."""
+        from ..plot import plot_convergence
+
+        return plot_convergence(self, ax=ax, label=label, log=log)
+
     def __repr__(self) -> str:
         keys = [k for k in ("message", "success", "fun", "x", "nit", "nfev", "n_nonfinite") if k in self]
         lines = []
