@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import statistics
@@ -11,7 +13,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+# `gfo-native bench --out DIR` points this elsewhere (the installed scripts live in site-packages).
+RESULTS_DIR = Path(os.environ.get("GFO_BENCH_OUT") or Path(__file__).resolve().parent.parent / "results")
+
+
+def parse_args(description: str = "") -> argparse.Namespace:
+    """The flags every bench script takes: --quick (small sizes and few repeats, for `gfo-native bench --quick`)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    return p.parse_args()
 
 
 def machine() -> str:
@@ -67,9 +77,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(out)
 
 
-def write_results(area: str, title: str, body: str) -> Path:
-    """Write bench/results/<area>.md (machine line first) and echo it."""
+def write_results(area: str, title: str, body: str, speedups: dict[str, float] | None = None,
+                  curves: dict[str, dict[str, dict[str, list[float]]]] | None = None) -> Path:
+    """Write bench/results/<area>.md (machine line first) and echo it.
+
+    ``speedups`` (case -> ours/theirs speed ratio, > 1 means we are faster) and ``curves``
+    (problem -> method -> {"evals", "median", "q1", "q3"}) go to <area>.json for the report's plots.
+    """
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    if speedups or curves:
+        data = {"area": area, "title": title, "speedups": speedups or {}, "curves": curves or {}}
+        (RESULTS_DIR / f"{area}.json").write_text(json.dumps(data, indent=1))
     text = f"## {title}\n\nMachine: {machine()}  \nRun: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n{body}\n"
     path = RESULTS_DIR / f"{area}.md"
     path.write_text(text)
