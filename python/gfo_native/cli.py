@@ -22,6 +22,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(quick=args.quick, only=args.only)
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bench_report import run
+
+    return run(Path(args.out), quick=args.quick, only=args.only)
+
+
 def _parse_bounds(text: str, dim: int | None) -> list[tuple[float, float]]:
     """'-5,5' (with --dim) or '-5,5;-1,1;...' -> list of pairs."""
     try:
@@ -79,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quick", action="store_true", help="smaller sizes")
     s.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
     s.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("bench", help="side-by-side comparisons against installed peers, with a report and plots")
+    s.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    s.add_argument("--only", nargs="+", metavar="AREA", help="e.g. grad population es bo zo functions dist")
+    s.add_argument("--out", default="bench-report", help="folder for report.md, tables and PNG plots")
+    s.set_defaults(func=_cmd_bench)
 
     s = sub.add_parser("minimize", help="minimize MODULE:FUNCTION over a box")
     s.add_argument("function", help="MODULE:FUNCTION, e.g. gfo_native.functions:rastrigin")
