@@ -2,6 +2,7 @@
 
 # One import per line: several areas add names here.
 from . import functions
+from . import optim
 from . import plot
 from . import reference
 from . import rng
@@ -27,9 +28,19 @@ __all__ = [
     "functions",
     "get_num_threads",
     "minimize",
+    "optim",
     "plot",
     "reference",
     "rng",
     "set_num_threads",
     "space",
 ]
+
+
+def __getattr__(name):
+    # gfo_native.torch needs torch: imported on first use only, so `import gfo_native` works without it.
+    if name == "torch":
+        import importlib
+
+        return importlib.import_module(".torch", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

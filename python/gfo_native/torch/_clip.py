@@ -1,0 +1,51 @@
+"""Gradient clipping over all of a model's gradients in one native call (torch.nn.utils semantics)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .. import _core
+from ..optim import _table as T
+from . import _layout as L
+
+
+def _tables(parameters):
+    if isinstance(parameters, torch.Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    by_code: dict = {}
+    for i, g in enumerate(grads):
+        code = L._CODES.get(g.dtype)
+        if code is None:
+            raise TypeError(f"parameters[{i}].grad: expected dtype float32 or float64, got {g.dtype}")
+        by_code.setdefault(code, []).append(g)
+    out = []
+    for code, gs in sorted(by_code.items()):
+        t = T.new_table(len(gs))
+        t[:, T.GRAD] = [L.grad_pointer(g, "grad") for g in gs]
+        t[:, T.NUMEL] = [g.numel() for g in gs]
+        out.append((code, t))
+    return out, (grads[0].dtype if grads else torch.float32)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """torch.nn.utils.clip_grad_norm_ (L2 only), fused; returns the total norm as a tensor."""
+    if float(norm_type) != 2.0:
+        raise ValueError(f"norm_type: only the L2 norm (2.0) is supported, got {norm_type!r}")
+    tables, dtype = _tables(parameters)
+    total = math.sqrt(sum(_core.optim_grad_norm(t, code) ** 2 for code, t in tables))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite ({total})")
+    coef = float(max_norm) / (total + 1e-6)
+    if not coef >= 1.0:
+        for code, t in tables:
+            _core.optim_scale_grads(t, code, coef)
+    return torch.tensor(total, dtype=dtype)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """torch.nn.utils.clip_grad_value_, fused."""
+    for code, t in _tables(parameters)[0]:
+        _core.optim_clamp_grads(t, code, float(clip_value))

@@ -1,0 +1,111 @@
+"""Pointer tables for torch tensors, cached between steps.
+
+Building a table costs a few Python attribute reads per tensor; for 2,000 small tensors that would cost more
+than the step itself, so a group's table is kept and revalidated cheaply each step: the gradients must be the
+very same tensor objects (the layout holds them, so their ids cannot be reused), the parameters must still
+point at the same memory, and the options that decide the state slots must be unchanged. Otherwise the
+table is rebuilt (gradient column only, when just the gradient tensors changed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._torch_ptr import tensor_pointer
+from ..optim import _table as T
+
+_GRAD = torch.Tensor.grad.__get__
+_DATA_PTR = torch.Tensor.data_ptr
+_CODES = {torch.float32: 0, torch.float64: 1}
+
+
+def scalar_dtype():
+    """torch's dtype for state["step"] (float32 unless the default dtype is float64)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def grad_pointer(g, name: str) -> int:
+    if g.is_sparse or g.layout != torch.strided:
+        raise TypeError(f"{name}: sparse gradients are not supported by the fused optimizers")
+    return tensor_pointer(g, name)
+
+
+class GroupLayout:
+    """Rows (one per parameter with a gradient) split by dtype: [(dtype code, table, row params)]."""
+
+    def __init__(self, params, grads, key, parts):
+        self.params = params
+        self.nparams = len(params)
+        self.grads = grads
+        self.key = key
+        self.parts = parts
+        self.param_ptrs = list(map(_DATA_PTR, params))
+
+    def still_valid(self, params, grads, key) -> bool:
+        return (params is self.params and len(params) == self.nparams and key == self.key
+                and list(map(id, grads)) == list(map(id, self.grads))
+                and list(map(_DATA_PTR, params)) == self.param_ptrs)
+
+    def same_rows(self, params, grads, key) -> bool:
+        return (params is self.params and len(params) == self.nparams and key == self.key
+                and [g is None for g in grads] == [g is None for g in self.grads]
+                and list(map(_DATA_PTR, params)) == self.param_ptrs)
+
+    def refresh_grads(self, grads) -> None:
+        for _, table, idx in self.parts:
+            table[:, T.GRAD] = [grad_pointer(grads[i], f"params[{i}].grad") for i in idx]
+        self.grads = grads
+
+
+def build(params, grads, key, state_of, slots) -> GroupLayout:
+    """``slots(p, state) -> (s0, s1, s2, step, flags)`` creates missing state and returns the tensors."""
+    by_code: dict[int, list] = {}
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if g is None:
+            continue
+        code = _CODES.get(p.dtype)
+        if code is None:
+            raise TypeError(f"params[{i}]: expected dtype float32 or float64, got {p.dtype}")
+        by_code.setdefault(code, []).append(i)
+    parts = []
+    for code, idx in sorted(by_code.items()):
+        table = T.new_table(len(idx))
+        for r, i in enumerate(idx):
+            p, g = params[i], grads[i]
+            row = table[r]
+            row[T.PARAM] = tensor_pointer(p, f"params[{i}]")
+            row[T.GRAD] = grad_pointer(g, f"params[{i}].grad")
+            states = slots(p, state_of(p))
+            for col, t in zip((T.STATE0, T.STATE1, T.STATE2), states[:3]):
+                if t is not None:
+                    if t.dtype != p.dtype or t.numel() != p.numel():
+                        raise ValueError(f"params[{i}]: optimizer state does not match the parameter "
+                                         f"({t.dtype}, {t.numel()} elements vs {p.dtype}, {p.numel()})")
+                    row[col] = tensor_pointer(t, f"state of params[{i}]")
+            step, flags = states[3], states[4]
+            if step is not None:
+                row[T.STEP] = tensor_pointer(step, f"state['step'] of params[{i}]",
+                                             dtypes=("torch.float32", "torch.float64"))
+                if step.dtype == torch.float64:
+                    flags |= T.STEP_IS_DOUBLE
+            row[T.FLAGS] = flags
+            row[T.NUMEL] = p.numel()
+        parts.append((code, table, idx))
+    return GroupLayout(params, grads, key, parts)
+
+
+def step_tensor(state) -> torch.Tensor:
+    """state["step"] as a CPU scalar tensor (created at 0; Python numbers from old checkpoints converted)."""
+    step = state.get("step")
+    if not isinstance(step, torch.Tensor):
+        step = torch.tensor(float(step or 0.0), dtype=scalar_dtype())
+        state["step"] = step
+    if step.numel() != 1:
+        raise ValueError("state['step']: expected a one-element tensor")
+    return step
+
+
+def clear_init_flags(layout: GroupLayout) -> None:
+    for _, table, _ in layout.parts:
+        table[:, T.FLAGS] &= ~np.uint64(T.INIT_BUFFER)

@@ -1,0 +1,259 @@
+"""torch.optim drop-ins (same arguments, defaults, param groups, closures and state_dict keys) whose step is
+one fused native call per parameter group and dtype over all of its tensors.
+
+The numerics are torch's for-loop (``foreach=False``) implementations: a torch.optim state_dict loads into
+these optimizers and back, and trajectories agree to float rounding. Supported: dense, contiguous float32 /
+float64 CPU tensors; anything else (CUDA, sparse gradients, non-contiguous parameters) raises a clear error
+rather than being copied. ``foreach``/``fused`` are accepted for compatibility and ignored;
+``capturable``/``differentiable`` are not supported.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .. import _core
+from . import _layout as L
+
+__all__ = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
+
+
+def _lr(group) -> float:
+    lr = group["lr"]
+    if isinstance(lr, torch.Tensor):
+        if lr.requires_grad:
+            raise ValueError("lr: a tensor lr that requires grad (differentiable) is not supported")
+        lr = lr.item()
+    return float(lr)
+
+
+def _check(ok: bool, msg: str) -> None:
+    if not ok:
+        raise ValueError(msg)
+
+
+class _Fused(torch.optim.Optimizer):
+    """Shared step(): validate/cached layout per group, then one kernel call per dtype."""
+
+    def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            raise ValueError("differentiable: not supported by the gfo_native fused optimizers")
+        if defaults.get("capturable"):
+            raise ValueError("capturable: not supported (CUDA graphs need a CUDA build)")
+        self._layouts: dict = {}
+        super().__init__(params, defaults)
+
+    # Anything that may replace params, groups or state invalidates the cached tables.
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        self._layouts = {}
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self._layouts = {}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._layouts = {}
+
+    def invalidate_cache(self) -> None:
+        """Forget cached pointer tables (call after replacing state tensors by hand)."""
+        self._layouts = {}
+
+    def _layout_key(self, group) -> tuple:
+        return ()
+
+    def _slots(self, group, p, state):  # -> (s0, s1, s2, step, flags)
+        raise NotImplementedError
+
+    def _run(self, group, code, table) -> None:
+        raise NotImplementedError
+
+    def _layout(self, gi, group):
+        params = group["params"]
+        grads = list(map(L._GRAD, params))
+        key = self._layout_key(group)
+        lay = self._layouts.get(gi)
+        if lay is not None and lay.still_valid(params, grads, key):
+            return lay
+        if lay is not None and lay.same_rows(params, grads, key):
+            lay.refresh_grads(grads)
+            return lay
+        lay = L.build(params, grads, key, self.state.__getitem__, lambda p, s: self._slots(group, p, s))
+        self._layouts[gi] = lay
+        return lay
+
+    def step(self, closure=None):
+        """Performs a single optimization step (``closure`` re-evaluates the model and returns the loss)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for gi, group in enumerate(self.param_groups):
+            lay = self._layout(gi, group)
+            for code, table, _ in lay.parts:
+                self._run(group, code, table)
+            self._after(lay)
+        return loss
+
+    def _after(self, lay) -> None:
+        pass
+
+
+class SGD(_Fused):
+    __doc__ = "Fused drop-in for torch.optim.SGD (momentum, dampening, nesterov, weight_decay, maximize)."
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(not nesterov or (momentum > 0 and dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for g in self.param_groups:
+            g.setdefault("nesterov", False)
+            g.setdefault("maximize", False)
+
+    def _layout_key(self, group):
+        return (group["momentum"] != 0,)
+
+    def _slots(self, group, p, state):
+        if group["momentum"] == 0:
+            return None, None, None, None, 0
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            state["momentum_buffer"] = torch.empty_like(p, memory_format=torch.contiguous_format)
+            return state["momentum_buffer"], None, None, None, L.T.INIT_BUFFER
+        return buf, None, None, None, 0
+
+    def _run(self, group, code, table):
+        _core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
+                        float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]))
+
+    def _after(self, lay):
+        L.clear_init_flags(lay)
+
+
+class Adagrad(_Fused):
+    __doc__ = "Fused drop-in for torch.optim.Adagrad (lr_decay, weight_decay, initial_accumulator_value, eps, maximize)."
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(initial_accumulator_value >= 0.0, f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
+        for group in self.param_groups:  # torch creates Adagrad's state up front
+            for p in group["params"]:
+                self._slots(group, p, self.state[p])
+
+    def _slots(self, group, p, state):
+        if "sum" not in state:
+            state["sum"] = torch.full_like(p, group["initial_accumulator_value"], memory_format=torch.preserve_format)
+        return state["sum"], None, None, L.step_tensor(state), 0
+
+    def _run(self, group, code, table):
+        _core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
+                            float(group["eps"]), bool(group["maximize"]))
+
+
+class RMSprop(_Fused):
+    __doc__ = "Fused drop-in for torch.optim.RMSprop (alpha, eps, weight_decay, momentum, centered, maximize)."
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
+
+    def _layout_key(self, group):
+        return (group["momentum"] > 0, bool(group["centered"]))
+
+    def _slots(self, group, p, state):
+        if "square_avg" not in state:
+            state["step"] = torch.zeros((), dtype=L.scalar_dtype())
+            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if group["momentum"] > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
+                state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
+
+    def _run(self, group, code, table):
+        _core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
+                            float(group["weight_decay"]), float(group["momentum"]), bool(group["centered"]),
+                            bool(group["maximize"]))
+
+
+class Adam(_Fused):
+    __doc__ = "Fused drop-in for torch.optim.Adam (betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)."
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        betas = tuple(float(b) for b in betas)
+        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for g in self.param_groups:
+            g.setdefault("amsgrad", False)
+            g.setdefault("maximize", False)
+            g.setdefault("decoupled_weight_decay", False)
+
+    def _layout_key(self, group):
+        return (bool(group["amsgrad"]),)
+
+    def _slots(self, group, p, state):
+        if "exp_avg" not in state:
+            state["step"] = torch.tensor(0.0, dtype=L.scalar_dtype())
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
+                L.step_tensor(state), 0)
+
+    def _run(self, group, code, table):
+        beta1, beta2 = group["betas"]
+        _core.optim_adam(table, code, _lr(group), float(beta1), float(beta2), float(group["eps"]),
+                         float(group["weight_decay"]), bool(group["decoupled_weight_decay"]), bool(group["amsgrad"]),
+                         bool(group["maximize"]))
+
+
+class AdamW(Adam):
+    __doc__ = "Fused drop-in for torch.optim.AdamW (Adam with decoupled weight decay, default 1e-2)."
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for g in self.param_groups:
+            g["decoupled_weight_decay"] = True

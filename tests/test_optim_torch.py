@@ -1,0 +1,228 @@
+"""gfo_native.torch drop-ins against torch.optim's for-loop implementations (modelled on torch's optimizer tests)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+gt = pytest.importorskip("gfo_native.torch")
+
+from conftest import SIZES  # noqa: E402
+
+PAIRS = {
+    "SGD": [dict(lr=0.01), dict(lr=0.01, momentum=0.9), dict(lr=0.01, momentum=0.9, dampening=0.3, weight_decay=0.1),
+            dict(lr=0.01, momentum=0.9, nesterov=True, maximize=True)],
+    "Adagrad": [dict(lr=0.1), dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.2,
+                                   eps=1e-6, maximize=True)],
+    "RMSprop": [dict(lr=0.01), dict(lr=0.01, centered=True), dict(lr=0.01, momentum=0.9, weight_decay=0.1),
+                dict(lr=0.01, alpha=0.3, centered=True, momentum=0.5, maximize=True)],
+    "Adam": [dict(lr=0.01), dict(lr=0.01, amsgrad=True, weight_decay=0.1), dict(lr=0.01, betas=(0.3, 0.9), maximize=True),
+             dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)],
+    "AdamW": [dict(lr=0.01), dict(lr=0.01, amsgrad=True, weight_decay=0.5, maximize=True)],
+}
+CASES = [(name, kw) for name, kws in PAIRS.items() for kw in kws]
+TOL = {torch.float32: 1e-6, torch.float64: 1e-12}
+SHAPES = [(1,), (7,), (31, 33), (0,)]  # 31*33 = 1023 elements; a zero-size parameter
+
+
+def rel_err(a, b):
+    """Largest difference relative to the tensor's scale (torch's tests use the same kind of bound)."""
+    if a.numel() == 0:
+        return 0.0
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item()
+
+
+def _grads(k, shapes, dtype, gen):
+    return [torch.randn(s, dtype=dtype, generator=gen) for s in shapes]
+
+
+def _run_pair(name, kw, dtype, shapes=SHAPES, nsteps=10):
+    gen = torch.Generator().manual_seed(0)
+    init = [torch.randn(s, dtype=dtype, generator=gen) for s in shapes]
+    frozen = torch.randn(5, dtype=dtype, generator=gen)
+    ours = [torch.nn.Parameter(t.clone()) for t in init] + [torch.nn.Parameter(frozen.clone(), requires_grad=False)]
+    theirs = [torch.nn.Parameter(t.clone()) for t in init] + [torch.nn.Parameter(frozen.clone(), requires_grad=False)]
+    o_ours = getattr(gt, name)(ours, **kw)
+    o_theirs = getattr(torch.optim, name)(theirs, foreach=False, **kw)
+    for k in range(nsteps):
+        gs = _grads(k, shapes, dtype, gen)
+        for i, g in enumerate(gs):
+            skip = k == 4 and i in (0, 2)  # a step where some grads are None
+            ours[i].grad = None if skip else g.clone()
+            theirs[i].grad = None if skip else g.clone()
+        o_ours.step()
+        o_theirs.step()
+    return ours, theirs, o_ours, o_theirs
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name,kw", CASES)
+def test_matches_torch_for_loop(name, kw, dtype):
+    ours, theirs, o_ours, o_theirs = _run_pair(name, kw, dtype)
+    for a, b in zip(ours, theirs):
+        assert rel_err(a.detach(), b.detach()) <= TOL[dtype], (name, kw)
+    assert torch.equal(ours[-1], theirs[-1])  # the frozen parameter is untouched
+    assert not torch.equal(ours[0], _run_pair(name, kw, dtype, nsteps=0)[0][0])
+    for p_o, p_t in zip(ours, theirs):
+        s_o, s_t = o_ours.state[p_o], o_theirs.state[p_t]
+        assert set(s_o) == set(s_t)
+        for key in s_t:
+            if isinstance(s_t[key], torch.Tensor):
+                assert s_o[key].dtype == s_t[key].dtype
+                assert rel_err(s_o[key], s_t[key]) <= TOL[dtype], key
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "RMSprop", "Adagrad"])
+def test_large_tensor_matches_torch(name):
+    kw = dict(lr=0.01, momentum=0.9) if name == "SGD" else dict(lr=0.01)
+    ours, theirs, _, _ = _run_pair(name, kw, torch.float32, shapes=[(SIZES[-1],)], nsteps=2)
+    assert rel_err(ours[0].detach(), theirs[0].detach()) <= 1e-6
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, amsgrad=True)), ("SGD", dict(lr=0.01, momentum=0.9)),
+                                     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)), ("Adagrad", dict(lr=0.1)),
+                                     ("AdamW", dict(lr=0.01))])
+def test_state_dict_round_trips(name, kw):
+    gen = torch.Generator().manual_seed(1)
+    init = [torch.randn(s, generator=gen, dtype=torch.float64) for s in [(4,), (3, 5)]]
+    grads = [[torch.randn(t.shape, generator=gen, dtype=torch.float64) for t in init] for _ in range(6)]
+
+    def drive(opt, params, gs):
+        for g_list in gs:
+            for p, g in zip(params, g_list):
+                p.grad = g.clone()
+            opt.step()
+
+    # torch -> ours: three steps in torch, three in ours, equals six in torch.
+    ref = [torch.nn.Parameter(t.clone()) for t in init]
+    o_ref = getattr(torch.optim, name)(ref, foreach=False, **kw)
+    drive(o_ref, ref, grads)
+    a = [torch.nn.Parameter(t.clone()) for t in init]
+    o_a = getattr(torch.optim, name)(a, foreach=False, **kw)
+    drive(o_a, a, grads[:3])
+    b = [torch.nn.Parameter(t.detach().clone()) for t in a]
+    o_b = getattr(gt, name)(b, **kw)
+    o_b.load_state_dict(o_a.state_dict())
+    drive(o_b, b, grads[3:])
+    for x, y in zip(b, ref):
+        assert rel_err(x.detach(), y.detach()) <= 1e-12
+    # ours -> torch
+    c = [torch.nn.Parameter(t.clone()) for t in init]
+    o_c = getattr(gt, name)(c, **kw)
+    drive(o_c, c, grads[:3])
+    d = [torch.nn.Parameter(t.detach().clone()) for t in c]
+    o_d = getattr(torch.optim, name)(d, foreach=False, **kw)
+    sd = o_c.state_dict()
+    o_d.load_state_dict(sd)
+    drive(o_d, d, grads[3:])
+    for x, y in zip(d, ref):
+        assert rel_err(x.detach(), y.detach()) <= 1e-12
+    assert set(sd["state"][0]) == set(o_ref.state_dict()["state"][0])
+
+
+def test_threads_bit_identical(threads):
+    out = []
+    for n in (1, 2):
+        threads(n)
+        ours, _, _, _ = _run_pair("Adam", dict(lr=0.01, amsgrad=True), torch.float32,
+                                  shapes=[(3,), (SIZES[-1],), (1000,)], nsteps=2)
+        out.append([p.detach().clone() for p in ours])
+    for a, b in zip(*out):
+        assert torch.equal(a, b)
+
+
+def test_param_groups_closure_and_scheduler():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    ref = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    ref.load_state_dict(model.state_dict())
+    x, y = torch.randn(32, 4), torch.randn(32, 1)
+
+    def make(mod, cls, **extra):
+        return cls([{"params": mod[0].parameters(), "lr": 0.05}, {"params": mod[2].parameters()}], lr=0.01,
+                   weight_decay=0.01, **extra)
+
+    opts = [make(model, gt.AdamW), make(ref, torch.optim.AdamW, foreach=False)]
+    scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5) for o in opts]
+    losses = []
+    for _ in range(5):
+        for mod, o, s in zip((model, ref), opts, scheds):
+            def closure(mod=mod, o=o):
+                o.zero_grad()
+                loss = torch.nn.functional.mse_loss(mod(x), y)
+                loss.backward()
+                return loss
+            losses.append(o.step(closure).item())
+            s.step()
+    assert opts[0].param_groups[0]["lr"] == opts[1].param_groups[0]["lr"] != 0.05
+    for a, b in zip(model.parameters(), ref.parameters()):
+        assert rel_err(a.detach(), b.detach()) <= 1e-6
+    assert losses[-1] < losses[0]
+
+
+def test_cache_follows_new_grads_and_param_data():
+    p = torch.nn.Parameter(torch.zeros(4))
+    q = torch.nn.Parameter(torch.zeros(4))
+    opt = gt.SGD([p], lr=1.0)
+    ref = torch.optim.SGD([q], lr=1.0, foreach=False)
+    for k in range(3):
+        g = torch.full((4,), float(k + 1))
+        p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        ref.step()
+    p.data = torch.ones(4)  # new memory behind the same Parameter
+    q.data = torch.ones(4)
+    opt.step()
+    ref.step()
+    assert torch.equal(p, q)
+    p.grad.mul_(2)  # in-place change of the same grad tensor is seen
+    q.grad.mul_(2)
+    opt.step()
+    ref.step()
+    assert torch.equal(p, q)
+
+
+def test_clear_errors():
+    p = torch.nn.Parameter(torch.zeros(4, 4).t())
+    p.grad = torch.zeros(4, 4).t()
+    with pytest.raises(ValueError, match="contiguous"):
+        gt.Adam([p]).step()
+    h = torch.nn.Parameter(torch.zeros(4, dtype=torch.float16))
+    h.grad = torch.zeros(4, dtype=torch.float16)
+    with pytest.raises(TypeError, match="float16"):
+        gt.SGD([h], lr=0.1).step()
+    e = torch.nn.Embedding(10, 3, sparse=True)
+    e(torch.tensor([1, 2])).sum().backward()
+    with pytest.raises(TypeError, match="sparse"):
+        gt.SGD(e.parameters(), lr=0.1).step()
+    with pytest.raises(ValueError, match="differentiable"):
+        gt.Adam([torch.nn.Parameter(torch.zeros(2))], differentiable=True)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        gt.Adam([torch.nn.Parameter(torch.zeros(2))], lr=-1.0)
+
+
+def test_clip_grad_norm_and_value_match_torch():
+    gen = torch.Generator().manual_seed(2)
+    ps = [torch.nn.Parameter(torch.randn(s, generator=gen, dtype=torch.float64)) for s in (3, 1023, 7)]
+    qs = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+    for p, q in zip(ps, qs):
+        p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float64) * 5
+        q.grad = p.grad.clone()
+    n1 = gt.clip_grad_norm_(ps, 1.0)
+    n2 = torch.nn.utils.clip_grad_norm_(qs, 1.0, foreach=False)
+    assert abs(n1.item() - n2.item()) <= 1e-12 * n2.item()
+    for p, q in zip(ps, qs):
+        assert rel_err(p.grad, q.grad) <= 1e-12
+    gt.clip_grad_value_(ps, 0.01)
+    torch.nn.utils.clip_grad_value_(qs, 0.01, foreach=False)
+    for p, q in zip(ps, qs):
+        assert torch.equal(p.grad, q.grad)
+
+
+def test_import_without_torch_is_lazy():
+    import subprocess
+    import sys
+
+    code = "import sys, gfo_native; assert 'torch' not in sys.modules; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ})
+    assert out.stdout.strip() == "ok", out.stderr
