@@ -6,6 +6,7 @@
 #include "gfo/parallel.hpp"
 #include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
+#include "gfo/vecmath.hpp"
 
 namespace gfo {
 namespace {
@@ -13,82 +14,190 @@ namespace {
 constexpr double kPi = 3.141592653589793;
 constexpr double kE = 2.718281828459045;
 
-template <class T>
-inline double row_value(Objective f, const T* x, std::int64_t d, const double* coef) {
-  double s = 0.0;
-  switch (f) {
-    case Objective::sphere:
-      for (std::int64_t j = 0; j < d; ++j) s += double(x[j]) * double(x[j]);
-      return s;
-    case Objective::ellipsoid:  // coef[j] = 10^(6 j / (d - 1))
-      for (std::int64_t j = 0; j < d; ++j) s += coef[j] * (double(x[j]) * double(x[j]));
-      return s;
-    case Objective::rastrigin:
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double v = x[j];
-        s += v * v - 10.0 * std::cos(kTwoPi * v);
-      }
-      return 10.0 * double(d) + s;
-    case Objective::rosenbrock:
-      for (std::int64_t j = 0; j + 1 < d; ++j) {
-        const double a = x[j], b = x[j + 1];
-        const double t = b - a * a, u = 1.0 - a;
-        s += 100.0 * (t * t) + u * u;
-      }
-      return s;
-    case Objective::ackley: {
-      double c = 0.0;
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double v = x[j];
-        s += v * v;
-        c += std::cos(kTwoPi * v);
-      }
-      return -20.0 * std::exp(-0.2 * std::sqrt(s / double(d))) - std::exp(c / double(d)) + 20.0 + kE;
-    }
-    case Objective::griewank: {  // coef[j] = 1 / sqrt(j + 1)
-      double p = 1.0;
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double v = x[j];
-        s += v * v;
-        p *= std::cos(v * coef[j]);
-      }
-      return 1.0 + s / 4000.0 - p;
-    }
-    case Objective::schwefel:
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double v = x[j];
-        s += v * std::sin(std::sqrt(std::fabs(v)));
-      }
-      return 418.9828872724338 * double(d) - s;
-    case Objective::levy: {
-      const double w0 = 1.0 + (double(x[0]) - 1.0) / 4.0;
-      const double wd = 1.0 + (double(x[d - 1]) - 1.0) / 4.0;
-      const double a = std::sin(kPi * w0), c = std::sin(kTwoPi * wd);
-      for (std::int64_t j = 0; j + 1 < d; ++j) {
-        const double w = 1.0 + (double(x[j]) - 1.0) / 4.0;
-        const double b = std::sin(kPi * w + 1.0);
-        s += (w - 1.0) * (w - 1.0) * (1.0 + 10.0 * (b * b));
-      }
-      return a * a + s + (wd - 1.0) * (wd - 1.0) * (1.0 + c * c);
-    }
-    case Objective::styblinski_tang:
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double v = x[j], v2 = v * v;
-        s += v2 * v2 - 16.0 * v2 + 5.0 * v;
-      }
-      return 0.5 * s;
+// A row sum is kept in kLanes interleaved partial sums (element j goes to lane j % kLanes) combined by
+// a fixed tree: the compiler may vectorize the lanes, yet the order of additions depends on d only, so
+// every ISA clone and every thread count give the same bits. Rows are cut into tiles of kTile elements
+// (a multiple of kLanes) so the transcendental terms of a tile can go through one vectorized pass.
+constexpr int kLanes = 8;
+constexpr std::int64_t kTile = 256;
+
+struct Lanes {
+  double v[kLanes];
+  explicit Lanes(double init) {
+    for (double& x : v) x = init;
   }
-  return s;
+  // acc[k % kLanes] += term(k) for k < m; m is a multiple of kLanes except in a row's last tile.
+  template <class Term>
+  void add(std::int64_t m, Term term) {
+    std::int64_t k = 0;
+    for (; k + kLanes <= m; k += kLanes)
+      for (int l = 0; l < kLanes; ++l) v[l] += term(k + l);
+    for (int l = 0; k + l < m; ++l) v[l] += term(k + l);
+  }
+  template <class Term>
+  void mul(std::int64_t m, Term term) {
+    std::int64_t k = 0;
+    for (; k + kLanes <= m; k += kLanes)
+      for (int l = 0; l < kLanes; ++l) v[l] *= term(k + l);
+    for (int l = 0; k + l < m; ++l) v[l] *= term(k + l);
+  }
+  double sum() const { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
+  double product() const { return ((v[0] * v[1]) * (v[2] * v[3])) * ((v[4] * v[5]) * (v[6] * v[7])); }
+};
+
+template <class T>
+inline double at(const T* x, std::int64_t j) {
+  return static_cast<double>(x[j]);
+}
+
+// Visit a row of m elements tile by tile: tile(first, count) with count <= kTile.
+template <class Tile>
+inline void for_tiles(std::int64_t m, Tile tile) {
+  for (std::int64_t j = 0; j < m; j += kTile) tile(j, m - j < kTile ? m - j : kTile);
+}
+
+template <class T>
+double sphere_row(const T* x, std::int64_t d) {
+  Lanes s(0.0);
+  s.add(d, [&](std::int64_t j) { return at(x, j) * at(x, j); });
+  return s.sum();
+}
+
+template <class T>
+double ellipsoid_row(const T* x, std::int64_t d, const double* coef) {  // coef[j] = 10^(6 j / (d - 1))
+  Lanes s(0.0);
+  s.add(d, [&](std::int64_t j) { return coef[j] * (at(x, j) * at(x, j)); });
+  return s.sum();
+}
+
+template <class T>
+double rosenbrock_row(const T* x, std::int64_t d) {
+  Lanes s(0.0);
+  s.add(d - 1, [&](std::int64_t j) {
+    const double a = at(x, j), b = at(x, j + 1);
+    const double t = b - a * a, u = 1.0 - a;
+    return 100.0 * (t * t) + u * u;
+  });
+  return s.sum();
+}
+
+template <class T>
+double styblinski_tang_row(const T* x, std::int64_t d) {
+  Lanes s(0.0);
+  s.add(d, [&](std::int64_t j) {
+    const double v = at(x, j), v2 = v * v;
+    return v2 * v2 - 16.0 * v2 + 5.0 * v;
+  });
+  return 0.5 * s.sum();
+}
+
+template <class T>
+double rastrigin_row(const T* x, std::int64_t d) {
+  Lanes s(0.0);
+  double a[kTile], c[kTile];
+  for_tiles(d, [&](std::int64_t j0, std::int64_t m) {
+    const T* xt = x + j0;
+    for (std::int64_t k = 0; k < m; ++k) a[k] = kTwoPi * at(xt, k);
+    vecmath::cos_n(a, c, m);
+    s.add(m, [&](std::int64_t k) {
+      const double v = at(xt, k);
+      return v * v - 10.0 * c[k];
+    });
+  });
+  return 10.0 * double(d) + s.sum();
+}
+
+template <class T>
+double ackley_row(const T* x, std::int64_t d) {
+  Lanes s(0.0), cs(0.0);
+  double a[kTile], c[kTile];
+  for_tiles(d, [&](std::int64_t j0, std::int64_t m) {
+    const T* xt = x + j0;
+    for (std::int64_t k = 0; k < m; ++k) a[k] = kTwoPi * at(xt, k);
+    vecmath::cos_n(a, c, m);
+    s.add(m, [&](std::int64_t k) { return at(xt, k) * at(xt, k); });
+    cs.add(m, [&](std::int64_t k) { return c[k]; });
+  });
+  return -20.0 * std::exp(-0.2 * std::sqrt(s.sum() / double(d))) - std::exp(cs.sum() / double(d)) + 20.0 + kE;
+}
+
+template <class T>
+double griewank_row(const T* x, std::int64_t d, const double* coef) {  // coef[j] = 1 / sqrt(j + 1)
+  Lanes s(0.0), p(1.0);
+  double a[kTile], c[kTile];
+  for_tiles(d, [&](std::int64_t j0, std::int64_t m) {
+    const T* xt = x + j0;
+    for (std::int64_t k = 0; k < m; ++k) a[k] = at(xt, k) * coef[j0 + k];
+    vecmath::cos_n(a, c, m);
+    s.add(m, [&](std::int64_t k) { return at(xt, k) * at(xt, k); });
+    p.mul(m, [&](std::int64_t k) { return c[k]; });
+  });
+  return 1.0 + s.sum() / 4000.0 - p.product();
+}
+
+template <class T>
+double schwefel_row(const T* x, std::int64_t d) {
+  Lanes s(0.0);
+  double a[kTile], sn[kTile];
+  for_tiles(d, [&](std::int64_t j0, std::int64_t m) {
+    const T* xt = x + j0;
+    for (std::int64_t k = 0; k < m; ++k) a[k] = std::sqrt(std::fabs(at(xt, k)));
+    vecmath::sin_n(a, sn, m);
+    s.add(m, [&](std::int64_t k) { return at(xt, k) * sn[k]; });
+  });
+  return 418.9828872724338 * double(d) - s.sum();
+}
+
+template <class T>
+double levy_row(const T* x, std::int64_t d) {
+  const auto w_of = [](double v) { return 1.0 + (v - 1.0) / 4.0; };
+  const double w0 = w_of(at(x, 0)), wd = w_of(at(x, d - 1));
+  const double a0 = std::sin(kPi * w0), cd = std::sin(kTwoPi * wd);
+  Lanes s(0.0);
+  double a[kTile], sn[kTile];
+  for_tiles(d - 1, [&](std::int64_t j0, std::int64_t m) {
+    const T* xt = x + j0;
+    for (std::int64_t k = 0; k < m; ++k) a[k] = kPi * w_of(at(xt, k)) + 1.0;
+    vecmath::sin_n(a, sn, m);
+    s.add(m, [&](std::int64_t k) {
+      const double w = w_of(at(xt, k));
+      return (w - 1.0) * (w - 1.0) * (1.0 + 10.0 * (sn[k] * sn[k]));
+    });
+  });
+  return a0 * a0 + s.sum() + (wd - 1.0) * (wd - 1.0) * (1.0 + cd * cd);
+}
+
+// One switch per chunk of rows, then a tight loop over them (each case is inlined into every clone).
+template <class T, class Row>
+inline void rows(const T* X, std::int64_t b, std::int64_t e, std::int64_t d, T* out, Row row) {
+  for (std::int64_t i = b; i < e; ++i) out[i] = static_cast<T>(row(X + i * d));
+}
+
+template <class T>
+inline void rows_of(Objective f, const T* X, std::int64_t b, std::int64_t e, std::int64_t d, const double* coef,
+                    T* out) {
+  switch (f) {
+    case Objective::sphere: return rows(X, b, e, d, out, [&](const T* x) { return sphere_row(x, d); });
+    case Objective::ellipsoid: return rows(X, b, e, d, out, [&](const T* x) { return ellipsoid_row(x, d, coef); });
+    case Objective::rastrigin: return rows(X, b, e, d, out, [&](const T* x) { return rastrigin_row(x, d); });
+    case Objective::rosenbrock: return rows(X, b, e, d, out, [&](const T* x) { return rosenbrock_row(x, d); });
+    case Objective::ackley: return rows(X, b, e, d, out, [&](const T* x) { return ackley_row(x, d); });
+    case Objective::griewank: return rows(X, b, e, d, out, [&](const T* x) { return griewank_row(x, d, coef); });
+    case Objective::schwefel: return rows(X, b, e, d, out, [&](const T* x) { return schwefel_row(x, d); });
+    case Objective::levy: return rows(X, b, e, d, out, [&](const T* x) { return levy_row(x, d); });
+    case Objective::styblinski_tang:
+      return rows(X, b, e, d, out, [&](const T* x) { return styblinski_tang_row(x, d); });
+  }
 }
 
 GFO_SIMD_CLONES void rows_serial(Objective f, const double* X, std::int64_t b, std::int64_t e, std::int64_t d,
                                  const double* coef, double* out) {
-  for (std::int64_t i = b; i < e; ++i) out[i] = row_value(f, X + i * d, d, coef);
+  rows_of(f, X, b, e, d, coef, out);
 }
 
 GFO_SIMD_CLONES void rows_serial(Objective f, const float* X, std::int64_t b, std::int64_t e, std::int64_t d,
                                  const double* coef, float* out) {
-  for (std::int64_t i = b; i < e; ++i) out[i] = static_cast<float>(row_value(f, X + i * d, d, coef));
+  rows_of(f, X, b, e, d, coef, out);
 }
 
 }  // namespace
