@@ -12,7 +12,6 @@ The roofline column is the time to stream the input once at the measured copy ba
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_bandwidth, skip, table, timeit, write_results  # noqa: E402
+from _common import copy_bandwidth, parse_args, skip, table, timeit, write_results  # noqa: E402
 
 import gfo_native as gn  # noqa: E402
 from gfo_native import functions as F  # noqa: E402
@@ -65,7 +64,7 @@ def with_threads(n, fn):
 
 
 def bench_functions(n, d, repeat, bw):
-    rows, speedups = [], []
+    rows, speedups, cases_speedup = [], [], {}
     gen = np.random.default_rng(0)  # benchmark inputs only
     cases = [(name, np.float64) for name in F.FUNCTIONS] + [(name, np.float32) for name in FLOAT32]
     for name, dtype in cases:
@@ -82,6 +81,8 @@ def bench_functions(n, d, repeat, bw):
         roof = X.nbytes / bw
         if dtype == np.float64:
             speedups.append(tr / t2)
+        cases_speedup[f"{name} {np.dtype(dtype).name} vs reference"] = tr / t2
+        cases_speedup[f"{name} {np.dtype(dtype).name} vs plain NumPy"] = tp / t2
         rows.append([name, np.dtype(dtype).name, t2 * 1e3, t1 * 1e3, tr * 1e3, tp * 1e3, roof * 1e3,
                      tr / t2, tr / t1, tp / t2, t1 / t2, f"{err:.1e}"])
         print(f"{name:16s} {np.dtype(dtype).name}: native {t2 * 1e3:7.2f} ms (1t {t1 * 1e3:7.2f}) "
@@ -89,7 +90,7 @@ def bench_functions(n, d, repeat, bw):
     gmean = math.exp(sum(math.log(s) for s in speedups) / len(speedups))
     headers = ["function", "dtype", "native 2t ms", "native 1t ms", "reference ms", "plain NumPy ms",
                "roofline ms", "ref/native 2t", "ref/native 1t", "plain/native 2t", "1t/2t", "max rel err"]
-    return table(headers, rows), gmean
+    return table(headers, rows), gmean, cases_speedup
 
 
 def bench_rng(n, repeat):
@@ -130,15 +131,13 @@ def bench_rng(n, repeat):
     return table(headers, rows)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small inputs, few repeats (smoke test)")
-    args = ap.parse_args(argv)
-    n, d, repeat, nrng = (2_000, 100, 3, 1 << 16) if args.quick else (100_000, 100, 11, 1 << 22)
+def main():
+    args = parse_args(__doc__.splitlines()[0])
+    n, d, repeat, nrng = (10_000, 100, 3, 1 << 18) if args.quick else (100_000, 100, 11, 1 << 22)
     before = gn.get_num_threads()
     try:
         bw = copy_bandwidth(64 << 20 if args.quick else 256 << 20)
-        ftable, gmean = bench_functions(n, d, repeat, bw)
+        ftable, gmean, cases_speedup = bench_functions(n, d, repeat, bw)
         rtable = bench_rng(nrng, repeat)
     finally:
         gn.set_num_threads(before)
@@ -150,10 +149,8 @@ def main(argv=None):
             f"### Philox4x32-10 throughput ({nrng:,} draws, million draws per second)\n\n{rtable}\n\n"
             "The native and reference streams are identical (same seed, stream, index); NumPy's own Philox is a "
             "stateful single-threaded generator with a different mapping to floats, shown for scale.\n")
-    if args.quick:
-        print(body)
-    else:
-        write_results("functions", "Benchmark functions and Philox (bench_functions.py)", body)
+    title = "Benchmark functions and Philox (bench_functions.py" + (" --quick)" if args.quick else ")")
+    write_results("functions", title, body, speedups=cases_speedup)
 
 
 if __name__ == "__main__":
