@@ -18,7 +18,8 @@ inline const char* dtype_name() {
 // A C-contiguous array of dtype T; `writeable` for outputs. Errors name the argument.
 template <class T>
 inline T* data_of(const py::array& a, const char* name, bool writeable = false) {
-  if (!py::isinstance<py::array_t<T>>(a) || !a.dtype().is(py::dtype::of<T>())) {
+  // dtype equivalence, not identity: an unpickled array carries an equal but distinct dtype object
+  if (!py::isinstance<py::array_t<T>>(a)) {
     throw py::type_error(std::string(name) + ": expected a " + dtype_name<T>() + " array, got dtype " +
                          std::string(py::str(a.dtype())));
   }

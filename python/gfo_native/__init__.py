@@ -10,17 +10,27 @@ from . import space
 from ._info import build_info, get_num_threads, set_num_threads
 from ._version import __version__
 from .minimize import minimize
+from .optimizers import DifferentialEvolution
+from .optimizers import GA
+from .optimizers import HillClimbing
 from .optimizers import OPTIMIZERS, OptimizeResult, Optimizer, RandomSearch
+from .optimizers import PSO
+from .optimizers import SimulatedAnnealing
 from .space import Categorical, Int, LogUniform, Space, Uniform
 
 __all__ = [
     "Categorical",
+    "DifferentialEvolution",
+    "GA",
+    "HillClimbing",
     "Int",
     "LogUniform",
     "OPTIMIZERS",
     "OptimizeResult",
     "Optimizer",
+    "PSO",
     "RandomSearch",
+    "SimulatedAnnealing",
     "Space",
     "Uniform",
     "__version__",

@@ -1,8 +1,25 @@
 """Ask/tell optimizers; ``OPTIMIZERS`` maps method names to classes."""
 
+# One import per line: several areas add optimizers here.
 from .base import Optimizer
+from .de import DifferentialEvolution
+from .ga import GA
+from .hill_climbing import HillClimbing
+from .pso import PSO
 from .random_search import RandomSearch
 from .registry import OPTIMIZERS, register
 from .result import OptimizeResult
+from .sa import SimulatedAnnealing
 
-__all__ = ["OPTIMIZERS", "Optimizer", "OptimizeResult", "RandomSearch", "register"]
+__all__ = [
+    "GA",
+    "OPTIMIZERS",
+    "PSO",
+    "DifferentialEvolution",
+    "HillClimbing",
+    "Optimizer",
+    "OptimizeResult",
+    "RandomSearch",
+    "SimulatedAnnealing",
+    "register",
+]

@@ -1,5 +1,13 @@
 """Pure-NumPy twins of the native kernels: readable, slow, and the specification the tests hold to."""
 
-from . import functions, optim, rng, sampling
+# One import per line: several areas add twins here.
+from . import de
+from . import functions
+from . import ga
+from . import optim
+from . import pso
+from . import rng
+from . import sa
+from . import sampling
 
-__all__ = ["functions", "optim", "rng", "sampling"]
+__all__ = ["de", "functions", "ga", "optim", "pso", "rng", "sa", "sampling"]

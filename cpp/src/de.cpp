@@ -1,0 +1,50 @@
+#include "gfo/de.hpp"
+
+#include "gfo/parallel.hpp"
+#include "gfo/population.hpp"
+
+namespace gfo {
+namespace {
+
+void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStrategy strategy, double CR, std::int64_t b,
+             std::int64_t e, std::int64_t d, const double* X, std::int64_t best, const std::int64_t* R,
+             const double* F, const std::int64_t* jrand, const double* lo, const double* hi, double* U) {
+  UniformCursor ucr(seed, stream_cr);
+  const double* xb = X + best * d;
+  for (std::int64_t i = b; i < e; ++i) {
+    const double* x = X + i * d;
+    const double* x0 = X + R[3 * i] * d;
+    const double* x1 = X + R[3 * i + 1] * d;
+    const double* x2 = X + R[3 * i + 2] * d;
+    const double f = F[i];
+    double* u = U + i * d;
+    for (std::int64_t j = 0; j < d; ++j) {
+      const bool take = ucr(static_cast<std::uint64_t>(i * d + j)) < CR || j == jrand[i];
+      if (!take) {
+        u[j] = x[j];
+        continue;
+      }
+      double v;
+      switch (strategy) {
+        case DeStrategy::rand1: v = x0[j] + f * (x1[j] - x2[j]); break;
+        case DeStrategy::best1: v = xb[j] + f * (x0[j] - x1[j]); break;
+        default: v = x[j] + f * (xb[j] - x[j]) + f * (x0[j] - x1[j]); break;
+      }
+      if (v < lo[j]) v = 0.5 * (lo[j] + x[j]);
+      if (v > hi[j]) v = 0.5 * (hi[j] + x[j]);
+      u[j] = v;
+    }
+  }
+}
+
+}  // namespace
+
+void de_trials(std::uint64_t seed, std::uint64_t stream_cr, DeStrategy strategy, double CR, std::int64_t n,
+               std::int64_t d, const double* X, std::int64_t best, const std::int64_t* R, const double* F,
+               const std::int64_t* jrand, const double* lo, const double* hi, double* U) {
+  parallel_chunks(n, population_chunk(d), d * 8, [&](std::int64_t b, std::int64_t e) {
+    de_rows(seed, stream_cr, strategy, CR, b, e, d, X, best, R, F, jrand, lo, hi, U);
+  });
+}
+
+}  // namespace gfo

@@ -1,0 +1,141 @@
+#include "gfo/ga.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "gfo/parallel.hpp"
+#include "gfo/population.hpp"
+
+namespace gfo {
+namespace {
+
+// Deb & Agrawal (1995): the spread factor of simulated binary crossover for uniform u.
+inline double sbx_beta(double u, double inv_eta1) {
+  return u <= 0.5 ? std::pow(2.0 * u, inv_eta1) : std::pow(1.0 / (2.0 * (1.0 - u)), inv_eta1);
+}
+
+// Deb & Goyal (1996): the polynomial mutation's perturbation (in units of the span) for uniform u.
+inline double poly_delta(double u, double inv_eta1) {
+  return u < 0.5 ? std::pow(2.0 * u, inv_eta1) - 1.0 : 1.0 - std::pow(2.0 * (1.0 - u), inv_eta1);
+}
+
+void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t k, std::int64_t L,
+               const double* a, const double* b, const double* lo, const double* hi, double* c0, double* c1) {
+  UniformCursor up(seed, s.pair), ug(seed, s.gene);
+  const std::uint64_t pk = 3 * static_cast<std::uint64_t>(k);
+  const std::uint64_t g0 = static_cast<std::uint64_t>(2 * k * L), g1 = g0 + static_cast<std::uint64_t>(L);
+  const auto bytes = sizeof(double) * static_cast<std::size_t>(L);
+  if (!(up(pk) < p.crossover_prob)) {
+    std::memcpy(c0, a, bytes);
+    if (c1) std::memcpy(c1, b, bytes);
+    return;
+  }
+  switch (p.crossover) {
+    case GaCrossover::uniform:
+      for (std::int64_t j = 0; j < L; ++j) {
+        const bool swap = ug(g0 + j) < 0.5;
+        c0[j] = swap ? b[j] : a[j];
+        if (c1) c1[j] = swap ? a[j] : b[j];
+      }
+      break;
+    case GaCrossover::one_point:
+    case GaCrossover::two_point: {
+      // cut points in [1, L-1]: the segment [first, last) comes from the other parent
+      std::int64_t first = L, last = L;
+      if (L > 1) {
+        const auto c = static_cast<std::int64_t>(std::floor(up(pk + 1) * static_cast<double>(L - 1))) + 1;
+        if (p.crossover == GaCrossover::one_point) {
+          first = c;
+        } else {
+          const auto c2 = static_cast<std::int64_t>(std::floor(up(pk + 2) * static_cast<double>(L - 1))) + 1;
+          first = c < c2 ? c : c2;
+          last = c < c2 ? c2 : c;
+        }
+      }
+      for (std::int64_t j = 0; j < L; ++j) {
+        const bool swap = j >= first && j < last;
+        c0[j] = swap ? b[j] : a[j];
+        if (c1) c1[j] = swap ? a[j] : b[j];
+      }
+      break;
+    }
+    case GaCrossover::blx: {
+      const double widen = 1.0 + 2.0 * p.alpha;
+      for (std::int64_t j = 0; j < L; ++j) {
+        const double mn = std::min(a[j], b[j]);
+        const double I = std::max(a[j], b[j]) - mn;
+        c0[j] = clip((mn - p.alpha * I) + ug(g0 + j) * (widen * I), lo[j], hi[j]);
+        if (c1) c1[j] = clip((mn - p.alpha * I) + ug(g1 + j) * (widen * I), lo[j], hi[j]);
+      }
+      break;
+    }
+    case GaCrossover::arithmetic: {
+      const double lam = up(pk + 1);
+      for (std::int64_t j = 0; j < L; ++j) {
+        c0[j] = lam * a[j] + (1.0 - lam) * b[j];
+        if (c1) c1[j] = (1.0 - lam) * a[j] + lam * b[j];
+      }
+      break;
+    }
+    case GaCrossover::sbx: {
+      const double inv = 1.0 / (p.eta_c + 1.0);
+      for (std::int64_t j = 0; j < L; ++j) {
+        const double beta = sbx_beta(ug(g0 + j), inv);
+        c0[j] = clip(0.5 * ((1.0 + beta) * a[j] + (1.0 - beta) * b[j]), lo[j], hi[j]);
+        if (c1) c1[j] = clip(0.5 * ((1.0 - beta) * a[j] + (1.0 + beta) * b[j]), lo[j], hi[j]);
+      }
+      break;
+    }
+  }
+}
+
+void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t m, std::int64_t L,
+            const double* lo, const double* hi, const double* span, double* c) {
+  UniformCursor um(seed, s.mutate), uv(seed, s.mutation);
+  NormalCursor zv(seed, s.mutation);
+  const std::uint64_t base = static_cast<std::uint64_t>(m * L);
+  const double inv = 1.0 / (p.eta_m + 1.0);
+  for (std::int64_t j = 0; j < L; ++j) {
+    if (!(um(base + j) < p.mutation_prob)) continue;
+    switch (p.mutation) {
+      case GaMutation::gaussian:
+        c[j] = clip(c[j] + p.sigma * span[j] * zv(base + j), lo[j], hi[j]);
+        break;
+      case GaMutation::polynomial:
+        c[j] = clip(c[j] + poly_delta(uv(base + j), inv) * span[j], lo[j], hi[j]);
+        break;
+      case GaMutation::bitflip:
+        c[j] = 1.0 - c[j];
+        break;
+      case GaMutation::none:
+        break;
+    }
+  }
+}
+
+void pairs(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t b, std::int64_t e, std::int64_t n,
+           std::int64_t L, const double* G, const std::int64_t* parents, const double* lo, const double* hi,
+           const double* span, double* C) {
+  for (std::int64_t k = b; k < e; ++k) {
+    double* c0 = C + 2 * k * L;
+    double* c1 = 2 * k + 1 < n ? c0 + L : nullptr;
+    crossover(seed, s, p, k, L, G + parents[2 * k] * L, G + parents[2 * k + 1] * L, lo, hi, c0, c1);
+    if (p.mutation == GaMutation::none) continue;
+    mutate(seed, s, p, 2 * k, L, lo, hi, span, c0);
+    if (c1) mutate(seed, s, p, 2 * k + 1, L, lo, hi, span, c1);
+  }
+}
+
+}  // namespace
+
+void ga_offspring(std::uint64_t seed, GaStreams s, const GaParams& p, std::int64_t n, std::int64_t L,
+                  const double* G, const std::int64_t* parents, const double* lo, const double* hi,
+                  const double* span, double* C) {
+  const std::int64_t npairs = (n + 1) / 2;
+  const std::int64_t chunk = L >= 512 ? 1 : 512 / L;
+  parallel_chunks(npairs, chunk, 2 * L * 8, [&](std::int64_t b, std::int64_t e) {
+    pairs(seed, s, p, b, e, n, L, G, parents, lo, hi, span, C);
+  });
+}
+
+}  // namespace gfo

@@ -1,0 +1,65 @@
+"""Helpers shared by the population optimizers (hill climbing, SA, PSO, GA, DE).
+
+Everything here is O(popsize) bookkeeping that both implementations share, so that selection, ranking
+and tie-breaking are the same code on both sides; the O(popsize * dim) work lives in the kernels.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .. import reference
+from .._backend import Backend
+from .._checks import finite_float
+
+
+def random_numbers(impl: str):
+    """The Philox module of an implementation: both give identical numbers, the native one faster."""
+    if impl == "native":
+        from .. import rng
+
+        return rng
+    return reference.rng
+
+
+def span(opt: Any) -> np.ndarray:
+    """Per-coordinate scale of moves: the box width where finite, else 4 * sigma0."""
+    width = opt.upper - opt.lower
+    return np.where(np.isfinite(width), width, 4.0 * opt.sigma0)
+
+
+def initial_population(opt: Any, n: int, purpose: int) -> np.ndarray:
+    """n points uniform in the box (bounded) or Gaussian around x0 with scale sigma0 (unbounded)."""
+    k = Backend(opt.impl, "sampling")
+    X = np.empty((n, opt.dim))
+    if opt.bounded:
+        k.uniform_box(opt.seed, opt.stream(purpose), opt.lower, opt.upper, X)
+    else:
+        k.gaussian_box(opt.seed, opt.stream(purpose), opt.x0, opt.sigma0, opt.lower, opt.upper, X)
+    return X
+
+
+def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name}: expected one of {options}, got {value!r}")
+    return value
+
+
+def real(value: Any, name: str, **limits: Any) -> float:
+    return finite_float(value, name, **limits)
+
+
+def probability(value: Any, name: str) -> float:
+    return finite_float(value, name, low=0.0, high=1.0)
+
+
+def stable_order(f: np.ndarray) -> np.ndarray:
+    """Ranks best first; equal values keep their index order (the tie-breaking of every algorithm here)."""
+    return np.argsort(f, kind="stable")
+
+
+def is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)

@@ -1,0 +1,121 @@
+"""Particle swarm optimization (Kennedy & Eberhart 1995) with inertia weight (Shi & Eberhart 1998)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from . import _population as pop
+from .base import Optimizer
+from .registry import register
+
+# stream purposes (per generation)
+_INIT, _VINIT, _R1, _R2 = 1, 2, 3, 4
+_BOUNDS = {"clip": 0, "reflect": 1}
+
+
+@dataclasses.dataclass
+class PSOState:
+    X: np.ndarray        # positions asked this generation, (n, d)
+    V: np.ndarray        # velocities, (n, d)
+    P: np.ndarray        # personal best positions, (n, d)
+    pbest_f: np.ndarray  # personal best values, (n,)
+
+
+@register("pso")
+class PSO(Optimizer):
+    r"""Particle swarm optimization.
+
+    Each particle :math:`i` keeps a velocity :math:`v_i`, its best point :math:`p_i` and sees the best point
+    :math:`g_i` of its neighbourhood. Per generation, with :math:`r_1, r_2 \sim U(0,1)^d`:
+
+    .. math::
+        v_i \leftarrow \mathrm{clip}\big(w\,v_i + c_1 r_1 \odot (p_i - x_i) + c_2 r_2 \odot (g_i - x_i),
+        \; -v_{\max}, v_{\max}\big), \qquad x_i \leftarrow x_i + v_i
+
+    Defaults are Clerc & Kennedy's constriction coefficients in inertia form, w = 0.7298,
+    c1 = c2 = 1.49618 (Clerc & Kennedy 2002; Eberhart & Shi 2000), and 40 particles (SPSO 2011, Clerc 2012).
+    A linearly decreasing inertia (Shi & Eberhart 1998, e.g. 0.9 -> 0.4) is available with ``w_end``.
+
+    Args:
+        w: inertia weight (at the first generation when ``w_end`` is set).
+        w_end: final inertia weight of a linear decrease over ``w_generations`` (default: ``max_generations``).
+        c1: cognitive coefficient (pull towards the particle's own best).
+        c2: social coefficient (pull towards the neighbourhood best).
+        topology: ``"global"`` (gbest: every particle sees the swarm's best) or ``"ring"`` (lbest: the best of
+            itself and its two ring neighbours; slower, more robust on multimodal functions, Kennedy & Mendes 2002).
+        velocity_clamp: v_max as a fraction of the box width per coordinate (Eberhart & Shi 2000 use the
+            dynamic range); None disables the clamp.
+        bounds_strategy: ``"clip"`` (absorbing walls: the position is clipped and that velocity component
+            zeroed) or ``"reflect"`` (mirrored at the face, velocity component reversed).
+        **kwargs: see :class:`~gfo_native.Optimizer` (bounds, dim, x0, sigma0, popsize, seed, impl...).
+
+    The whole generation (personal-best refresh, velocity, clamp, position, bounds) is one fused OpenMP
+    pass; r1 and r2 are Philox streams ``(generation, 3)`` and ``(generation, 4)`` at index ``i * d + j``.
+    """
+
+    area = "pso"
+    min_popsize = 2
+
+    def __init__(self, bounds: Any = None, *, w: float = 0.7298, w_end: float | None = None,
+                 w_generations: int | None = None, c1: float = 1.49618, c2: float = 1.49618,
+                 topology: str = "global", velocity_clamp: float | None = 0.5, bounds_strategy: str = "clip",
+                 **kwargs: Any):
+        self.w = pop.real(w, "w")
+        self.w_end = None if w_end is None else pop.real(w_end, "w_end")
+        self.c1 = pop.real(c1, "c1", low=0.0)
+        self.c2 = pop.real(c2, "c2", low=0.0)
+        self.topology = pop.choice(topology, "topology", ("global", "ring"))
+        self.velocity_clamp = None if velocity_clamp is None else pop.real(velocity_clamp, "velocity_clamp", low=0.0,
+                                                                          low_open=True)
+        self.bounds_strategy = pop.choice(bounds_strategy, "bounds_strategy", tuple(_BOUNDS))
+        super().__init__(bounds, **kwargs)
+        self.w_generations = w_generations if w_generations is not None else self.max_generations
+        if self.w_end is not None and self.w_generations is None:
+            raise ValueError("w_end: a decreasing inertia needs w_generations or max_generations")
+        if self.w_generations is not None and (not pop.is_int(self.w_generations) or self.w_generations < 1):
+            raise ValueError(f"w_generations: expected a positive integer, got {self.w_generations!r}")
+
+    @classmethod
+    def default_popsize(cls, dim: int) -> int:
+        return 40
+
+    def _init_state(self) -> PSOState:
+        self.vmax = np.full(self.dim, np.inf) if self.velocity_clamp is None else self.velocity_clamp * pop.span(self)
+        X = pop.initial_population(self, self.popsize, _INIT)
+        # initial velocities uniform in [-vmax, vmax] (or in +-span / 2 without a clamp)
+        vmax0 = self.vmax if self.velocity_clamp is not None else 0.5 * pop.span(self)
+        V = np.empty_like(X)
+        pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
+        return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf))
+
+    def inertia(self) -> float:
+        """The inertia weight of the current generation."""
+        if self.w_end is None:
+            return self.w
+        t = min(self.generation / self.w_generations, 1.0)
+        return self.w + (self.w_end - self.w) * t
+
+    def _neighbourhood_best(self, pbest_f: np.ndarray) -> np.ndarray:
+        n = pbest_f.size
+        if self.topology == "global":
+            return np.full(n, int(np.argmin(pbest_f)), dtype=np.int64)
+        i = np.arange(n)
+        cand = np.stack([(i - 1) % n, i, (i + 1) % n], axis=1)
+        return cand[i, np.argmin(pbest_f[cand], axis=1)].astype(np.int64)
+
+    def _ask(self) -> np.ndarray:
+        return self.state.X
+
+    def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
+        st = self.state
+        X = np.ascontiguousarray(X)
+        improved = f < st.pbest_f
+        st.pbest_f = np.where(improved, f, st.pbest_f)
+        Xnew = np.empty_like(X)
+        self.k.update(self.seed, self.stream(_R1), self.stream(_R2), self.inertia(), self.c1, self.c2, X, st.V, st.P,
+                      improved.astype(np.uint8), self._neighbourhood_best(st.pbest_f), self.vmax, self.lower,
+                      self.upper, _BOUNDS[self.bounds_strategy], Xnew)
+        st.X = Xnew

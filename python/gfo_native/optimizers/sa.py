@@ -1,0 +1,109 @@
+"""Simulated annealing (Kirkpatrick, Gelatt & Vecchi 1983) as a batch of independent Metropolis chains."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _population as pop
+from .base import Optimizer
+from .registry import register
+
+# stream purposes (per generation)
+_INIT, _PROPOSE, _ACCEPT = 1, 2, 3
+
+
+@dataclasses.dataclass
+class SAState:
+    X: np.ndarray        # current point of each chain, (n, d)
+    fitness: np.ndarray  # its value, (n,)
+    T0: float            # initial temperature (nan until set from the first generation)
+    step: float          # proposal scale, fraction of the box width
+
+
+@register("sa")
+class SimulatedAnnealing(Optimizer):
+    r"""Simulated annealing with ``popsize`` independent chains (one ask = one step of every chain).
+
+    Chain i proposes :math:`y = \mathrm{clip}(x_i + s\,\mathrm{span} \odot z)`, :math:`z \sim N(0, I)`, and
+    moves there with the Metropolis probability :math:`\min(1, e^{-(f(y) - f(x_i)) / T_k})`
+    (Metropolis et al. 1953).
+
+    Cooling (k = generation): ``"geometric"`` :math:`T_k = T_0 \alpha^k` (Kirkpatrick et al. 1983, alpha in
+    0.8-0.99, default 0.95); ``"logarithmic"`` :math:`T_k = T_0 \ln 2 / \ln(k + 2)` (Geman & Geman 1984: slow,
+    with the convergence guarantee); ``"linear"`` :math:`T_k = T_0 \max(1 - k / K, 10^{-3})` over
+    ``cooling_generations`` K.
+
+    ``T0`` defaults to the standard deviation of the first generation's values (White 1984). The step
+    ``s`` (initially ``step``) follows the acceptance ratio of the last generation as in Corana et al. (1987):
+    above 0.6 it grows, below 0.4 it shrinks (factor 1 + 2 (ratio - 0.6) / 0.4 and its inverse).
+
+    Bounds: proposals are clipped to the box. NaN/inf proposals are never accepted.
+    """
+
+    area = "sa"
+
+    def __init__(self, bounds: Any = None, *, T0: float | None = None, cooling: str = "geometric",
+                 alpha: float = 0.95, cooling_generations: int = 1000, step: float = 0.1, **kwargs: Any):
+        self.T0 = None if T0 is None else pop.real(T0, "T0", low=0.0, low_open=True)
+        self.cooling = pop.choice(cooling, "cooling", ("geometric", "logarithmic", "linear"))
+        self.alpha = pop.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
+        if not pop.is_int(cooling_generations) or cooling_generations < 1:
+            raise ValueError(f"cooling_generations: expected a positive integer, got {cooling_generations!r}")
+        self.cooling_generations = int(cooling_generations)
+        self.step0 = pop.real(step, "step", low=0.0, low_open=True)
+        super().__init__(bounds, **kwargs)
+
+    @classmethod
+    def default_popsize(cls, dim: int) -> int:
+        return 16
+
+    def _init_state(self) -> SAState:
+        self.span = pop.span(self)
+        return SAState(X=pop.initial_population(self, self.popsize, _INIT), fitness=np.full(self.popsize, np.inf),
+                       T0=math.nan if self.T0 is None else self.T0, step=self.step0)
+
+    def temperature(self, k: int | None = None) -> float:
+        """T_k of the cooling schedule (k defaults to the current generation)."""
+        k = self.generation if k is None else k
+        T0 = self.state.T0
+        if self.cooling == "geometric":
+            return T0 * self.alpha ** k
+        if self.cooling == "logarithmic":
+            return T0 * math.log(2.0) / math.log(k + 2.0)
+        return T0 * max(1.0 - k / self.cooling_generations, 1e-3)
+
+    def _ask(self) -> np.ndarray:
+        st = self.state
+        if self.generation == 0:
+            return st.X
+        Y = np.empty_like(st.X)
+        self.k.propose(self.seed, self.stream(_PROPOSE), st.step, st.X, self.span, self.lower, self.upper, Y)
+        return Y
+
+    def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
+        st = self.state
+        if self.generation == 0:
+            st.X, st.fitness = np.array(X), f.copy()
+            if math.isnan(st.T0):
+                finite = f[np.isfinite(f)]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    sd = float(np.std(finite)) if finite.size > 1 else 0.0
+                st.T0 = sd if sd > 0 and math.isfinite(sd) else 1.0
+            return
+        T = self.temperature()
+        u = pop.random_numbers(self.impl).uniform(self.seed, self.stream(_ACCEPT), f.size)
+        with np.errstate(invalid="ignore", over="ignore"):
+            delta = f - st.fitness
+            accept = np.isfinite(f) & ((delta <= 0) | (u < np.exp(-delta / T)))
+        np.copyto(st.X, X, where=accept[:, None])
+        st.fitness = np.where(accept, f, st.fitness)
+        ratio = float(accept.mean())
+        if ratio > 0.6:
+            st.step *= 1.0 + 2.0 * (ratio - 0.6) / 0.4
+        elif ratio < 0.4:
+            st.step /= 1.0 + 2.0 * (0.4 - ratio) / 0.4
+        st.step = min(max(st.step, 1e-15), 1.0)

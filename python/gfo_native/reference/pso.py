@@ -1,0 +1,36 @@
+"""NumPy twin of cpp/src/pso.cpp: the fused PSO generation, same signature and operation order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import rng
+
+
+def update(seed: int, stream_r1: int, stream_r2: int, w: float, c1: float, c2: float, X: np.ndarray, V: np.ndarray,
+           P: np.ndarray, improved: np.ndarray, nbest: np.ndarray, vmax: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+           bounds: int, Xnew: np.ndarray) -> None:
+    n, d = X.shape
+    imp = improved.astype(bool)
+    P[imp] = X[imp]
+    # the neighbourhood best after the refresh (the kernel reads X[k] for refreshed k: same values)
+    G = P[nbest]
+    R1 = rng.uniform(seed, stream_r1, n * d).reshape(n, d)
+    R2 = rng.uniform(seed, stream_r2, n * d).reshape(n, d)
+    v = w * V + c1 * R1 * (P - X) + c2 * R2 * (G - X)  # Eq. (1) of Shi & Eberhart (1998)
+    v = np.minimum(np.maximum(v, -vmax), vmax)
+    x = X + v
+    if bounds == 0:  # absorbing wall
+        for m, face in ((x < lo, lo), (x > hi, hi)):
+            x = np.where(m, face, x)
+            v = np.where(m, 0.0, v)
+    else:  # mirror, reverse the velocity, clip any overshoot past the far face
+        m = x < lo
+        x = np.where(m, lo + (lo - x), x)
+        v = np.where(m, -v, v)
+        m = x > hi
+        x = np.where(m, hi - (x - hi), x)
+        v = np.where(m, -v, v)
+        x = np.minimum(np.maximum(x, lo), hi)
+    V[...] = v
+    Xnew[...] = x
