@@ -1,6 +1,7 @@
 """gfo_native: gradient-free and fused gradient optimization with a native C++/OpenMP core."""
 
 # One import per line: several areas add names here.
+from . import cuda
 from . import functions
 from . import optim
 from . import plot
@@ -35,6 +36,7 @@ __all__ = [
     "Uniform",
     "__version__",
     "build_info",
+    "cuda",
     "functions",
     "get_num_threads",
     "minimize",

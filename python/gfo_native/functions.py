@@ -1,7 +1,8 @@
 """Benchmark objectives, native and OpenMP-parallel over rows: ``f(X) -> y`` with X (n, d), y (n,).
 
 Inputs must be C-contiguous float32 or float64 matrices (no silent copies); float32 is evaluated in
-float64 and rounded once. A NaN in a row gives NaN for that row, and +-inf propagates as IEEE
+float64 and rounded once. A CUDA array (torch CUDA tensor, CuPy) is evaluated on its GPU (GFO_CUDA=ON
+builds) and the result is an array of the same kind. A NaN in a row gives NaN for that row, and +-inf propagates as IEEE
 arithmetic says; other rows are unaffected. Definitions and optima follow the usual literature
 (e.g. Surjanovic & Bingham's virtual library); ``OPTIMA`` gives each minimizer and minimum.
 """
@@ -12,12 +13,16 @@ import numpy as np
 
 from . import _core
 from ._checks import float_matrix
+from .cuda import functions as cuda_functions
+from .cuda._arrays import is_device_array
 
 __all__ = ["sphere", "ellipsoid", "rastrigin", "rosenbrock", "ackley", "griewank", "schwefel", "levy",
            "styblinski_tang", "FUNCTIONS", "OPTIMA", "DOMAINS"]
 
 
 def _evaluate(objective, X, out=None):
+    if not isinstance(X, np.ndarray) and is_device_array(X):
+        return cuda_functions.evaluate(objective, X, out)
     X = float_matrix(X)
     if out is None:
         out = np.empty(X.shape[0], dtype=X.dtype)
@@ -32,7 +37,8 @@ def _make(name: str, doc: str):
         return _evaluate(objective, X, out)
 
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = doc + "\n\nArgs:\n    X: (n, d) C-contiguous float32/float64.\n    out: optional (n,) output of X's dtype.\n"
+    f.__doc__ = doc + ("\n\nArgs:\n    X: (n, d) C-contiguous float32/float64 (NumPy, or a CUDA array).\n"
+                       "    out: optional (n,) output of X's dtype and kind.\n")
     return f
 
 

@@ -1,0 +1,103 @@
+// Host-callable launchers of the CUDA kernels (cpp/cuda/*.cu), compiled only with GFO_CUDA=ON.
+//
+// Every pointer argument is a DEVICE address unless its comment says "host"; `stream` is a cudaStream_t
+// passed as an integer (0: the legacy default stream), so this header needs no CUDA include and the
+// bindings compile with a plain C++ compiler. Launches are asynchronous on `stream`; errors of the
+// launch (bad configuration, no device) are thrown as std::runtime_error naming the CUDA error.
+//
+// The random numbers are the ones of gfo/rng.hpp: the same (seed, stream, index) gives the same bits
+// and the same uniforms as the CPU kernels and the NumPy reference (normals: equal to a few ulp, as
+// CUDA's log/sin/cos are not glibc's).
+#pragma once
+#include <cstdint>
+
+#include "gfo/functions.hpp"
+
+namespace gfo::cuda {
+
+using Stream = std::uintptr_t;
+
+// Number of visible CUDA devices; 0 when there is no driver or no GPU (never throws).
+int device_count();
+// "cudaGetDeviceCount: <error string>" when device_count() is 0 because of an error, else "".
+const char* device_error();
+// Makes `device` current for the calling thread (the launchers run on the current device).
+void set_device(int device);
+// Blocks the host until all work queued on `stream` is done (throws on a failed kernel).
+void synchronize(Stream stream);
+
+// ---------------------------------------------------------------- randomness (cpp/cuda/rng.cu)
+// Elements [offset, offset + n) of a stream, exactly as gfo::fill_bits / fill_uniform / fill_normal.
+void fill_bits(std::uint64_t seed, std::uint64_t stream_id, std::uint64_t offset, std::int64_t n,
+               std::uint32_t* out, Stream stream);
+template <class T>
+void fill_uniform(std::uint64_t seed, std::uint64_t stream_id, std::uint64_t offset, std::int64_t n, T* out,
+                  Stream stream);
+template <class T>
+void fill_normal(std::uint64_t seed, std::uint64_t stream_id, std::uint64_t offset, std::int64_t n, T* out,
+                 Stream stream);
+
+// ---------------------------------------------------------------- benchmark functions (functions.cu)
+// One warp per row of the C-contiguous (n, d) matrix X; sums in float64 in a fixed order, so a result is
+// reproducible run to run (it differs from the CPU's serial sum by rounding only).
+template <class T>
+void evaluate_objective(Objective f, const T* X, std::int64_t n, std::int64_t d, T* out, Stream stream);
+
+// ---------------------------------------------------------------- sampling in a box (sampling.cu)
+// As gfo::sample_uniform_box / sample_gaussian_box; lo, hi, center, scale are device vectors of length d.
+void sample_uniform_box(std::uint64_t seed, std::uint64_t stream_id, const double* lo, const double* hi,
+                        std::int64_t n, std::int64_t d, double* out, Stream stream);
+void sample_gaussian_box(std::uint64_t seed, std::uint64_t stream_id, const double* center, const double* scale,
+                         const double* lo, const double* hi, std::int64_t n, std::int64_t d, double* out,
+                         Stream stream);
+
+// ---------------------------------------------------------------- fused multi-tensor steps (optim.cu)
+// The tensor table: the row layout of the CPU kernels (gfo/optim.hpp), one row of kColumns uint64 per
+// tensor, in HOST memory (the launcher reads it and copies what the kernel needs to the device at once).
+// Tensor addresses are device addresses; the step counter (torch keeps it as a CPU scalar tensor) is a
+// HOST address, incremented here.
+enum Column : int {
+  kParam = 0,   // T*       parameter, updated in place
+  kGrad = 1,    // T*       gradient (read only)
+  kState0 = 2,  // T*       momentum_buffer (SGD) / sum (Adagrad) / square_avg (RMSprop) / exp_avg (Adam)
+  kState1 = 3,  // T*       grad_avg (RMSprop, centered) / exp_avg_sq (Adam)
+  kState2 = 4,  // T*       momentum_buffer (RMSprop) / max_exp_avg_sq (Adam, amsgrad)
+  kStep = 5,    // host float* or double* step counter, incremented by the call (0: none)
+  kFlags = 6,   // bit field of Flag
+  kNumel = 7,   // element count
+  kColumns = 8,
+};
+
+enum Flag : std::uint64_t {
+  kStepIsDouble = 1,  // the step counter is a double (else float, torch's default scalar dtype)
+  kInitBuffer = 2,    // SGD: a new momentum buffer, set to the (decayed) gradient as torch's first step does
+};
+
+// Storage dtype of params, grads and states; the arithmetic runs in float32 for all three 32-bit-or-less
+// types (bf16/fp16 are loaded to float32 and rounded once when stored) and in float64 for float64.
+enum class DType : int { float32 = 0, float64 = 1, bfloat16 = 2, float16 = 3 };
+
+struct SGDOptions {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov, maximize;
+};
+struct AdagradOptions {
+  double lr, lr_decay, weight_decay, eps;
+  bool maximize;
+};
+struct RMSpropOptions {
+  double lr, alpha, eps, weight_decay, momentum;
+  bool centered, maximize;
+};
+struct AdamOptions {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool decoupled_weight_decay, amsgrad, maximize;
+};
+
+// `table` is (n, kColumns) row-major host memory. One kernel launch covers all n tensors.
+void sgd_step(DType dtype, const std::uint64_t* table, std::int64_t n, const SGDOptions& o, Stream stream);
+void adagrad_step(DType dtype, const std::uint64_t* table, std::int64_t n, const AdagradOptions& o, Stream stream);
+void rmsprop_step(DType dtype, const std::uint64_t* table, std::int64_t n, const RMSpropOptions& o, Stream stream);
+void adam_step(DType dtype, const std::uint64_t* table, std::int64_t n, const AdamOptions& o, Stream stream);
+
+}  // namespace gfo::cuda
