@@ -1,6 +1,6 @@
-// Parallel loops over a list of tensors treated as one concatenated array: the elements are split evenly
-// between threads (by element count, not by tensor) inside ONE parallel region, so a call over thousands of
-// small tensors pays for one region wake-up and keeps both cores equally busy.
+// Parallel loops over a list of tensors treated as one concatenated array: the elements are split between
+// threads by element count, not by tensor, inside ONE parallel region, so a call over thousands of small
+// tensors pays for one region wake-up and keeps both cores equally busy.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -35,26 +35,25 @@ inline void visit_range(const std::vector<std::int64_t>& start, std::int64_t lo,
   }
 }
 
-// Element-wise work over all tensors: thread t of T gets the elements [total*t/T, total*(t+1)/T) of the
-// concatenation (rounded to whole cache lines), whatever tensors they belong to. Element-wise results do not
-// depend on the split, so any thread count gives the same bits.
+// Element-wise work over all tensors: the concatenation is cut into fixed chunks of kConcatChunk elements
+// (whatever tensors they span) that threads take dynamically, so the elements are balanced between threads
+// whatever the tensor sizes, and a thread descheduled by a busy machine holds up one chunk, not half the work.
+// Element-wise results do not depend on the split, so any thread count gives the same bits.
+constexpr std::int64_t kConcatChunk = 1 << 15;
+
 template <class Body>
 inline void parallel_concat(const std::vector<std::int64_t>& start, Body&& body) {
   const std::int64_t total = start.back();
   if (total <= 0) return;
+  const std::int64_t nchunks = (total + kConcatChunk - 1) / kConcatChunk;
 #ifdef _OPENMP
-  const bool par = total >= kParallelGrain && omp_get_max_threads() > 1;
-#pragma omp parallel if (par)
-  {
-    const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    constexpr std::int64_t kLine = 16;  // keep split points on cache-line multiples of the concatenation
-    const std::int64_t lo = t == 0 ? 0 : (total * t / nt) / kLine * kLine;
-    const std::int64_t hi = t + 1 == nt ? total : (total * (t + 1) / nt) / kLine * kLine;
-    visit_range(start, lo, hi, body);
-  }
-#else
-  visit_range(start, 0, total, body);
+  const bool par = nchunks > 1 && total >= kParallelGrain && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(dynamic, 1) if (par)
 #endif
+  for (std::int64_t c = 0; c < nchunks; ++c) {
+    const std::int64_t lo = c * kConcatChunk;
+    visit_range(start, lo, std::min(total, lo + kConcatChunk), body);
+  }
 }
 
 }  // namespace gfo

@@ -37,15 +37,15 @@ class GroupLayout:
     def __init__(self, params, grads, key, parts):
         self.params = params
         self.nparams = len(params)
-        self.grads = grads
+        self.grads = grads  # held, so that their ids cannot be reused by new tensors
+        self.grad_ids = list(map(id, grads))
         self.key = key
         self.parts = parts
         self.param_ptrs = list(map(_DATA_PTR, params))
 
     def still_valid(self, params, grads, key) -> bool:
         return (params is self.params and len(params) == self.nparams and key == self.key
-                and list(map(id, grads)) == list(map(id, self.grads))
-                and list(map(_DATA_PTR, params)) == self.param_ptrs)
+                and list(map(id, grads)) == self.grad_ids and list(map(_DATA_PTR, params)) == self.param_ptrs)
 
     def same_rows(self, params, grads, key) -> bool:
         return (params is self.params and len(params) == self.nparams and key == self.key
@@ -56,6 +56,7 @@ class GroupLayout:
         for _, table, idx in self.parts:
             table[:, T.GRAD] = [grad_pointer(grads[i], f"params[{i}].grad") for i in idx]
         self.grads = grads
+        self.grad_ids = list(map(id, grads))
 
 
 def build(params, grads, key, state_of, slots) -> GroupLayout:
