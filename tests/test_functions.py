@@ -43,6 +43,24 @@ def test_thread_invariance(threads):
     assert np.array_equal(a, F.rastrigin(X))
 
 
+@pytest.mark.parametrize("name", ["rastrigin", "ackley", "griewank", "schwefel", "levy"])
+def test_huge_arguments_take_the_libm_path(name, rng):
+    # Arguments beyond the vectorized sin/cos reduction range (|a| > 1e6) mixed into the same tiles.
+    X = rng.uniform(-5, 5, size=(64, 300))
+    X[:, ::3] *= 1e7
+    X[:, 1::5] *= 1e13
+    a, b = F.FUNCTIONS[name](X), getattr(R, name)(X)
+    assert np.all(np.abs(a - b) <= 1e-12 * np.maximum(np.abs(b), 1.0))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_row_only(name):
+    X = np.full((3, 300), 0.5)
+    X[1, 257] = np.nan  # in the second tile of the row
+    y = F.FUNCTIONS[name](X)
+    assert np.isnan(y[1]) and np.all(np.isfinite(y[[0, 2]]))
+
+
 def test_nan_propagates_to_its_row_only():
     X = np.zeros((3, 4))
     X[1, 2] = np.nan

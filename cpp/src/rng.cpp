@@ -1,51 +1,175 @@
-#include "gfo/rng.hpp"
+#include <algorithm>
+#include <cstring>
 
 #include "gfo/parallel.hpp"
+#include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
+#include "gfo/vecmath.hpp"
 
 namespace gfo {
 namespace {
 
-constexpr std::int64_t kChunk = 1 << 14;  // a multiple of 4 keeps chunks block-aligned
+constexpr std::int64_t kChunk = 1 << 14;  // elements per parallel work item
+constexpr int kTileBlocks = 64;           // Philox blocks computed side by side (one vectorized pass)
 
-// The serial cores: whole Philox blocks where possible, single elements at ragged ends.
+// Words of blocks [b0, b0 + kTileBlocks) of a stream, word j of block b0 + l in w[j][l]: the same rounds
+// as philox4x32_10 in rng.hpp, written structure-of-arrays so each round is one vectorized loop.
+struct Tile {
+  std::uint32_t w[4][kTileBlocks];
+};
+
+inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, Tile& t) {
+  std::uint32_t* c0 = t.w[0];
+  std::uint32_t* c1 = t.w[1];
+  std::uint32_t* c2 = t.w[2];
+  std::uint32_t* c3 = t.w[3];
+  for (int l = 0; l < kTileBlocks; ++l) {
+    const std::uint64_t b = b0 + static_cast<std::uint64_t>(l);
+    c0[l] = static_cast<std::uint32_t>(b);
+    c1[l] = static_cast<std::uint32_t>(b >> 32);
+    c2[l] = static_cast<std::uint32_t>(stream);
+    c3[l] = static_cast<std::uint32_t>(stream >> 32);
+  }
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    for (int l = 0; l < kTileBlocks; ++l) {
+      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
+      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
+      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+      c1[l] = static_cast<std::uint32_t>(p1);
+      c3[l] = static_cast<std::uint32_t>(p0);
+      c0[l] = n0;
+      c2[l] = n2;
+    }
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+}
+
+// The same values as bits_to_uniform32/64 in rng.hpp, by conversions that vectorize on every ISA:
+// the integers are below 2^24 (float) and 2^52 (double) so every step is exact.
+inline float uniform32_of(std::uint32_t w) {
+  return static_cast<float>(static_cast<std::int32_t>(2u * (w >> 9) + 1u)) * 5.9604644775390625e-08f;
+}
+
+inline double uniform64_of(std::uint32_t lo, std::uint32_t hi) {
+  const std::uint64_t x = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 12;  // 52 bits
+  // 1 + x 2^-52 read from the bits, minus 1, plus 2^-53: (2x + 1) 2^-53 exactly
+  return (vecmath::from_bits(0x3FF0000000000000ull | x) - 1.0) + 1.1102230246251565e-16;
+}
+
+// Box-Muller as in rng.hpp, with the vectorizable log, sin and cos of vecmath.hpp (within an ulp of
+// libm's, so the bulk normals agree with normal<T>() to float64 rounding, not always bit for bit).
+inline void box_muller_vec(double u1, double u2, double& z0, double& z1) {
+  const double r = std::sqrt(-2.0 * vecmath::log_positive(u1));
+  double s, c;
+  vecmath::sincos(kTwoPi * u2, s, c);
+  z0 = r * c;
+  z1 = r * s;
+}
+
+// Values per Philox block for each kind of output, and how a tile of blocks becomes values.
+struct Bits {
+  using T = std::uint32_t;
+  static constexpr int kPer = 4;
+  static void make(const Tile& t, T* v) {
+    for (int l = 0; l < kTileBlocks; ++l)
+      for (int j = 0; j < 4; ++j) v[4 * l + j] = t.w[j][l];
+  }
+};
+
+struct Uniform32 {
+  using T = float;
+  static constexpr int kPer = 4;
+  static void make(const Tile& t, T* v) {
+    for (int l = 0; l < kTileBlocks; ++l)
+      for (int j = 0; j < 4; ++j) v[4 * l + j] = uniform32_of(t.w[j][l]);
+  }
+};
+
+struct Uniform64 {
+  using T = double;
+  static constexpr int kPer = 2;
+  static void make(const Tile& t, T* v) {
+    for (int l = 0; l < kTileBlocks; ++l) {
+      v[2 * l] = uniform64_of(t.w[0][l], t.w[1][l]);
+      v[2 * l + 1] = uniform64_of(t.w[2][l], t.w[3][l]);
+    }
+  }
+};
+
+struct Normal64 {  // one pair (u[2k], u[2k+1]) per block
+  using T = double;
+  static constexpr int kPer = 2;
+  static void make(const Tile& t, T* v) {
+    for (int l = 0; l < kTileBlocks; ++l)
+      box_muller_vec(uniform64_of(t.w[0][l], t.w[1][l]), uniform64_of(t.w[2][l], t.w[3][l]), v[2 * l], v[2 * l + 1]);
+  }
+};
+
+struct Normal32 {  // two pairs of float32 uniforms per block
+  using T = float;
+  static constexpr int kPer = 4;
+  static void make(const Tile& t, T* v) {
+    for (int l = 0; l < kTileBlocks; ++l)
+      for (int p = 0; p < 2; ++p) {
+        double z0, z1;
+        box_muller_vec(uniform32_of(t.w[2 * p][l]), uniform32_of(t.w[2 * p + 1][l]), z0, z1);
+        v[4 * l + 2 * p] = static_cast<float>(z0);
+        v[4 * l + 2 * p + 1] = static_cast<float>(z1);
+      }
+  }
+};
+
+// Elements [first, first + n) of a stream: whole tiles of blocks, the ragged ends cut from a tile, so
+// every element is computed the same way whatever the offset or chunk.
+template <class Kind>
+inline void fill_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
+                        typename Kind::T* out) {
+  constexpr std::int64_t kValues = std::int64_t(kTileBlocks) * Kind::kPer;
+  Tile t;
+  typename Kind::T v[kValues];
+  while (n > 0) {
+    const std::uint64_t b0 = first / Kind::kPer;
+    const std::int64_t skip = static_cast<std::int64_t>(first - b0 * Kind::kPer);
+    const std::int64_t take = std::min(kValues - skip, n);
+    philox_tile(seed, stream, b0, t);
+    if (skip == 0 && take == kValues) {
+      Kind::make(t, out);
+    } else {
+      Kind::make(t, v);
+      std::memcpy(out, v + skip, static_cast<std::size_t>(take) * sizeof(*out));
+    }
+    out += take;
+    first += static_cast<std::uint64_t>(take);
+    n -= take;
+  }
+}
+
 GFO_SIMD_CLONES void bits_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
                                  std::uint32_t* out) {
-  std::int64_t i = 0;
-  for (; i < n && ((first + i) & 3); ++i) out[i] = random_bits(seed, stream, first + i);
-  for (; i + 4 <= n; i += 4) {
-    const Words4 b = philox_block(seed, stream, (first + i) >> 2);
-    out[i] = b.w[0];
-    out[i + 1] = b.w[1];
-    out[i + 2] = b.w[2];
-    out[i + 3] = b.w[3];
-  }
-  for (; i < n; ++i) out[i] = random_bits(seed, stream, first + i);
+  fill_serial<Bits>(seed, stream, first, n, out);
 }
 
 GFO_SIMD_CLONES void uniform_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
                                     float* out) {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = uniform<float>(seed, stream, first + i);
+  fill_serial<Uniform32>(seed, stream, first, n, out);
 }
 
 GFO_SIMD_CLONES void uniform_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
                                     double* out) {
-  std::int64_t i = 0;
-  if (n > 0 && (first & 1)) out[i++] = uniform<double>(seed, stream, first);
-  for (; i + 2 <= n; i += 2) {
-    const Words4 b = philox_block(seed, stream, (first + i) >> 1);
-    out[i] = bits_to_uniform64(b.w[0], b.w[1]);
-    out[i + 1] = bits_to_uniform64(b.w[2], b.w[3]);
-  }
-  if (i < n) out[i] = uniform<double>(seed, stream, first + i);
+  fill_serial<Uniform64>(seed, stream, first, n, out);
 }
 
-template <class T>
-void normal_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n, T* out) {
-  std::int64_t i = 0;
-  if (n > 0 && (first & 1)) out[i++] = normal<T>(seed, stream, first);
-  for (; i + 2 <= n; i += 2) normal_pair<T>(seed, stream, (first + i) >> 1, out[i], out[i + 1]);
-  if (i < n) out[i] = normal<T>(seed, stream, first + i);
+GFO_SIMD_CLONES void normal_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
+                                   float* out) {
+  fill_serial<Normal32>(seed, stream, first, n, out);
+}
+
+GFO_SIMD_CLONES void normal_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
+                                   double* out) {
+  fill_serial<Normal64>(seed, stream, first, n, out);
 }
 
 }  // namespace
@@ -61,7 +185,7 @@ void fill_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset
 
 template <class T>
 void fill_normal(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n, T* out) {
-  parallel_chunks(n, kChunk, 32, [&](std::int64_t b, std::int64_t e) { normal_serial<T>(seed, stream, offset + b, e - b, out + b); });
+  parallel_chunks(n, kChunk, 32, [&](std::int64_t b, std::int64_t e) { normal_serial(seed, stream, offset + b, e - b, out + b); });
 }
 
 template void fill_uniform<float>(std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t, float*);

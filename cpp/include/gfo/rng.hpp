@@ -113,6 +113,9 @@ GFO_HD T normal(std::uint64_t seed, std::uint64_t stream, std::uint64_t i) {
 }
 
 // Bulk fills of elements [offset, offset + n) of a stream; OpenMP-parallel, thread-count invariant.
+// fill_bits and fill_uniform equal random_bits / uniform<T> bit for bit. fill_normal computes Box-Muller
+// with the vectorized log/sin/cos of gfo/vecmath.hpp (each within an ulp of libm's), so it agrees with
+// normal<T>() to float64 rounding, not always bit for bit; it is itself offset/chunk/thread invariant.
 void fill_bits(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n, std::uint32_t* out);
 template <class T>
 void fill_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n, T* out);

@@ -60,6 +60,36 @@ inline double sin_shifted(double a, std::uint64_t shift) {
 
 inline bool trig_fast_ok(double a) { return std::fabs(a) <= kTrigMax; }  // false for inf and NaN
 
+// sin a and cos a together, for |a| <= kTrigMax (one reduction, both polynomials).
+inline void sincos(double a, double& s, double& c) {
+  constexpr double kRound = 6755399441055744.0;
+  const double t = a * 6.36619772367581382433e-01 + kRound;
+  const double n = t - kRound;
+  const double r = ((a - n * 1.57079632673412561417e+00) - n * 6.07710050630396597660e-11) - n * 2.02226624879595063154e-21;
+  const std::uint64_t q = bits_of(t), odd = 0 - (q & 1);
+  const std::uint64_t ps = bits_of(sin_poly(r)), pc = bits_of(cos_poly(r));
+  s = from_bits(((pc & odd) | (ps & ~odd)) ^ ((q & 2) << 62));              // sin: quadrants 2, 3 negative
+  c = from_bits(((ps & odd) | (pc & ~odd)) ^ (((q + 1) & 2) << 62));        // cos: quadrants 1, 2 negative
+}
+
+// Natural log of a positive, normal, finite x (fdlibm e_log.c: x = 2^k m, m in [sqrt(2)/2, sqrt(2)),
+// log(1 + f) = 2 atanh(f / (2 + f)) by a minimax polynomial in s = f / (2 + f); below 1 ulp). Zero,
+// subnormals, negatives, inf and NaN are not handled: callers pass uniforms in (0, 1).
+inline double log_positive(double x) {
+  // Move the exponent so that mantissas above sqrt(2) count to the next power of two.
+  std::uint64_t u = bits_of(x) + (static_cast<std::uint64_t>(0x3ff00000 - 0x3fe6a09e) << 32);
+  // k as a double without an int64 -> double conversion (not vectorizable before AVX-512):
+  const double k = from_bits((static_cast<std::uint64_t>(0x433) << 52) | (u >> 52)) - 0x1p52 - 1023.0;
+  u = (u & 0x000fffffffffffffull) + (static_cast<std::uint64_t>(0x3fe6a09e) << 32);
+  const double f = from_bits(u) - 1.0;
+  const double hfsq = 0.5 * f * f, s = f / (2.0 + f), z = s * s, w = z * z;
+  const double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+  const double t2 = z * (6.666666666666735130e-01 +
+                         w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+  const double R = t2 + t1;
+  return k * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + R) + k * 1.90821492927058770002e-10)) - f);
+}
+
 // out[k] = sin(a[k]) (shift 0) or cos(a[k]) (shift 1), k < m: a vectorized pass, then libm for the rare
 // arguments outside the reduction's range.
 inline void sin_shifted_n(const double* a, double* out, std::int64_t m, std::uint64_t shift) {
