@@ -28,7 +28,10 @@ def test_no_cuda_build_error_names_the_rebuild():
     calls = [gn.cuda.require, lambda: gn.cuda.check_device("cuda"), lambda: gn.cuda.rng.uniform(0, 0, 8),
              lambda: gn.functions.sphere(FakeDeviceArray()), lambda: gn.cuda.synchronize(),
              lambda: gn.cuda.sampling.uniform_box(0, 0, FakeDeviceArray((4,)), FakeDeviceArray((4,)), FakeDeviceArray()),
-             lambda: gn.cuda.optim.run("adam", np.zeros((1, 8), np.uint64), 0)]
+             lambda: gn.cuda.optim.run("adam", np.zeros((1, 8), np.uint64), 0),
+             lambda: gn.cuda.pso.update(0, 1, 2, 0.7, 1.5, 1.5, *[FakeDeviceArray()] * 10),
+             lambda: gn.cuda.de.trials(0, 1, 0, 0.9, FakeDeviceArray(), 0, *[FakeDeviceArray()] * 6),
+             lambda: gn.cuda.ga.offspring(0, 1, 2, 3, 4, 0, 0.9, 0.5, 15, 1, 0.1, 0.1, 20, *[FakeDeviceArray()] * 6)]
     for call in calls:
         with pytest.raises(gn.cuda.CudaUnavailableError, match=r"-DGFO_CUDA=ON") as e:
             call()
@@ -194,6 +197,64 @@ def test_sampling_matches_cpu_and_reference(n, d, rng):
         want = np.empty((n, d))
         ref_sampling.gaussian_box(5, 18, center, scale, lo, hi, want)
         np.testing.assert_allclose(_host(out), want, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("n,d", [(1, 1), (7, 7), (1023, 3), (3, 2**20 + 3)])
+@pytest.mark.parametrize("bounds", [0, 1])
+def test_pso_update_bit_identical(n, d, bounds, rng):
+    X = rng.uniform(-1, 1, (n, d))
+    V, P = rng.uniform(-0.5, 0.5, (n, d)), rng.uniform(-1, 1, (n, d))
+    improved = (rng.uniform(size=n) < 0.5).astype(np.uint8)
+    nbest = rng.integers(0, n, n).astype(np.int64)
+    vmax, lo, hi = np.full(d, 0.8), np.full(d, -1.0), np.full(d, 1.0)
+    args = (X, V, P, improved, nbest, vmax, lo, hi)
+    dev = [_dev(a) for a in args]
+    Xnew_dev = torch_cuda.empty((n, d), dtype=torch_cuda.float64, device="cuda")
+    gn.cuda.pso.update(9, 1, 2, 0.7, 1.49, 1.49, *dev, bounds, Xnew_dev)
+    Xnew = np.empty((n, d))
+    gn._core.pso_update(9, 1, 2, 0.7, 1.49, 1.49, *args, bounds, Xnew)
+    assert np.array_equal(_host(Xnew_dev), Xnew)
+    assert np.array_equal(_host(dev[1]), V) and np.array_equal(_host(dev[2]), P)
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("n,d", [(4, 1), (7, 7), (1023, 3), (4, 2**20 + 3)])
+@pytest.mark.parametrize("strategy", [0, 1, 2])
+def test_de_trials_bit_identical(n, d, strategy, rng):
+    X = rng.uniform(-1, 1, (n, d))
+    R = np.stack([rng.permutation(n)[:3] for _ in range(n)]).astype(np.int64)
+    F, jrand = rng.uniform(0.4, 0.9, n), rng.integers(0, d, n).astype(np.int64)
+    lo, hi = np.full(d, -1.0), np.full(d, 1.0)
+    U_dev = torch_cuda.empty((n, d), dtype=torch_cuda.float64, device="cuda")
+    gn.cuda.de.trials(4, 7, strategy, 0.9, _dev(X), n // 2, _dev(R), _dev(F), _dev(jrand), _dev(lo), _dev(hi), U_dev)
+    U = np.empty((n, d))
+    gn._core.de_trials(4, 7, strategy, 0.9, X, n // 2, R, F, jrand, lo, hi, U)
+    assert np.array_equal(_host(U_dev), U)
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("n,L", [(1, 1), (7, 7), (1023, 3), (3, 2**20 + 3)])
+@pytest.mark.parametrize("crossover", range(6))
+@pytest.mark.parametrize("mutation", range(4))
+def test_ga_offspring_matches_cpu(n, L, crossover, mutation, rng):
+    m = max(n, 2)
+    G = rng.uniform(-1, 1, (m, L)) if mutation != 3 else rng.integers(0, 2, (m, L)).astype(np.float64)
+    parents = rng.integers(0, m, 2 * ((n + 1) // 2)).astype(np.int64)
+    lo, hi = np.full(L, -1.0), np.full(L, 1.0)
+    span = hi - lo
+    args = (5, 1, 2, 3, 4, crossover, 0.9, 0.5, 15.0, mutation, 0.2, 0.1, 20.0)
+    C_dev = torch_cuda.empty((n, L), dtype=torch_cuda.float64, device="cuda")
+    gn.cuda.ga.offspring(*args, _dev(G), _dev(parents), _dev(lo), _dev(hi), _dev(span), C_dev)
+    C = np.empty((n, L))
+    gn._core.ga_offspring(*args, G, parents, lo, hi, span, C)
+    if crossover != 5 and mutation in (0, 3):  # no transcendental functions involved
+        assert np.array_equal(_host(C_dev), C)
+    else:
+        np.testing.assert_allclose(_host(C_dev), C, rtol=1e-13, atol=1e-13)
 
 
 # ---------------------------------------------------------------- fused optimizer steps

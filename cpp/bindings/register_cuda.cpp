@@ -91,6 +91,50 @@ void register_cuda(py::module_& m) {
   }, py::arg("seed"), py::arg("stream_id"), py::arg("center"), py::arg("scale"), py::arg("lo"), py::arg("hi"),
      py::arg("n"), py::arg("d"), py::arg("out"), py::arg("stream"));
 
+  m.def("cuda_pso_update", [](std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t stream_r2, double w,
+                              double c1, double c2, std::int64_t n, std::int64_t d, std::uintptr_t X, std::uintptr_t V,
+                              std::uintptr_t P, std::uintptr_t improved, std::uintptr_t nbest, std::uintptr_t vmax,
+                              std::uintptr_t lo, std::uintptr_t hi, int bounds, std::uintptr_t Xnew, Stream s) {
+    if (bounds != 0 && bounds != 1) throw py::value_error("bounds: expected 0 (clip) or 1 (reflect)");
+    py::gil_scoped_release nogil;
+    cuda::pso_update(seed, stream_r1, stream_r2, w, c1, c2, n, d, dev<const double>(X), dev<double>(V), dev<double>(P),
+                     dev<const std::uint8_t>(improved), dev<const std::int64_t>(nbest), dev<const double>(vmax),
+                     dev<const double>(lo), dev<const double>(hi), bounds, dev<double>(Xnew), s);
+  }, py::arg("seed"), py::arg("stream_r1"), py::arg("stream_r2"), py::arg("w"), py::arg("c1"), py::arg("c2"),
+     py::arg("n"), py::arg("d"), py::arg("X"), py::arg("V"), py::arg("P"), py::arg("improved"), py::arg("nbest"),
+     py::arg("vmax"), py::arg("lo"), py::arg("hi"), py::arg("bounds"), py::arg("Xnew"), py::arg("stream"));
+  m.def("cuda_de_trials", [](std::uint64_t seed, std::uint64_t stream_cr, int strategy, double CR, std::int64_t n,
+                             std::int64_t d, std::uintptr_t X, std::int64_t best, std::uintptr_t R, std::uintptr_t F,
+                             std::uintptr_t jrand, std::uintptr_t lo, std::uintptr_t hi, std::uintptr_t U, Stream s) {
+    if (strategy < 0 || strategy > 2) throw py::value_error("strategy: unknown code");
+    if (best < 0 || best >= n) throw py::value_error("best: index out of range");
+    py::gil_scoped_release nogil;
+    cuda::de_trials(seed, stream_cr, strategy, CR, n, d, dev<const double>(X), best, dev<const std::int64_t>(R),
+                    dev<const double>(F), dev<const std::int64_t>(jrand), dev<const double>(lo), dev<const double>(hi),
+                    dev<double>(U), s);
+  }, py::arg("seed"), py::arg("stream_cr"), py::arg("strategy"), py::arg("CR"), py::arg("n"), py::arg("d"),
+     py::arg("X"), py::arg("best"), py::arg("R"), py::arg("F"), py::arg("jrand"), py::arg("lo"), py::arg("hi"),
+     py::arg("U"), py::arg("stream"));
+
+  m.def("cuda_ga_offspring", [](std::uint64_t seed, std::uint64_t stream_pair, std::uint64_t stream_gene,
+                                std::uint64_t stream_mutate, std::uint64_t stream_mutation, int crossover,
+                                double crossover_prob, double alpha, double eta_c, int mutation, double mutation_prob,
+                                double sigma, double eta_m, std::int64_t n, std::int64_t L, std::uintptr_t G,
+                                std::uintptr_t parents, std::uintptr_t lo, std::uintptr_t hi, std::uintptr_t span,
+                                std::uintptr_t C, Stream s) {
+    if (crossover < 0 || crossover > 5) throw py::value_error("crossover: unknown operator code");
+    if (mutation < 0 || mutation > 3) throw py::value_error("mutation: unknown operator code");
+    const GaParams p{static_cast<GaCrossover>(crossover), crossover_prob, alpha, eta_c,
+                     static_cast<GaMutation>(mutation), mutation_prob, sigma, eta_m};
+    const GaStreams st{stream_pair, stream_gene, stream_mutate, stream_mutation};
+    py::gil_scoped_release nogil;
+    cuda::ga_offspring(seed, st, p, n, L, dev<const double>(G), dev<const std::int64_t>(parents), dev<const double>(lo),
+                       dev<const double>(hi), dev<const double>(span), dev<double>(C), s);
+  }, py::arg("seed"), py::arg("stream_pair"), py::arg("stream_gene"), py::arg("stream_mutate"),
+     py::arg("stream_mutation"), py::arg("crossover"), py::arg("crossover_prob"), py::arg("alpha"), py::arg("eta_c"),
+     py::arg("mutation"), py::arg("mutation_prob"), py::arg("sigma"), py::arg("eta_m"), py::arg("n"), py::arg("L"),
+     py::arg("G"), py::arg("parents"), py::arg("lo"), py::arg("hi"), py::arg("span"), py::arg("C"), py::arg("stream"));
+
   m.def("cuda_optim_sgd", [](const py::array& table, int dtype, double lr, double momentum, double dampening,
                              double weight_decay, bool nesterov, bool maximize, Stream s) {
     const auto dt = dtype_of(dtype, true, "params");

@@ -29,6 +29,12 @@ inline unsigned grid_for(std::int64_t work, int threads = kThreads) {
   return static_cast<unsigned>(blocks < 65535 * 8 ? (blocks > 0 ? blocks : 1) : 65535 * 8);
 }
 
+// std::min(std::max(v, lo), hi) exactly, NaN behaviour included (the CPU kernels' and NumPy's clip).
+__device__ __forceinline__ double clip(double v, double lo, double hi) {
+  const double t = v < lo ? lo : v;
+  return hi < t ? hi : t;
+}
+
 // Loads and stores: bf16/fp16 storage, float32 arithmetic.
 template <class S> struct Math { using type = S; };
 template <> struct Math<__nv_bfloat16> { using type = float; };

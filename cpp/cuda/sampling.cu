@@ -37,7 +37,7 @@ __global__ void gaussian_box_kernel(std::uint64_t seed, std::uint64_t sid, const
       if (e >= total) break;
       const std::int64_t j = e % d;
       const double v = center[j] + scale[j] * z[t];
-      out[e] = fmin(fmax(v, lo[j]), hi[j]);
+      out[e] = clip(v, lo[j], hi[j]);
     }
   }
 }

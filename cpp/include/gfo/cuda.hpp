@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "gfo/functions.hpp"
+#include "gfo/ga.hpp"
 
 namespace gfo::cuda {
 
@@ -50,6 +51,22 @@ void sample_uniform_box(std::uint64_t seed, std::uint64_t stream_id, const doubl
 void sample_gaussian_box(std::uint64_t seed, std::uint64_t stream_id, const double* center, const double* scale,
                          const double* lo, const double* hi, std::int64_t n, std::int64_t d, double* out,
                          Stream stream);
+
+// ---------------------------------------------------------------- population updates (population.cu)
+// As gfo::pso_update (bounds: 0 clip, 1 reflect) and gfo::de_trials (strategy: 0 rand/1, 1 best/1,
+// 2 current-to-best/1), every array in device memory; bit-identical to the CPU kernels. Indices in nbest
+// and R must be in [0, n) (the optimizers produce them; they are not checked on the device).
+void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t stream_r2, double w, double c1, double c2,
+                std::int64_t n, std::int64_t d, const double* X, double* V, double* P, const std::uint8_t* improved,
+                const std::int64_t* nbest, const double* vmax, const double* lo, const double* hi, int bounds,
+                double* Xnew, Stream stream);
+void de_trials(std::uint64_t seed, std::uint64_t stream_cr, int strategy, double CR, std::int64_t n, std::int64_t d,
+               const double* X, std::int64_t best, const std::int64_t* R, const double* F, const std::int64_t* jrand,
+               const double* lo, const double* hi, double* U, Stream stream);
+// As gfo::ga_offspring: parents (n rounded up to even) int64 indices into G (rows of length L).
+void ga_offspring(std::uint64_t seed, GaStreams streams, const GaParams& p, std::int64_t n, std::int64_t L,
+                  const double* G, const std::int64_t* parents, const double* lo, const double* hi, const double* span,
+                  double* C, Stream stream);
 
 // ---------------------------------------------------------------- fused multi-tensor steps (optim.cu)
 // The tensor table: the row layout of the CPU kernels (gfo/optim.hpp), one row of kColumns uint64 per

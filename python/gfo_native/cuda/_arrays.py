@@ -13,9 +13,11 @@ from typing import Any, NamedTuple, Sequence
 # Codes shared with cpp/bindings/register_cuda.cpp and python/gfo_native/_torch_ptr.py.
 DTYPE_CODES = {"float32": 0, "float64": 1, "bfloat16": 2, "float16": 3}
 _TORCH_DTYPES = {"torch.float32": "float32", "torch.float64": "float64", "torch.bfloat16": "bfloat16",
-                 "torch.float16": "float16", "torch.uint32": "uint32"}
-_CAI_DTYPES = {"<f4": "float32", "<f8": "float64", "<f2": "float16", "<u4": "uint32"}
-_ITEMSIZE = {"float32": 4, "float64": 8, "bfloat16": 2, "float16": 2, "uint32": 4}
+                 "torch.float16": "float16", "torch.uint32": "uint32", "torch.uint8": "uint8", "torch.bool": "uint8",
+                 "torch.int64": "int64"}
+_CAI_DTYPES = {"<f4": "float32", "<f8": "float64", "<f2": "float16", "<u4": "uint32", "|u1": "uint8", "|b1": "uint8",
+               "<i8": "int64"}
+_ITEMSIZE = {"float32": 4, "float64": 8, "bfloat16": 2, "float16": 2, "uint32": 4, "uint8": 1, "int64": 8}
 
 
 class DeviceArray(NamedTuple):
