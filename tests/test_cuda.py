@@ -398,3 +398,60 @@ def test_many_small_tensors_one_launch(rng):
     opt.step()
     for a, b in zip(params, ref):
         T.testing.assert_close(a, b, rtol=2e-5, atol=2e-5)
+
+
+# ---------------------------------------------------------------- torch drop-ins on CUDA parameters
+DROPINS = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+           ("Adam", dict(lr=1e-2, weight_decay=0.1)), ("AdamW", dict(lr=1e-2, amsgrad=True)),
+           ("RMSprop", dict(lr=1e-2, momentum=0.5, centered=True)), ("Adagrad", dict(lr=0.1, lr_decay=0.01))]
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("name,opts", DROPINS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_torch_dropin_on_cuda_equals_cpu(name, opts, dtype, rng):
+    """gfo_native.torch.<Opt> on CUDA parameters: the CPU kernels' bits and the same state_dict."""
+    T = torch_cuda
+    import gfo_native.torch as gt
+
+    init = [rng.standard_normal(n).astype(dtype) for n in SIZES]
+    grads = [[rng.standard_normal(n).astype(dtype) for n in SIZES] for _ in range(3)]
+    cpu = [T.tensor(p, requires_grad=True) for p in init]
+    gpu = [T.tensor(p, device="cuda", requires_grad=True) for p in init]
+    o_cpu, o_gpu = getattr(gt, name)(cpu, **opts), getattr(gt, name)(gpu, **opts)
+    for g in grads:
+        for a, b, gi in zip(cpu, gpu, g):
+            a.grad, b.grad = T.tensor(gi), T.tensor(gi, device="cuda")
+        o_cpu.step()
+        o_gpu.step()
+    for a, b in zip(cpu, gpu):
+        assert T.equal(a.detach(), b.detach().cpu())
+    s_cpu, s_gpu = o_cpu.state_dict(), o_gpu.state_dict()
+    assert s_cpu["param_groups"] == s_gpu["param_groups"]
+    for k, st in s_cpu["state"].items():
+        assert st.keys() == s_gpu["state"][k].keys()
+        for key, v in st.items():
+            w = s_gpu["state"][k][key]
+            if key == "step":
+                assert w.device.type == "cpu" and T.equal(v, w)
+            else:
+                assert w.is_cuda and T.equal(v, w.cpu())
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_torch_dropin_reduced_precision_cuda(dtype, rng):
+    T = torch_cuda
+    import gfo_native.torch as gt
+
+    p = T.tensor(rng.standard_normal(1023), dtype=getattr(T, dtype), device="cuda", requires_grad=True)
+    ref = p.detach().float().clone().requires_grad_()
+    g = T.tensor(rng.standard_normal(1023), dtype=getattr(T, dtype), device="cuda")
+    o, o_ref = gt.Adam([p], lr=1e-2), gt.Adam([ref], lr=1e-2)
+    p.grad, ref.grad = g, g.float()
+    o.step()
+    o_ref.step()
+    assert p.dtype == getattr(T, dtype) and o.state[p]["exp_avg"].dtype == p.dtype
+    assert T.equal(p.detach(), ref.detach().to(p.dtype))  # one step: float32 math, rounded once

@@ -18,6 +18,10 @@ from ..optim import _table as T
 _GRAD = torch.Tensor.grad.__get__
 _DATA_PTR = torch.Tensor.data_ptr
 _CODES = {torch.float32: 0, torch.float64: 1}
+# CUDA parameters may also be bf16/fp16 (float32 math in the kernel, gfo_native.cuda.optim).
+_CUDA_CODES = {**_CODES, torch.bfloat16: 2, torch.float16: 3}
+_CUDA_DTYPES = ("torch.float32", "torch.float64", "torch.bfloat16", "torch.float16")
+CPU = -1  # device of a part: -1 for the CPU, else the CUDA device index
 
 
 def scalar_dtype():
@@ -25,16 +29,29 @@ def scalar_dtype():
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
+def device_of(t) -> int:
+    return CPU if t.device.type == "cpu" else (t.device.index if t.device.index is not None else 0)
+
+
+def pointer(t, name: str) -> int:
+    """tensor_pointer on the tensor's own device (CUDA tensors need the CUDA kernels: checked at launch)."""
+    if t.device.type == "cuda":
+        return tensor_pointer(t, name, dtypes=_CUDA_DTYPES, device="cuda")
+    return tensor_pointer(t, name)
+
+
 def grad_pointer(g, name: str) -> int:
     if g.is_sparse or g.layout != torch.strided:
         raise TypeError(f"{name}: sparse gradients are not supported by the fused optimizers")
-    return tensor_pointer(g, name)
+    return pointer(g, name)
 
 
 class GroupLayout:
-    """Rows (one per parameter with a gradient) split by dtype: [(dtype code, table, row params)]."""
+    """Rows (one per parameter with a gradient) split by dtype and device: [(dtype code, table, row params)],
+    with ``devices[k]`` the device of part k (CPU or a CUDA index)."""
 
-    def __init__(self, params, grads, key, parts):
+    def __init__(self, params, grads, key, parts, devices=None):
+        self.devices = devices if devices is not None else [CPU] * len(parts)
         self.params = params
         self.nparams = len(params)
         self.grads = grads  # held, so that their ids cannot be reused by new tensors
@@ -61,29 +78,34 @@ class GroupLayout:
 
 def build(params, grads, key, state_of, slots) -> GroupLayout:
     """``slots(p, state) -> (s0, s1, s2, step, flags)`` creates missing state and returns the tensors."""
-    by_code: dict[int, list] = {}
+    by_code: dict[tuple, list] = {}
     for i, (p, g) in enumerate(zip(params, grads)):
         if g is None:
             continue
-        code = _CODES.get(p.dtype)
+        dev = device_of(p)
+        code = (_CODES if dev == CPU else _CUDA_CODES).get(p.dtype)
         if code is None:
-            raise TypeError(f"params[{i}]: expected dtype float32 or float64, got {p.dtype}")
-        by_code.setdefault(code, []).append(i)
-    parts = []
-    for code, idx in sorted(by_code.items()):
+            allowed = "float32 or float64" if dev == CPU else "float32, float64, bfloat16 or float16"
+            raise TypeError(f"params[{i}]: expected dtype {allowed} on {p.device}, got {p.dtype}")
+        if device_of(g) != dev:
+            raise ValueError(f"params[{i}].grad: on {g.device}, the parameter on {p.device}")
+        by_code.setdefault((dev, code), []).append(i)
+    parts, devices = [], []
+    for (dev, code), idx in sorted(by_code.items()):
         table = T.new_table(len(idx))
         for r, i in enumerate(idx):
             p, g = params[i], grads[i]
             row = table[r]
-            row[T.PARAM] = tensor_pointer(p, f"params[{i}]")
+            row[T.PARAM] = pointer(p, f"params[{i}]")
             row[T.GRAD] = grad_pointer(g, f"params[{i}].grad")
             states = slots(p, state_of(p))
             for col, t in zip((T.STATE0, T.STATE1, T.STATE2), states[:3]):
                 if t is not None:
-                    if t.dtype != p.dtype or t.numel() != p.numel():
+                    if t.dtype != p.dtype or t.numel() != p.numel() or t.device != p.device:
                         raise ValueError(f"params[{i}]: optimizer state does not match the parameter "
-                                         f"({t.dtype}, {t.numel()} elements vs {p.dtype}, {p.numel()})")
-                    row[col] = tensor_pointer(t, f"state of params[{i}]")
+                                         f"({t.dtype}, {t.numel()} elements on {t.device} vs {p.dtype}, "
+                                         f"{p.numel()} on {p.device})")
+                    row[col] = pointer(t, f"state of params[{i}]")
             step, flags = states[3], states[4]
             if step is not None:
                 row[T.STEP] = tensor_pointer(step, f"state['step'] of params[{i}]",
@@ -93,7 +115,8 @@ def build(params, grads, key, state_of, slots) -> GroupLayout:
             row[T.FLAGS] = flags
             row[T.NUMEL] = p.numel()
         parts.append((code, table, idx))
-    return GroupLayout(params, grads, key, parts)
+        devices.append(dev)
+    return GroupLayout(params, grads, key, parts, devices)
 
 
 def step_tensor(state) -> torch.Tensor:

@@ -3,8 +3,11 @@ one fused native call per parameter group and dtype over all of its tensors.
 
 The numerics are torch's for-loop (``foreach=False``) implementations: a torch.optim state_dict loads into
 these optimizers and back, and trajectories agree to float rounding. Supported: dense, contiguous float32 /
-float64 CPU tensors; anything else (CUDA, sparse gradients, non-contiguous parameters) raises a clear error
-rather than being copied. ``foreach``/``fused`` are accepted for compatibility and ignored;
+float64 CPU tensors, and CUDA tensors (also bf16/fp16) in GFO_CUDA=ON builds, where the step is one launch
+of gfo_native.cuda.optim per group, dtype and device on the current stream, with the same state_dict (step
+counters stay CPU tensors, as in torch's for-loop) and results bit-identical to the CPU kernels. Anything
+else (sparse gradients, non-contiguous parameters, CUDA without a CUDA build) raises a clear error rather
+than being copied. ``foreach``/``fused`` are accepted for compatibility and ignored;
 ``capturable``/``differentiable`` are not supported.
 """
 
@@ -30,6 +33,20 @@ def _lr(group) -> float:
 def _check(ok: bool, msg: str) -> None:
     if not ok:
         raise ValueError(msg)
+
+
+class _CudaKernels:
+    """``core.optim_<kind>(table, code, ...)`` for tables of CUDA tensors on device ``dev``: the CPU kernels'
+    signature, launched by gfo_native.cuda.optim.run (which raises a clear error without CUDA)."""
+
+    def __init__(self, dev: int):
+        self.dev = dev
+
+    def __getattr__(self, name: str):
+        from ..cuda import optim as cuda_optim
+
+        kind = name[len("optim_"):]
+        return lambda table, code, *hyper: cuda_optim.run(kind, table, code, *hyper, device=self.dev)
 
 
 class _Fused(torch.optim.Optimizer):
@@ -66,7 +83,7 @@ class _Fused(torch.optim.Optimizer):
     def _slots(self, group, p, state):  # -> (s0, s1, s2, step, flags)
         raise NotImplementedError
 
-    def _run(self, group, code, table) -> None:
+    def _run(self, group, code, table, core) -> None:
         raise NotImplementedError
 
     def _layout(self, gi, group):
@@ -91,8 +108,8 @@ class _Fused(torch.optim.Optimizer):
                 loss = closure()
         for gi, group in enumerate(self.param_groups):
             lay = self._layout(gi, group)
-            for code, table, _ in lay.parts:
-                self._run(group, code, table)
+            for (code, table, _), dev in zip(lay.parts, lay.devices):
+                self._run(group, code, table, _core if dev == L.CPU else _CudaKernels(dev))
             self._after(lay)
         return loss
 
@@ -131,8 +148,8 @@ class SGD(_Fused):
             return state["momentum_buffer"], None, None, None, L.T.INIT_BUFFER
         return buf, None, None, None, 0
 
-    def _run(self, group, code, table):
-        _core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
+    def _run(self, group, code, table, core):
+        core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
                         float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]))
 
     def _after(self, lay):
@@ -161,8 +178,8 @@ class Adagrad(_Fused):
             state["sum"] = torch.full_like(p, group["initial_accumulator_value"], memory_format=torch.preserve_format)
         return state["sum"], None, None, L.step_tensor(state), 0
 
-    def _run(self, group, code, table):
-        _core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
+    def _run(self, group, code, table, core):
+        core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
                             float(group["eps"]), bool(group["maximize"]))
 
 
@@ -194,8 +211,8 @@ class RMSprop(_Fused):
         return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
                 state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
 
-    def _run(self, group, code, table):
-        _core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
+    def _run(self, group, code, table, core):
+        core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
                             float(group["weight_decay"]), float(group["momentum"]), bool(group["centered"]),
                             bool(group["maximize"]))
 
@@ -237,9 +254,9 @@ class Adam(_Fused):
         return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
                 L.step_tensor(state), 0)
 
-    def _run(self, group, code, table):
+    def _run(self, group, code, table, core):
         beta1, beta2 = group["betas"]
-        _core.optim_adam(table, code, _lr(group), float(beta1), float(beta2), float(group["eps"]),
+        core.optim_adam(table, code, _lr(group), float(beta1), float(beta2), float(group["eps"]),
                          float(group["weight_decay"]), bool(group["decoupled_weight_decay"]), bool(group["amsgrad"]),
                          bool(group["maximize"]))
 
