@@ -21,3 +21,12 @@ def test_linear_regression(capsys):
     for name, curve in losses.items():
         assert np.all(np.isfinite(curve)) and curve[-1] < 0.5 * curve[0], name
     assert "Adam" in capsys.readouterr().out
+
+
+def test_population_methods(capsys):
+    best = load("population_methods").main(dim=4, budget=2000, seeds=2)
+    assert set(best) == {"pso", "ga", "sa", "random_search"}
+    # every method beats a random point's typical value (~ 4 * 20) and PSO/GA beat random search
+    assert all(np.median(v) < 40 for v in best.values())
+    assert np.median(best["pso"]) <= np.median(best["random_search"])
+    assert "median best" in capsys.readouterr().out
