@@ -226,3 +226,24 @@ def test_import_without_torch_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**__import__("os").environ})
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_fresh_grads_every_step_and_sparse_after_dense():
+    # zero_grad(set_to_none=True) gives new gradient tensors each step: the cached table follows them.
+    torch.manual_seed(3)
+    model = torch.nn.Linear(5, 3).double()
+    ref = torch.nn.Linear(5, 3).double()
+    ref.load_state_dict(model.state_dict())
+    opts = [gt.SGD(model.parameters(), lr=0.1, momentum=0.9), torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)]
+    x = torch.randn(8, 5, dtype=torch.float64)
+    for k in range(4):
+        for mod, o in zip((model, ref), opts):
+            o.zero_grad(set_to_none=True)
+            (mod(x) ** 2).mean().backward()
+            o.step()
+    for a, b in zip(model.parameters(), ref.parameters()):
+        assert rel_err(a.detach(), b.detach()) <= 1e-12
+    w = model.weight
+    w.grad = torch.zeros_like(w).t().contiguous().t()  # same shape, non-contiguous
+    with pytest.raises(ValueError, match="contiguous"):
+        opts[0].step()

@@ -17,6 +17,7 @@ from ..optim import _table as T
 
 _GRAD = torch.Tensor.grad.__get__
 _DATA_PTR = torch.Tensor.data_ptr
+_IS_CONTIGUOUS = torch.Tensor.is_contiguous
 _CODES = {torch.float32: 0, torch.float64: 1}
 # CUDA parameters may also be bf16/fp16 (float32 math in the kernel, gfo_native.cuda.optim).
 _CUDA_CODES = {**_CODES, torch.bfloat16: 2, torch.float16: 3}
@@ -56,6 +57,7 @@ class GroupLayout:
         self.nparams = len(params)
         self.grads = grads  # held, so that their ids cannot be reused by new tensors
         self.grad_ids = list(map(id, grads))
+        self.has_grad = [g is not None for g in grads]
         self.key = key
         self.parts = parts
         self.param_ptrs = list(map(_DATA_PTR, params))
@@ -66,12 +68,25 @@ class GroupLayout:
 
     def same_rows(self, params, grads, key) -> bool:
         return (params is self.params and len(params) == self.nparams and key == self.key
-                and [g is None for g in grads] == [g is None for g in self.grads]
+                and [g is not None for g in grads] == self.has_grad
                 and list(map(_DATA_PTR, params)) == self.param_ptrs)
 
     def refresh_grads(self, grads) -> None:
+        """New gradient tensors for the same parameters (e.g. after zero_grad(set_to_none=True)).
+
+        torch itself guarantees that a .grad has its parameter's dtype, device and size, so only the
+        layout (sparse) and contiguity are checked here, in bulk; the per-tensor path names the culprit.
+        """
         for _, table, idx in self.parts:
-            table[:, T.GRAD] = [grad_pointer(grads[i], f"params[{i}].grad") for i in idx]
+            gs = [grads[i] for i in idx]
+            try:
+                ptrs = list(map(_DATA_PTR, gs))
+                ok = all(map(_IS_CONTIGUOUS, gs))
+            except RuntimeError:  # sparse tensors have no data pointer
+                ok = False
+            if not ok:
+                ptrs = [grad_pointer(grads[i], f"params[{i}].grad") for i in idx]
+            table[:, T.GRAD] = ptrs
         self.grads = grads
         self.grad_ids = list(map(id, grads))
 
@@ -131,5 +146,8 @@ def step_tensor(state) -> torch.Tensor:
 
 
 def clear_init_flags(layout: GroupLayout) -> None:
+    if getattr(layout, "init_cleared", False):
+        return
     for _, table, _ in layout.parts:
         table[:, T.FLAGS] &= ~np.uint64(T.INIT_BUFFER)
+    layout.init_cleared = True
