@@ -12,9 +12,12 @@ import gfo_native as gn
 DIM = 5
 BOUNDS = [(-3.0, 3.0)] * DIM
 # Extra constructor arguments a method needs in the suite (kept small so each test is fast).
-SUITE_KWARGS: dict[str, dict] = {}
+SUITE_KWARGS: dict[str, dict] = {
+    # Bayesian optimization: two GP generations after a one-batch design, with a small acquisition search.
+    "bo": {"popsize": 3, "n_initial": 3, "max_generations": 6, "n_candidates": 64, "local_iters": 3},
+}
 # Methods too slow for 20 reference generations in the suite use fewer.
-SUITE_GENERATIONS: dict[str, int] = {}
+SUITE_GENERATIONS: dict[str, int] = {"bo": 5}
 METHODS = sorted(gn.OPTIMIZERS)
 
 

@@ -129,3 +129,14 @@ def test_x0_as_dict():
     s = Space({"x": Uniform(0, 10), "n": Int(1, 3)})
     opt = gn.RandomSearch(s, distribution="gaussian", x0={"x": 5.0, "n": 2})
     assert np.allclose(opt.x0, [0.5, 0.5])
+
+
+def test_snap_moves_discrete_coordinates_to_bin_centres(rng):
+    s = mixed()
+    U = rng.uniform(size=(200, s.dim))
+    S = s.snap(U)
+    assert s.decode(S) == s.decode(U)
+    np.testing.assert_allclose(S, s.encode(s.decode(U)), atol=1e-12)
+    cont = [s.slices["lr"].start, s.slices["alpha"].start]
+    assert np.array_equal(S[:, cont], U[:, cont]) and s.discrete
+    assert not Space({"x": Uniform(0, 1)}).discrete

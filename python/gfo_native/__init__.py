@@ -11,6 +11,7 @@ from . import space
 from ._info import build_info, get_num_threads, set_num_threads
 from ._version import __version__
 from .minimize import minimize
+from .optimizers import BayesianOptimization
 from .optimizers import DifferentialEvolution
 from .optimizers import GA
 from .optimizers import HillClimbing
@@ -20,6 +21,7 @@ from .optimizers import SimulatedAnnealing
 from .space import Categorical, Int, LogUniform, Space, Uniform
 
 __all__ = [
+    "BayesianOptimization",
     "Categorical",
     "DifferentialEvolution",
     "GA",

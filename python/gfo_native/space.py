@@ -55,6 +55,10 @@ class Dimension:
         """The unit coordinates (shape (size,)) of one value."""
         raise NotImplementedError
 
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        """Rows of ``u`` (n, size) moved to the centre of the bin they decode to (reals stay as they are)."""
+        return u
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and vars(self) == vars(other)
 
@@ -120,11 +124,19 @@ class Int(Dimension):
             return math.log(self.low), math.log(self.high + 1)
         return float(self.low), float(self.high + 1)
 
-    def decode(self, u):
+    def _values(self, u: np.ndarray) -> np.ndarray:
         a, b = self._edges()
         t = a + np.clip(u[:, 0], 0.0, 1.0) * (b - a)
-        v = np.floor(np.exp(t) if self.log else t)
-        return [int(x) for x in np.clip(v, self.low, self.high)]
+        return np.clip(np.floor(np.exp(t) if self.log else t), self.low, self.high)
+
+    def decode(self, u):
+        return [int(x) for x in self._values(u)]
+
+    def snap(self, u):
+        v = self._values(u)
+        a, b = self._edges()
+        lo, hi = (np.log(v), np.log(v + 1)) if self.log else (v, v + 1)
+        return ((0.5 * (lo + hi) - a) / (b - a))[:, None]
 
     def encode(self, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -161,6 +173,12 @@ class Categorical(Dimension):
 
     def decode(self, u):
         return [self.choices[int(i)] for i in self.index(u)]
+
+    def snap(self, u):
+        i = self.index(u)
+        if self.encoding == "onehot":
+            return np.eye(len(self.choices))[i]
+        return ((i + 0.5) / len(self.choices))[:, None]
 
     def encode(self, value):
         try:
@@ -212,6 +230,20 @@ class Space:
             raise ValueError(f"U: expected shape (n, {self.dim}), got {U.shape}")
         cols = {k: self.params[k].decode(U[:, s]) for k, s in self.slices.items()}
         return [{k: cols[k][i] for k in self.names} for i in range(U.shape[0])]
+
+    @property
+    def discrete(self) -> bool:
+        """Whether some parameter is an Int or a Categorical (then ``snap`` moves points)."""
+        return any(isinstance(v, (Int, Categorical)) for v in self.params.values())
+
+    def snap(self, U: np.ndarray) -> np.ndarray:
+        """Points of the cube (n, dim) moved to the bin centres of their ints and categories, so that points
+        decoding to the same dict coincide (a surrogate model then sees one point, not a cloud)."""
+        out = np.array(U, dtype=np.float64, copy=True)
+        for k, s in self.slices.items():
+            if isinstance(self.params[k], (Int, Categorical)):
+                out[:, s] = self.params[k].snap(out[:, s])
+        return out
 
     def encode(self, points: Any) -> np.ndarray:
         """One dict or a list of dicts -> (n, dim) unit coordinates (bin centres for ints and categories)."""

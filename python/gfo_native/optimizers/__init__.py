@@ -2,6 +2,7 @@
 
 # One import per line: several areas add optimizers here.
 from .base import Optimizer
+from .bayesopt import BayesianOptimization
 from .de import DifferentialEvolution
 from .ga import GA
 from .hill_climbing import HillClimbing
@@ -12,6 +13,7 @@ from .result import OptimizeResult
 from .sa import SimulatedAnnealing
 
 __all__ = [
+    "BayesianOptimization",
     "GA",
     "OPTIMIZERS",
     "PSO",
