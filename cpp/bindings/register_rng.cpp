@@ -22,7 +22,7 @@ void fill(const char* kind, std::uint64_t seed, std::uint64_t stream, std::uint6
 
 void register_rng(py::module_& m) {
   m.def("rng_bits", [](std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, py::array out) {
-    if (!out.dtype().is(py::dtype::of<std::uint32_t>()) || !(out.flags() & py::array::c_style) || !out.writeable())
+    if (!out.dtype().equal(py::dtype::of<std::uint32_t>()) || !(out.flags() & py::array::c_style) || !out.writeable())
       throw py::type_error("out: expected a writeable C-contiguous uint32 array");
     auto* p = static_cast<std::uint32_t*>(out.mutable_data());
     py::gil_scoped_release nogil;

@@ -2,6 +2,7 @@
 
 # One import per line: several areas add names here.
 from . import cuda
+from . import distributed
 from . import functions
 from . import optim
 from . import plot
@@ -39,6 +40,7 @@ __all__ = [
     "__version__",
     "build_info",
     "cuda",
+    "distributed",
     "functions",
     "get_num_threads",
     "minimize",

@@ -8,40 +8,28 @@ from typing import Any, Callable
 import numpy as np
 
 from ._checks import positive_int
+from .distributed._work import evaluate_batch  # noqa: F401 - public here since 0.1
+from .distributed.evaluator import as_evaluator
+from .distributed.resume import RunCheckpoint
 from .optimizers.registry import OPTIMIZERS
 from .optimizers.result import OptimizeResult
 
 
-def evaluate_batch(fun: Callable, X: Any, vectorized: bool) -> np.ndarray:
-    """Objective values of the rows of X (an array, or a list of dicts) as a float64 (n,) array."""
-    if vectorized:
-        y = np.asarray(fun(X), dtype=np.float64).reshape(-1)
-        if y.size != len(X):
-            raise ValueError(f"fun: vectorized objective returned {y.size} values for {len(X)} points")
-        return y
-    y = np.empty(len(X))
-    for i in range(len(X)):
-        v = fun(X[i])
-        try:
-            y[i] = float(np.asarray(v, dtype=np.float64).reshape(()))
-        except (TypeError, ValueError):
-            raise TypeError(f"fun: expected a scalar from fun(x), got {type(v).__name__} "
-                            f"(pass vectorized=True for batch objectives)") from None
-    return y
-
-
-def make_result(opt: Any, message: str, success: bool, history: dict[str, list]) -> OptimizeResult:
+def make_result(opt: Any, message: str, success: bool, history: dict[str, list], failures: list = ()
+                ) -> OptimizeResult:
     return OptimizeResult(
         x=None if opt.best_x is None else opt.best_x.copy(), fun=float(opt.best_f), nfev=int(opt.nfev),
         nit=int(opt.generation), success=success, message=message, n_nonfinite=int(opt.n_nonfinite),
         history={k: np.asarray(v) for k, v in history.items()}, method=opt.name,
+        n_failed=len(failures), failures=list(failures),
     )
 
 
 def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_000, seed: int = 0, *,
              vectorized: bool = False, callback: Callable | None = None, progress: bool = False,
              target: float | None = None, max_time: float | None = None, options: dict | None = None,
-             ) -> OptimizeResult:
+             executor: Any = None, max_retries: int | None = None, checkpoint: Any = None,
+             checkpoint_every: int = 1, resume: bool = False) -> OptimizeResult:
     """Minimize ``fun`` over a box with a registered gradient-free method.
 
     Args:
@@ -59,9 +47,22 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
         target: stop once the best value is <= target.
         max_time: stop after this many seconds (checked between generations).
         options: keyword arguments of the optimizer class (``popsize``, hyperparameters, ``impl``...).
+        executor: where evaluations run: None (this process), a :class:`gfo_native.distributed.Evaluator`
+            (e.g. ``RayEvaluator(num_workers=8)``), a ``concurrent.futures.Executor``, or a function returning
+            one (then a pool broken by a dead worker is replaced). Each batch is evaluated in parallel and
+            gathered in batch order, so the result equals the serial one for the same seed.
+        max_retries: an evaluation that raises is retried this many times, then recorded as failed
+            (value +inf; ``res.n_failed``, ``res.failures`` with the exception text). None (default): the
+            first exception stops the run, as in scipy. Units whose worker died are resubmitted either way.
+        checkpoint: file to save the run to (atomically) every ``checkpoint_every`` generations, after the
+            last one, and within long batches (finished points, at most once a second).
+        checkpoint_every: generations between checkpoints.
+        resume: continue from ``checkpoint`` if the file exists (so one command line serves the first start
+            and every restart); the resumed run ends bit-identical to an uninterrupted one. A checkpoint of
+            another method, dimension, box, seed or format version raises ``CheckpointError``.
 
     Returns:
-        OptimizeResult with x, fun, nfev, nit, success, message, history, n_nonfinite.
+        OptimizeResult with x, fun, nfev, nit, success, message, history, n_nonfinite, n_failed, failures.
     """
     if not callable(fun):
         raise TypeError(f"fun: expected a callable, got {type(fun).__name__}")
@@ -75,8 +76,22 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
     if budget < opt.popsize:
         raise ValueError(f"budget: {budget} is smaller than one generation (popsize {opt.popsize})")
 
+    if resume and checkpoint is None:
+        raise ValueError("resume: needs checkpoint=<file> to resume from")
+    ckpt = None if checkpoint is None else RunCheckpoint(checkpoint, checkpoint_every, opt)
     history: dict[str, list] = {"nfev": [], "fun": []}
+    failures: list[dict] = []
+    batch_progress = None
+    restored = ckpt.restore() if resume else None
+    if restored is not None:
+        history, failures, batch_progress = restored
+    evaluation = as_evaluator(executor).bind(fun, vectorized=vectorized, max_retries=max_retries)
+    evaluation.failures = failures
+    on_progress = None if ckpt is None else (lambda p: ckpt.partial(history, failures, p))
+    saved = False
     bar = _progress_bar(budget, method) if progress else None
+    if bar is not None and opt.nfev:
+        bar.update(opt.nfev)
     t0 = time.perf_counter()
     message, success = "budget exhausted", True
     try:
@@ -91,19 +106,25 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
                 message = f"max_time {max_time:g} s reached"
                 break
             X = opt.ask()
-            opt.tell(X, evaluate_batch(fun, X if opt.space is None else opt.space.decode(X), vectorized))
+            y = evaluation.evaluate(X if opt.space is None else opt.space.decode(X), batch_progress, on_progress)
+            batch_progress = None
+            opt.tell(X, y)
             history["nfev"].append(opt.nfev)
             history["fun"].append(opt.best_f)
+            saved = ckpt is not None and ckpt.after_generation(history, failures)
             if bar is not None:
                 bar.update(X.shape[0])
                 bar.set_postfix(best=f"{opt.best_f:.6g}", refresh=False)
-            if callback is not None and callback(make_result(opt, "running", True, history)):
+            if callback is not None and callback(make_result(opt, "running", True, history, failures)):
                 message = "stopped by callback"
                 break
     finally:
+        evaluation.close()
         if bar is not None:
             bar.close()
-    res = make_result(opt, message, success, history)
+    if ckpt is not None and not saved:
+        ckpt.save(history, failures)
+    res = make_result(opt, message, success, history, failures)
     if opt.space is not None:
         res["x_unit"], res["x"] = res.x, opt.best_params
     return res

@@ -1,0 +1,66 @@
+"""What a worker runs: one unit of a batch (a row, or a chunk of rows for vectorized objectives).
+
+This module is imported inside worker processes (a process pool's children, Ray actors), so it stays small
+and imports nothing heavy. A unit never raises: it returns an outcome tuple, so that an exception in the
+objective is told apart from a worker that died (which the driver sees as a lost result).
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+OK, ERROR, CRASH = "ok", "error", "crash"
+
+
+def evaluate_batch(fun: Callable, X: Any, vectorized: bool) -> np.ndarray:
+    """Objective values of the rows of X (an array, or a list of dicts) as a float64 (n,) array."""
+    if vectorized:
+        y = np.asarray(fun(X), dtype=np.float64).reshape(-1)
+        if y.size != len(X):
+            raise ValueError(f"fun: vectorized objective returned {y.size} values for {len(X)} points")
+        return y
+    y = np.empty(len(X))
+    for i in range(len(X)):
+        v = fun(X[i])
+        try:
+            y[i] = float(np.asarray(v, dtype=np.float64).reshape(()))
+        except (TypeError, ValueError):
+            raise TypeError(f"fun: expected a scalar from fun(x), got {type(v).__name__} "
+                            f"(pass vectorized=True for batch objectives)") from None
+    return y
+
+
+def run_unit(fun: Callable, rows: Any, vectorized: bool, portable: bool = True) -> tuple:
+    """``(OK, values)`` or ``(ERROR, exception_or_None, text)``.
+
+    ``portable``: the outcome crosses a process boundary, so the exception is kept only if it pickles
+    (its text and traceback always travel).
+    """
+    try:
+        return OK, evaluate_batch(fun, rows, vectorized)
+    except Exception as e:  # noqa: BLE001 - any failure of user code is an outcome, not a worker crash
+        text = "".join(traceback.format_exception_only(type(e), e)).strip()
+        tb = traceback.format_exc()
+        if portable:
+            try:
+                pickle.dumps(e)
+            except Exception:  # noqa: BLE001
+                e = None
+        return ERROR, e, f"{text}\n{tb}"
+
+
+class RemoteWorker:
+    """A worker that holds the objective (Ray actors): it is shipped once per actor and bind, not per unit."""
+
+    def __init__(self, fun: Callable, vectorized: bool):
+        self.load(fun, vectorized)
+
+    def load(self, fun: Callable, vectorized: bool) -> None:
+        self.fun, self.vectorized = fun, vectorized
+
+    def run(self, rows: Any) -> tuple:
+        return run_unit(self.fun, rows, self.vectorized)
