@@ -159,3 +159,13 @@ def test_bad_arguments(tmp_path):
         gn.minimize(sphere, BOUNDS, **RUN, checkpoint=tmp_path / "c", checkpoint_every=0)
     with pytest.raises(TypeError, match="checkpoint"):
         gn.minimize(sphere, BOUNDS, **RUN, checkpoint=3)
+
+
+@pytest.mark.parametrize("method", sorted(gn.OPTIMIZERS))
+def test_every_optimizer_resumes_bit_identically(method, tmp_path):
+    popsize = gn.OPTIMIZERS[method](BOUNDS, seed=0).popsize
+    run = dict(method=method, seed=3, vectorized=True, budget=6 * popsize)
+    full = gn.minimize(gn.functions.rastrigin, BOUNDS, **run)
+    ck = tmp_path / "run.ckpt"
+    gn.minimize(gn.functions.rastrigin, BOUNDS, **dict(run, budget=3 * popsize), checkpoint=ck)
+    same_run(gn.minimize(gn.functions.rastrigin, BOUNDS, **run, checkpoint=ck, resume=True), full)

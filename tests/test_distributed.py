@@ -183,5 +183,6 @@ def test_unpickled_arrays_reach_native_kernels():
     # Workers receive unpickled arrays, whose dtype is an equal but distinct instance.
     import pickle
 
-    X = pickle.loads(pickle.dumps(np.arange(12.0).reshape(4, 3)))
-    assert np.array_equal(gn.functions.sphere(X), gn.reference.functions.sphere(X))
+    for dtype in (np.float32, np.float64):
+        X = pickle.loads(pickle.dumps(np.arange(12.0, dtype=dtype).reshape(4, 3)))
+        assert np.array_equal(gn.functions.sphere(X), gn.reference.functions.sphere(X))

@@ -37,7 +37,7 @@ inline void require_ndim(const py::array& a, const char* name, py::ssize_t ndim)
   }
 }
 
-inline bool is_float32(const py::array& a) { return a.dtype().is(py::dtype::of<float>()); }
+inline bool is_float32(const py::array& a) { return a.dtype().equal(py::dtype::of<float>()); }
 
 // Converts a raw address handed from Python (e.g. tensor.data_ptr()) into a typed pointer.
 template <class T>
