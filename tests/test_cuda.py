@@ -135,9 +135,9 @@ def test_rng_bits_and_uniforms_bit_identical(n, offset):
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("dtype,tol", [("float64", 1e-14), ("float32", 1e-6)])
 def test_rng_normals_match_cpu(n, dtype, tol):
-    for offset in (0, 1):
+    for offset in (0, 1, 3):
         got = _host(gn.cuda.rng.normal(11, 4, n, dtype, offset))
-        np.testing.assert_allclose(got, gn.rng.normal(11, 4, n, dtype, offset), rtol=tol, atol=tol)
+        assert np.array_equal(got, gn.rng.normal(11, 4, n, dtype, offset))  # both use gfo/vecmath.hpp
         if n <= 1023:
             np.testing.assert_allclose(got, ref_rng.normal(11, 4, n, dtype, offset), rtol=tol, atol=tol)
 
@@ -167,7 +167,10 @@ def test_functions_match_cpu(name, shape, dtype, rtol, rng):
     got = f(_dev(X))
     assert got.is_cuda and got.dtype == _dev(X).dtype and tuple(got.shape) == (shape[0],)
     want = f(X)
-    np.testing.assert_allclose(_host(got), want, rtol=rtol, atol=rtol * max(1.0, float(np.abs(want).max())))
+    if name in ("ellipsoid", "ackley", "levy"):  # a few terms through CUDA's pow / exp / sin
+        np.testing.assert_allclose(_host(got), want, rtol=rtol, atol=rtol * max(1.0, float(np.abs(want).max())))
+    else:  # same summation order, same sin/cos (gfo/vecmath.hpp), no FMA
+        assert np.array_equal(_host(got), want)
 
 
 @pytest.mark.cuda

@@ -1,7 +1,10 @@
 // Philox4x32-10 fills on the GPU: one thread per Philox block, so every kind of fill costs one block
-// function per four 32-bit words, and element i of a stream is the same number as on the CPU.
+// function per four 32-bit words, and element i of a stream is the same number as on the CPU: bits and
+// uniforms by construction, normals because both sides run the Box-Muller of gfo/vecmath.hpp (only +, -,
+// *, /, sqrt and bit operations, no FMA), not the platform's log/sin/cos.
 #include "common.cuh"
 #include "gfo/rng.hpp"
+#include "gfo/vecmath.hpp"
 
 namespace gfo::cuda {
 namespace {
@@ -33,9 +36,9 @@ template <class T> struct Normal {
   __device__ static void expand(const Words4& b, T* v) {
     T u[K];
     Uniform<T>::expand(b, u);
-    for (int p = 0; p < K; p += 2) {  // as gfo::normal_pair: Box-Muller in float64, rounded once
+    for (int p = 0; p < K; p += 2) {  // as the CPU fill_normal: Box-Muller in float64, rounded once
       double z0, z1;
-      box_muller(static_cast<double>(u[p]), static_cast<double>(u[p + 1]), z0, z1);
+      vecmath::box_muller(static_cast<double>(u[p]), static_cast<double>(u[p + 1]), z0, z1);
       v[p] = static_cast<T>(z0);
       v[p + 1] = static_cast<T>(z1);
     }

@@ -61,13 +61,7 @@ inline double uniform64_of(std::uint32_t lo, std::uint32_t hi) {
 
 // Box-Muller as in rng.hpp, with the vectorizable log, sin and cos of vecmath.hpp (within an ulp of
 // libm's, so the bulk normals agree with normal<T>() to float64 rounding, not always bit for bit).
-inline void box_muller_vec(double u1, double u2, double& z0, double& z1) {
-  const double r = std::sqrt(-2.0 * vecmath::log_positive(u1));
-  double s, c;
-  vecmath::sincos(kTwoPi * u2, s, c);
-  z0 = r * c;
-  z1 = r * s;
-}
+inline void box_muller_vec(double u1, double u2, double& z0, double& z1) { vecmath::box_muller(u1, u2, z0, z1); }
 
 // Values per Philox block for each kind of output, and how a tile of blocks becomes values.
 struct Bits {

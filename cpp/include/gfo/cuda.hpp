@@ -5,9 +5,10 @@
 // bindings compile with a plain C++ compiler. Launches are asynchronous on `stream`; errors of the
 // launch (bad configuration, no device) are thrown as std::runtime_error naming the CUDA error.
 //
-// The random numbers are the ones of gfo/rng.hpp: the same (seed, stream, index) gives the same bits
-// and the same uniforms as the CPU kernels and the NumPy reference (normals: equal to a few ulp, as
-// CUDA's log/sin/cos are not glibc's).
+// The random numbers are the ones of gfo/rng.hpp: the same (seed, stream, index) gives the same bits and
+// uniforms as the CPU kernels and the NumPy reference, and fill_normal the same normals as the CPU's
+// fill_normal (both use gfo/vecmath.hpp); kernels drawing single normals with gfo::normal() use CUDA's
+// log/sin/cos and agree with the CPU to a few ulp.
 #pragma once
 #include <cstdint>
 
@@ -28,7 +29,7 @@ void set_device(int device);
 void synchronize(Stream stream);
 
 // ---------------------------------------------------------------- randomness (cpp/cuda/rng.cu)
-// Elements [offset, offset + n) of a stream, exactly as gfo::fill_bits / fill_uniform / fill_normal.
+// Elements [offset, offset + n) of a stream, bit for bit as gfo::fill_bits / fill_uniform / fill_normal.
 void fill_bits(std::uint64_t seed, std::uint64_t stream_id, std::uint64_t offset, std::int64_t n,
                std::uint32_t* out, Stream stream);
 template <class T>
@@ -39,8 +40,8 @@ void fill_normal(std::uint64_t seed, std::uint64_t stream_id, std::uint64_t offs
                  Stream stream);
 
 // ---------------------------------------------------------------- benchmark functions (functions.cu)
-// One warp per row of the C-contiguous (n, d) matrix X; sums in float64 in a fixed order, so a result is
-// reproducible run to run (it differs from the CPU's serial sum by rounding only).
+// Eight threads per row of the C-contiguous (n, d) matrix X, summing in the CPU kernel's order: bit-identical
+// to gfo::evaluate_objective except ellipsoid, ackley and levy (CUDA's pow/exp/sin in a few terms).
 template <class T>
 void evaluate_objective(Objective f, const T* X, std::int64_t n, std::int64_t d, T* out, Stream stream);
 

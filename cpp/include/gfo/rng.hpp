@@ -15,11 +15,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define GFO_HD __host__ __device__ __forceinline__
-#else
-#define GFO_HD inline
-#endif
+#include "gfo/hd.hpp"
 
 namespace gfo {
 

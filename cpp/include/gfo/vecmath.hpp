@@ -12,25 +12,35 @@
 #include <cstdint>
 #include <cstring>
 
+#include "gfo/hd.hpp"
+
 namespace gfo {
 namespace vecmath {
 
 constexpr double kTrigMax = 1.0e6;  // |n| <= 2^20 here, so the reduction products stay exact
 
-inline std::uint64_t bits_of(double x) {
+GFO_HD std::uint64_t bits_of(double x) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<std::uint64_t>(__double_as_longlong(x));
+#else
   std::uint64_t u;
   std::memcpy(&u, &x, sizeof u);
   return u;
+#endif
 }
 
-inline double from_bits(std::uint64_t u) {
+GFO_HD double from_bits(std::uint64_t u) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(u));
+#else
   double x;
   std::memcpy(&x, &u, sizeof x);
   return x;
+#endif
 }
 
 // sin(r) and cos(r) for |r| <= pi/4 (fdlibm k_sin.c, k_cos.c with a zero tail).
-inline double sin_poly(double r) {
+GFO_HD double sin_poly(double r) {
   const double z = r * r, v = z * r;
   const double p = 8.33333333332248946124e-03 +
                    z * (-1.98412698298579493134e-04 +
@@ -38,7 +48,7 @@ inline double sin_poly(double r) {
   return r + v * (-1.66666666666666324348e-01 + z * p);
 }
 
-inline double cos_poly(double r) {
+GFO_HD double cos_poly(double r) {
   const double z = r * r, w2 = z * z;
   const double p = z * (4.16666666666666019037e-02 + z * (-1.38888888888741095749e-03 + z * 2.48015872894767294178e-05)) +
                    w2 * w2 * (-2.75573143513906633035e-07 + z * (2.08757232129817482790e-09 + z * -1.13596475577881948265e-11));
@@ -47,7 +57,7 @@ inline double cos_poly(double r) {
 }
 
 // sin(a + shift * pi/2) for |a| <= kTrigMax: shift 0 gives sin, 1 gives cos.
-inline double sin_shifted(double a, std::uint64_t shift) {
+GFO_HD double sin_shifted(double a, std::uint64_t shift) {
   constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer in the low bits
   const double t = a * 6.36619772367581382433e-01 + kRound;
   const double n = t - kRound;
@@ -58,10 +68,10 @@ inline double sin_shifted(double a, std::uint64_t shift) {
   return from_bits(v ^ ((q & 2) << 62));                 // quadrants 2, 3: negate
 }
 
-inline bool trig_fast_ok(double a) { return std::fabs(a) <= kTrigMax; }  // false for inf and NaN
+GFO_HD bool trig_fast_ok(double a) { return std::fabs(a) <= kTrigMax; }  // false for inf and NaN
 
 // sin a and cos a together, for |a| <= kTrigMax (one reduction, both polynomials).
-inline void sincos(double a, double& s, double& c) {
+GFO_HD void sincos(double a, double& s, double& c) {
   constexpr double kRound = 6755399441055744.0;
   const double t = a * 6.36619772367581382433e-01 + kRound;
   const double n = t - kRound;
@@ -75,7 +85,7 @@ inline void sincos(double a, double& s, double& c) {
 // Natural log of a positive, normal, finite x (fdlibm e_log.c: x = 2^k m, m in [sqrt(2)/2, sqrt(2)),
 // log(1 + f) = 2 atanh(f / (2 + f)) by a minimax polynomial in s = f / (2 + f); below 1 ulp). Zero,
 // subnormals, negatives, inf and NaN are not handled: callers pass uniforms in (0, 1).
-inline double log_positive(double x) {
+GFO_HD double log_positive(double x) {
   // Move the exponent so that mantissas above sqrt(2) count to the next power of two.
   std::uint64_t u = bits_of(x) + (static_cast<std::uint64_t>(0x3ff00000 - 0x3fe6a09e) << 32);
   // k as a double without an int64 -> double conversion (not vectorizable before AVX-512):
@@ -88,6 +98,16 @@ inline double log_positive(double x) {
                          w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
   const double R = t2 + t1;
   return k * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + R) + k * 1.90821492927058770002e-10)) - f);
+}
+
+// Box-Muller (as gfo::box_muller in rng.hpp) with the log, sin and cos above: the bulk normal fills of the
+// CPU (cpp/src/rng.cpp) and of CUDA (cpp/cuda/rng.cu) both use it, so they give the same bits.
+GFO_HD void box_muller(double u1, double u2, double& z0, double& z1) {
+  const double r = std::sqrt(-2.0 * log_positive(u1));
+  double s, c;
+  sincos(6.283185307179586 * u2, s, c);
+  z0 = r * c;
+  z1 = r * s;
 }
 
 // out[k] = sin(a[k]) (shift 0) or cos(a[k]) (shift 1), k < m: a vectorized pass, then libm for the rare
