@@ -13,16 +13,19 @@ from ._info import build_info, get_num_threads, set_num_threads
 from ._version import __version__
 from .minimize import minimize
 from .optimizers import BayesianOptimization
+from .optimizers import CMAES
 from .optimizers import DifferentialEvolution
 from .optimizers import GA
 from .optimizers import HillClimbing
 from .optimizers import OPTIMIZERS, OptimizeResult, Optimizer, RandomSearch
 from .optimizers import PSO
+from .optimizers import SepCMAES
 from .optimizers import SimulatedAnnealing
 from .space import Categorical, Int, LogUniform, Space, Uniform
 
 __all__ = [
     "BayesianOptimization",
+    "CMAES",
     "Categorical",
     "DifferentialEvolution",
     "GA",
@@ -34,6 +37,7 @@ __all__ = [
     "Optimizer",
     "PSO",
     "RandomSearch",
+    "SepCMAES",
     "SimulatedAnnealing",
     "Space",
     "Uniform",

@@ -3,6 +3,7 @@
 # One import per line: several areas add optimizers here.
 from .base import Optimizer
 from .bayesopt import BayesianOptimization
+from .cmaes import CMAES, SepCMAES
 from .de import DifferentialEvolution
 from .ga import GA
 from .hill_climbing import HillClimbing
@@ -14,6 +15,7 @@ from .sa import SimulatedAnnealing
 
 __all__ = [
     "BayesianOptimization",
+    "CMAES",
     "GA",
     "OPTIMIZERS",
     "PSO",
@@ -22,6 +24,7 @@ __all__ = [
     "Optimizer",
     "OptimizeResult",
     "RandomSearch",
+    "SepCMAES",
     "SimulatedAnnealing",
     "register",
 ]

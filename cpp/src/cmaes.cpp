@@ -1,0 +1,366 @@
+#include "gfo/cmaes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "gfo/parallel.hpp"
+#include "gfo/rng.hpp"
+#include "gfo/simd.hpp"
+
+namespace gfo {
+namespace {
+
+using i64 = std::int64_t;
+
+// Eight lanes held as two four-lane vectors (GCC vector extension). Each lane is an independent sequence of
+// IEEE operations, so lane-wise loops give the same bits on every ISA clone (v4d is one AVX register or two
+// SSE2 ones) without the reassociation a vectorised scalar reduction would need.
+typedef double v4d __attribute__((vector_size(32)));
+
+struct v8d {
+  v4d lo, hi;
+};
+
+inline v8d load8(const double* p) {
+  v8d v;
+  __builtin_memcpy(&v.lo, p, sizeof v.lo);
+  __builtin_memcpy(&v.hi, p + 4, sizeof v.hi);
+  return v;
+}
+
+inline void store8(double* p, v8d v) {
+  __builtin_memcpy(p, &v.lo, sizeof v.lo);
+  __builtin_memcpy(p + 4, &v.hi, sizeof v.hi);
+}
+
+inline v8d operator+(v8d a, v8d b) { return {a.lo + b.lo, a.hi + b.hi}; }
+inline v8d operator*(double a, v8d b) { return {a * b.lo, a * b.hi}; }
+inline v8d operator*(v8d a, v8d b) { return {a.lo * b.lo, a.hi * b.hi}; }
+inline v8d& operator+=(v8d& a, v8d b) {
+  a.lo += b.lo;
+  a.hi += b.hi;
+  return a;
+}
+inline v8d zero8() { return {v4d{0, 0, 0, 0}, v4d{0, 0, 0, 0}}; }
+
+inline double reduce8(v8d s) {
+  return ((s.lo[0] + s.lo[1]) + (s.lo[2] + s.lo[3])) + ((s.hi[0] + s.hi[1]) + (s.hi[2] + s.hi[3]));
+}
+
+// Dot product in eight interleaved lanes, then the remainder in order (the reference's lane_dot).
+inline double dot_lanes(const double* a, const double* b, i64 n) {
+  v8d s = zero8();
+  i64 j = 0;
+  for (; j + 8 <= n; j += 8) s += load8(a + j) * load8(b + j);
+  double r = reduce8(s);
+  for (; j < n; ++j) r += a[j] * b[j];
+  return r;
+}
+
+// Four dot products sharing the loads of `a`; each result is bit-identical to dot_lanes(a, b_q).
+inline void dot_lanes4(const double* a, const double* b0, const double* b1, const double* b2, const double* b3, i64 n,
+                       double* out) {
+  v8d s0 = zero8(), s1 = s0, s2 = s0, s3 = s0;
+  i64 j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const v8d x = load8(a + j);
+    s0 += x * load8(b0 + j);
+    s1 += x * load8(b1 + j);
+    s2 += x * load8(b2 + j);
+    s3 += x * load8(b3 + j);
+  }
+  double r0 = reduce8(s0), r1 = reduce8(s1), r2 = reduce8(s2), r3 = reduce8(s3);
+  for (; j < n; ++j) {
+    r0 += a[j] * b0[j];
+    r1 += a[j] * b1[j];
+    r2 += a[j] * b2[j];
+    r3 += a[j] * b3[j];
+  }
+  out[0] = r0;
+  out[1] = r1;
+  out[2] = r2;
+  out[3] = r3;
+}
+
+// out[k, i] = shift[i] + scale * (B V^T)[i, k] = shift[i] + scale * sum_j B[i, j] V[k, j], rows i in [i0, i1).
+// B's row i is read once for all k (B is the large operand).
+GFO_SIMD_CLONES void mat_vecs_rows(const double* B, const double* V, i64 m, i64 n, i64 i0, i64 i1,
+                                   const double* shift, double scale, double* out) {
+  double s[4];
+  for (i64 i = i0; i < i1; ++i) {
+    const double* b = B + i * n;
+    const double c = shift ? shift[i] : 0.0;
+    i64 k = 0;
+    for (; k + 4 <= m; k += 4) {
+      dot_lanes4(b, V + k * n, V + (k + 1) * n, V + (k + 2) * n, V + (k + 3) * n, n, s);
+      for (int q = 0; q < 4; ++q) out[(k + q) * n + i] = c + scale * s[q];
+    }
+    for (; k < m; ++k) out[k * n + i] = c + scale * dot_lanes(b, V + k * n, n);
+  }
+}
+
+void mat_vecs(const double* B, const double* V, i64 m, i64 n, const double* shift, double scale, double* out) {
+  const i64 chunk = std::max<i64>(1, 4096 / std::max<i64>(n, 1));
+  parallel_chunks(n, chunk, n * m, [&](i64 b, i64 e) { mat_vecs_rows(B, V, m, n, b, e, shift, scale, out); });
+}
+
+// out[k, j] = sum_i B[i, j] V[k, i] (B^T v_k) for columns j in [j0, j1): axpy over contiguous row pieces of B,
+// accumulated in increasing i.
+GFO_SIMD_CLONES void matT_vecs_cols(const double* B, const double* V, i64 m, i64 n, i64 j0, i64 j1, double* out) {
+  for (i64 k = 0; k < m; ++k)
+    for (i64 j = j0; j < j1; ++j) out[k * n + j] = 0.0;
+  for (i64 i = 0; i < n; ++i) {
+    const double* b = B + i * n;
+    for (i64 k = 0; k < m; ++k) {
+      const double v = V[k * n + i];
+      double* o = out + k * n;
+      i64 j = j0;
+      for (; j + 8 <= j1; j += 8) store8(o + j, load8(o + j) + v * load8(b + j));
+      for (; j < j1; ++j) o[j] += v * b[j];
+    }
+  }
+}
+
+// Rows [i0, i1) of the upper triangle of Eq. (47), mirrored into the lower one:
+// C[i, j] = a C[i, j] + (c1 p_c[i]) p_c[j] + cmu sum_r (w°_r Y[r, i]) Y[r, j], the sum in increasing r.
+GFO_SIMD_CLONES void cov_update_rows(double* C, const double* Y, const double* wo, const double* p_c, i64 lam, i64 n,
+                                     double a, double c1, double cmu, i64 i0, i64 i1, double* s) {
+  for (i64 i = i0; i < i1; ++i) {
+    for (i64 r = 0; r < lam; ++r) s[r] = wo[r] * Y[r * n + i];
+    double* row = C + i * n;
+    const double pci = c1 * p_c[i];
+    i64 j = i;
+    for (; j + 8 <= n; j += 8) {
+      v8d t = zero8();
+      for (i64 r = 0; r < lam; ++r) t += s[r] * load8(Y + r * n + j);
+      store8(row + j, (a * load8(row + j) + pci * load8(p_c + j)) + cmu * t);
+    }
+    for (; j < n; ++j) {
+      double t = 0.0;
+      for (i64 r = 0; r < lam; ++r) t += s[r] * Y[r * n + j];
+      row[j] = (a * row[j] + pci * p_c[j]) + cmu * t;
+    }
+    for (j = i + 1; j < n; ++j) C[j * n + i] = row[j];
+  }
+}
+
+void matT_vecs(const double* B, const double* V, i64 m, i64 n, double* out) {
+  parallel_chunks(n, 256, n * m, [&](i64 b, i64 e) { matT_vecs_cols(B, V, m, n, b, e, out); });
+}
+
+GFO_SIMD_CLONES void normal_scaled(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, const double* D,
+                                   i64 n, double* out) {
+  i64 j = 0;
+  if (n > 0 && (first & 1)) {
+    out[0] = D[0] * normal<double>(seed, stream, first);
+    j = 1;
+  }
+  for (; j + 2 <= n; j += 2) {
+    double z0, z1;
+    normal_pair<double>(seed, stream, (first + j) >> 1, z0, z1);
+    out[j] = D[j] * z0;
+    out[j + 1] = D[j + 1] * z1;
+  }
+  if (j < n) out[j] = D[j] * normal<double>(seed, stream, first + j);
+}
+
+bool inside(const double* x, const double* lo, const double* hi, i64 n) {
+  for (i64 j = 0; j < n; ++j)
+    if (!(x[j] >= lo[j] && x[j] <= hi[j])) return false;
+  return true;
+}
+
+bool any_finite_bound(const double* lo, const double* hi, i64 n) {
+  for (i64 j = 0; j < n; ++j)
+    if (std::isfinite(lo[j]) || std::isfinite(hi[j])) return true;
+  return false;
+}
+
+void clip(double* x, const double* lo, const double* hi, i64 n) {
+  for (i64 j = 0; j < n; ++j) x[j] = std::min(std::max(x[j], lo[j]), hi[j]);
+}
+
+// Ranks by fitness: stable, so ties (+inf included) keep the order of the batch, as numpy's stable argsort.
+void rank(const double* f, i64 lam, i64* order) {
+  std::iota(order, order + lam, i64(0));
+  std::stable_sort(order, order + lam, [f](i64 a, i64 b) { return f[a] < f[b]; });
+}
+
+// Resamples (then clips) the rows of X outside the box; `draw(k, t, row)` writes attempt t of member k.
+template <class Draw>
+void repair_rows(const double* lo, const double* hi, i64 max_attempts, i64 lam, i64 n, double* X, Draw&& draw) {
+  if (!any_finite_bound(lo, hi, n)) return;
+  parallel_chunks(lam, 1, n * max_attempts, [&](i64 b, i64 e) {
+    for (i64 k = b; k < e; ++k) {
+      double* x = X + k * n;
+      for (i64 t = 1; t < max_attempts && !inside(x, lo, hi, n); ++t) draw(k, t, x);
+      clip(x, lo, hi, n);
+    }
+  });
+}
+
+}  // namespace
+
+void cma_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* B,
+                const double* D, const double* lo, const double* hi, std::int64_t max_attempts, std::int64_t lam,
+                std::int64_t n, double* X, double* work) {
+  parallel_chunks(lam, 1, n * 32, [&](i64 b, i64 e) {
+    for (i64 k = b; k < e; ++k) normal_scaled(seed, stream, std::uint64_t(k * n), D, n, work + k * n);
+  });
+  mat_vecs(B, work, lam, n, mean, sigma, X);
+  repair_rows(lo, hi, max_attempts, lam, n, X, [&](i64 k, i64 t, double* x) {
+    double* z = work + k * n;  // this member's scratch row, free after the first attempt
+    normal_scaled(seed, stream, std::uint64_t((t * lam + k) * n), D, n, z);
+    for (i64 i = 0; i < n; ++i) x[i] = mean[i] + sigma * dot_lanes(B + i * n, z, n);
+  });
+}
+
+CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_t n, const double* weights,
+                 const CmaParams& p, double* mean, double sigma, double* C, const double* B, const double* D,
+                 double* p_sigma, double* p_c, double* work, std::int64_t* order) {
+  const i64 mu = p.mu, nneg = lam - mu;
+  double* Y = work;                  // lam x n: sorted steps (x - m) / sigma
+  double* V = Y + lam * n;           // nneg x n: B^T y of the negatively weighted steps
+  double* yw = V + lam * n;          // n
+  double* u = yw + n;                // n
+  double* zw = u + n;                // n
+  rank(f, lam, order);
+  parallel_chunks(lam, 1, n, [&](i64 b, i64 e) {
+    for (i64 r = b; r < e; ++r) {
+      const double* x = X + order[r] * n;
+      for (i64 j = 0; j < n; ++j) Y[r * n + j] = (x[j] - mean[j]) / sigma;
+    }
+  });
+  // <y>_w and the new mean (Eq. 41 with c_m).
+  for (i64 j = 0; j < n; ++j) yw[j] = 0.0;
+  for (i64 r = 0; r < mu; ++r)
+    for (i64 j = 0; j < n; ++j) yw[j] += weights[r] * Y[r * n + j];
+  const double step = p.c_m * sigma;
+  for (i64 j = 0; j < n; ++j) mean[j] = mean[j] + step * yw[j];
+  // C^{-1/2} <y>_w = B D^{-1} B^T <y>_w (Eq. 43).
+  matT_vecs(B, yw, 1, n, u);
+  for (i64 j = 0; j < n; ++j) u[j] = u[j] / D[j];
+  mat_vecs(B, u, 1, n, nullptr, 1.0, zw);
+  const double cs = p.c_sigma, a_s = std::sqrt(cs * (2.0 - cs) * p.mueff);
+  for (i64 j = 0; j < n; ++j) p_sigma[j] = (1.0 - cs) * p_sigma[j] + a_s * zw[j];
+  const double ps_norm = std::sqrt(dot_lanes(p_sigma, p_sigma, n));
+  const double corr = std::sqrt(1.0 - std::pow(1.0 - cs, 2.0 * double(p.generation + 1)));
+  const double h = ps_norm / corr < (1.4 + 2.0 / double(n + 1)) * p.chi_n ? 1.0 : 0.0;
+  const double cc = p.c_c, a_c = h * std::sqrt(cc * (2.0 - cc) * p.mueff);
+  for (i64 j = 0; j < n; ++j) p_c[j] = (1.0 - cc) * p_c[j] + a_c * yw[j];
+  // Active weights w° (Eq. 46): negative weights rescaled by n / ||C^{-1/2} y||^2 = n / ||D^{-1} B^T y||^2.
+  std::vector<double> wo(weights, weights + lam);
+  if (nneg > 0) {
+    matT_vecs(B, Y + mu * n, nneg, n, V);
+    for (i64 r = 0; r < nneg; ++r) {
+      double* v = V + r * n;
+      for (i64 j = 0; j < n; ++j) v[j] = v[j] / D[j];
+      const double q = dot_lanes(v, v, n);
+      wo[mu + r] = q > 0.0 ? weights[mu + r] * double(n) / q : 0.0;
+    }
+  }
+  double wsum = 0.0;
+  for (i64 r = 0; r < lam; ++r) wsum += weights[r];
+  const double delta = (1.0 - h) * cc * (2.0 - cc);
+  const double a = 1.0 + p.c1 * delta - p.c1 - p.cmu * wsum;
+  // Eq. (47) on the upper triangle, mirrored: C stays exactly symmetric. Rows get shorter with i, hence the
+  // dynamic schedule; each element is still computed by one thread in a fixed order.
+#ifdef _OPENMP
+  const bool par = n * n * lam >= kParallelGrain && omp_get_max_threads() > 1;
+#pragma omp parallel if (par)
+#endif
+  {
+    std::vector<double> s(lam);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+    for (i64 i = 0; i < n; i += 8)
+      cov_update_rows(C, Y, wo.data(), p_c, lam, n, a, p.c1, p.cmu, i, std::min(i + 8, n), s.data());
+  }
+  // Cumulative step-size adaptation (Eq. 44), the exponent capped at 1 against blow-ups.
+  const double ex = std::min(1.0, (cs / p.d_sigma) * (ps_norm / p.chi_n - 1.0));
+  return CmaStep{sigma * std::exp(ex), h, ps_norm};
+}
+
+void sep_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* D,
+                const double* lo, const double* hi, std::int64_t max_attempts, std::int64_t lam, std::int64_t n,
+                double* X) {
+  auto draw = [&](i64 k, i64 t, double* x) {
+    normal_scaled(seed, stream, std::uint64_t((t * lam + k) * n), D, n, x);
+    for (i64 j = 0; j < n; ++j) x[j] = mean[j] + sigma * x[j];
+  };
+  const i64 chunk = std::max<i64>(1, 8192 / std::max<i64>(n, 1));
+  if (n >= 8192) {
+    // One member spans many chunks: split its coordinates instead (pairs of normals stay aligned).
+    for (i64 k = 0; k < lam; ++k)
+      parallel_chunks(n, 8192, 32, [&](i64 b, i64 e) {
+        double* x = X + k * n;
+        normal_scaled(seed, stream, std::uint64_t(k * n + b), D + b, e - b, x + b);
+        for (i64 j = b; j < e; ++j) x[j] = mean[j] + sigma * x[j];
+      });
+  } else {
+    parallel_chunks(lam, chunk, n * 32, [&](i64 b, i64 e) {
+      for (i64 k = b; k < e; ++k) draw(k, 0, X + k * n);
+    });
+  }
+  repair_rows(lo, hi, max_attempts, lam, n, X, draw);
+}
+
+CmaStep sep_tell(const double* X, const double* f, std::int64_t lam, std::int64_t n, const double* weights,
+                 const CmaParams& p, double* mean, double sigma, double* c, double* D, double* p_sigma,
+                 double* p_c, double* work, std::int64_t* order) {
+  const i64 mu = p.mu;
+  double* yw = work;
+  double* sq = work + n;  // sum_r w_r y_r^2, the rank-mu term
+  rank(f, lam, order);
+  const double step = p.c_m * sigma, cs = p.c_sigma, a_s = std::sqrt(cs * (2.0 - cs) * p.mueff);
+  constexpr i64 kChunk = 4096;
+  const i64 nchunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(nchunks, 0.0);
+  // Pass 1, per coordinate: <y>_w, sum w y^2, mean, p_sigma, and ||p_sigma||^2 per chunk.
+  parallel_chunks(n, kChunk, 4 * mu, [&](i64 b, i64 e) {
+    for (i64 j = b; j < e; ++j) {
+      yw[j] = 0.0;
+      sq[j] = 0.0;
+    }
+    for (i64 r = 0; r < mu; ++r) {
+      const double* x = X + order[r] * n;
+      const double w = weights[r];
+      for (i64 j = b; j < e; ++j) {
+        const double y = (x[j] - mean[j]) / sigma;
+        yw[j] += w * y;
+        sq[j] += w * (y * y);
+      }
+    }
+    double s = 0.0;
+    for (i64 j = b; j < e; ++j) {
+      mean[j] = mean[j] + step * yw[j];
+      p_sigma[j] = (1.0 - cs) * p_sigma[j] + a_s * (yw[j] / D[j]);
+      s += p_sigma[j] * p_sigma[j];
+    }
+    partial[b / kChunk] = s;
+  });
+  double ss = 0.0;
+  for (double s : partial) ss += s;
+  const double ps_norm = std::sqrt(ss);
+  const double corr = std::sqrt(1.0 - std::pow(1.0 - cs, 2.0 * double(p.generation + 1)));
+  const double h = ps_norm / corr < (1.4 + 2.0 / double(n + 1)) * p.chi_n ? 1.0 : 0.0;
+  const double cc = p.c_c, a_c = h * std::sqrt(cc * (2.0 - cc) * p.mueff);
+  double wsum = 0.0;
+  for (i64 r = 0; r < mu; ++r) wsum += weights[r];
+  const double a = 1.0 + p.c1 * ((1.0 - h) * cc * (2.0 - cc)) - p.c1 - p.cmu * wsum;
+  const double c1 = p.c1, cmu = p.cmu;
+  parallel_chunks(n, kChunk, 8, [&](i64 b, i64 e) {
+    for (i64 j = b; j < e; ++j) {
+      p_c[j] = (1.0 - cc) * p_c[j] + a_c * yw[j];
+      c[j] = a * c[j] + c1 * (p_c[j] * p_c[j]) + cmu * sq[j];
+      D[j] = std::sqrt(c[j]);
+    }
+  });
+  const double ex = std::min(1.0, (cs / p.d_sigma) * (ps_norm / p.chi_n - 1.0));
+  return CmaStep{sigma * std::exp(ex), h, ps_norm};
+}
+
+}  // namespace gfo

@@ -1,0 +1,327 @@
+r"""CMA-ES (Hansen, "The CMA Evolution Strategy: A Tutorial", arXiv:1604.00772), its separable variant
+(Ros & Hansen, PPSN 2008) and IPOP/BIPOP restarts (Auger & Hansen, CEC 2005; Hansen, GECCO 2009).
+
+Sampling and the per-generation update run in ``_core.cmaes_*`` (C++/OpenMP) or their NumPy twins in
+``reference/cmaes.py``; the lazy eigendecomposition, the stop criteria and the restarts are shared
+Python code, so both implementations follow the same trajectory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from scipy.linalg import lapack
+
+from .._checks import finite_float, non_negative_int, positive_int
+from ..reference import rng
+from .base import Optimizer
+from .registry import register
+
+_SAMPLE = 1   # stream purpose: the population of a generation
+_RESTART = 2  # stream purpose: a restart's initial mean and BIPOP's regime draw
+
+SIGMA_MIN, SIGMA_MAX = 1e-32, 1e32
+COND_SAFE = 1e17  # eigenvalue spread above which the diagonal is lifted (the stop test fires at 1e14)
+
+
+@dataclasses.dataclass
+class CMAESState:
+    """One run's distribution plus the restart bookkeeping (arrays and scalars only)."""
+
+    mean: np.ndarray
+    sigma: float
+    C: np.ndarray        # (n, n) covariance; (n,) diagonal for SepCMAES
+    B: np.ndarray        # (n, n) eigenvectors in columns; (0,) for SepCMAES
+    D: np.ndarray        # (n,) square roots of the eigenvalues (standard deviations along B)
+    p_sigma: np.ndarray
+    p_c: np.ndarray
+    gen: int = 0         # generation within the run
+    eigen_gen: int = 0   # run generation of the last eigendecomposition
+    best_hist: list = dataclasses.field(default_factory=list)
+    median_hist: list = dataclasses.field(default_factory=list)
+    run: int = 0                 # restarts done
+    popsize: int = 0             # this run's lambda
+    large_runs: int = 0          # BIPOP: runs in the large-population regime after the first
+    evals_large: int = 0         # BIPOP: evaluations spent per regime (the first run counts as large)
+    evals_small: int = 0
+    regime: str = "large"
+    last_reason: str = ""        # why the previous run ended
+    stop: str = ""               # final stop reason ("" while running)
+
+
+def strategy(n: int, lam: int, separable: bool) -> dict[str, Any]:
+    """Default strategy parameters of Table 1 in the tutorial (active CMA weights for the full variant)."""
+    mu = lam // 2
+    wp = math.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
+    pos, neg = wp[:mu], wp[mu:]
+    mueff = pos.sum() ** 2 / (pos ** 2).sum()
+    c_sigma = (mueff + 2) / (n + mueff + 5)
+    d_sigma = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (n + 1)) - 1) + c_sigma
+    c_c = (4 + mueff / n) / (n + 4 + 2 * mueff / n)
+    c1 = 2 / ((n + 1.3) ** 2 + mueff)
+    cmu = min(1 - c1, 2 * (mueff - 2 + 1 / mueff) / ((n + 2) ** 2 + mueff))
+    weights = np.zeros(lam)
+    weights[:mu] = pos / pos.sum()
+    if separable:  # Ros & Hansen: learning rates scaled by (n + 2) / 3, positive recombination only
+        c1 = min(1.0, c1 * (n + 2) / 3)
+        cmu = min(1 - c1, cmu * (n + 2) / 3)
+    elif lam > mu and cmu > 0 and neg.size:
+        mueff_neg = neg.sum() ** 2 / (neg ** 2).sum()
+        scale = min(1 + c1 / cmu, 1 + 2 * mueff_neg / (mueff + 2), (1 - c1 - cmu) / (n * cmu))
+        weights[mu:] = scale * neg / np.abs(neg).sum()
+    chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
+    params = np.array([c_sigma, d_sigma, c_c, c1, cmu, 1.0, mueff, chi_n])
+    return {"mu": mu, "weights": weights, "params": params, "mueff": mueff, "c1": c1, "cmu": cmu,
+            "eigen_gap": max(1.0 / (10 * n * (c1 + cmu)), n / lam), "chi_n": chi_n}
+
+
+@register("cmaes")
+class CMAES(Optimizer):
+    r"""Covariance matrix adaptation evolution strategy, tutorial defaults, with optional restarts.
+
+    Each generation samples :math:`x_k = m + \sigma B D z_k`, :math:`z_k \sim N(0, I)`, ranks by fitness and
+    updates (Eqs. 39-47 of the tutorial):
+
+    .. math::
+        m &\leftarrow m + c_m \sigma \langle y\rangle_w, \quad \langle y\rangle_w = \sum_{i\le\mu} w_i y_{i:\lambda}\\
+        p_\sigma &\leftarrow (1-c_\sigma) p_\sigma + \sqrt{c_\sigma(2-c_\sigma)\mu_{eff}}\, C^{-1/2}\langle y\rangle_w\\
+        p_c &\leftarrow (1-c_c) p_c + h_\sigma \sqrt{c_c(2-c_c)\mu_{eff}}\,\langle y\rangle_w\\
+        C &\leftarrow (1 + c_1\delta(h_\sigma) - c_1 - c_\mu \textstyle\sum_j w_j) C + c_1 p_c p_c^T
+             + c_\mu \textstyle\sum_{i=1}^{\lambda} w_i^\circ y_{i:\lambda} y_{i:\lambda}^T\\
+        \sigma &\leftarrow \sigma \exp\big(\min(1, \tfrac{c_\sigma}{d_\sigma}(\|p_\sigma\| / E\|N(0,I)\| - 1))\big)
+
+    with active (negative) weights for the worst :math:`\lambda - \mu` steps, :math:`w_i^\circ = w_i n /
+    \|C^{-1/2} y_{i:\lambda}\|^2` for them. :math:`C = B D^2 B^T` is re-decomposed lazily, every
+    :math:`\max(1 / (10 n (c_1 + c_\mu)), n / \lambda)` generations: the tutorial's (and pycma's) gap, widened
+    at high dimension so that the O(n^3) decomposition never costs more than the O(\lambda n^2) sampling of
+    the generations in between (O(n^2) amortized per sample). The gap is below 1% of the time scale
+    :math:`1/(c_1 + c_\mu)` on which C adapts, so the samples follow a model at most that stale.
+
+    Bounds: a sample outside the box is redrawn (up to ``max_resample`` draws in all), then clipped to the
+    box; the update uses the point that was returned, so the mean stays inside the box.
+
+    Safeguards: the exponent of the step-size change is capped at 1; sigma stays in [1e-32, 1e32];
+    an eigenvalue spread above 1e17 lifts the diagonal of C; NaN/inf fitness ranks worst.
+
+    Stop criteria of one run (tutorial, App. B.3): ``tolfun`` (range of recent best and current values),
+    ``tolx`` (sigma times the largest of |p_c| and the standard deviations), ``conditioncov`` (condition of C
+    above ``tolconditioncov``), ``noeffectaxis``, ``noeffectcoord`` and ``stagnation`` (medians of best and
+    median values stop improving over the last 20% of the run, at least 120 + 30 n / lambda generations).
+
+    Restarts (``restarts=``): ``"ipop"`` multiplies lambda by ``incpopsize`` at each restart;
+    ``"bipop"`` alternates that large-population regime with small populations
+    :math:`\lambda_s = \lfloor\lambda_0 (\lambda_l / (2\lambda_0))^{U^2}\rfloor` and step sizes
+    :math:`\sigma_0 10^{-2U}`, choosing the regime that has used fewer evaluations. A restart begins at a
+    uniform random point of the box (or at ``x0`` when unbounded). ``stop()`` becomes true when a run ends
+    and no restart is left.
+
+    Args:
+        restarts: None, ``"ipop"`` or ``"bipop"``.
+        max_restarts: restarts allowed after the first run.
+        incpopsize: population growth factor of a large-regime restart.
+        tolx, tolfun, tolconditioncov: stop thresholds (pycma's defaults).
+        max_resample: draws per sample before clipping to the bounds.
+        **kwargs: see :class:`~gfo_native.optimizers.base.Optimizer` (``sigma0`` may be per coordinate: then
+            sigma starts at its largest entry and C at the diagonal of the squared ratios).
+    """
+
+    area = "cmaes"
+    min_popsize = 2
+    separable = False
+
+    def __init__(self, bounds: Any = None, *, restarts: str | None = None, max_restarts: int = 9,
+                 incpopsize: float = 2.0, tolx: float = 1e-11, tolfun: float = 1e-11,
+                 tolconditioncov: float = 1e14, max_resample: int = 10, **kwargs: Any):
+        if restarts not in (None, "ipop", "bipop"):
+            raise ValueError(f"restarts: expected None, 'ipop' or 'bipop', got {restarts!r}")
+        self.restarts = restarts
+        self.max_restarts = non_negative_int(max_restarts, "max_restarts")
+        self.incpopsize = finite_float(incpopsize, "incpopsize", low=1.0, low_open=True)
+        self.tolx = finite_float(tolx, "tolx", low=0.0)
+        self.tolfun = finite_float(tolfun, "tolfun", low=0.0)
+        self.tolconditioncov = finite_float(tolconditioncov, "tolconditioncov", low=1.0, low_open=True)
+        self.max_resample = positive_int(max_resample, "max_resample")
+        self._strat: dict[str, Any] = {}
+        super().__init__(bounds, **kwargs)
+
+    # ------------------------------------------------------------------ runs and restarts
+    def _init_state(self) -> CMAESState:
+        self.popsize0 = self.popsize
+        n = self.dim
+        s = CMAESState(mean=self.x0.copy(), sigma=1.0, C=np.zeros(0), B=np.zeros(0), D=np.zeros(0),
+                       p_sigma=np.zeros(n), p_c=np.zeros(n), popsize=self.popsize)
+        self._start_run(s, self.x0.copy(), 1.0)
+        return s
+
+    def _start_run(self, s: CMAESState, mean: np.ndarray, sigma_factor: float) -> None:
+        n = self.dim
+        sigma = float(np.max(self.sigma0))
+        s.mean, s.sigma = mean, sigma * sigma_factor
+        s.D = self.sigma0 / sigma
+        s.C = s.D * s.D if self.separable else np.diag(s.D * s.D)
+        s.B = np.zeros(0) if self.separable else np.eye(n)
+        s.p_sigma, s.p_c = np.zeros(n), np.zeros(n)
+        s.gen = s.eigen_gen = 0
+        s.best_hist, s.median_hist = [], []
+        self.popsize = s.popsize
+        self._strat = strategy(n, s.popsize, self.separable)
+
+    def _restart(self, s: CMAESState, reason: str) -> None:
+        """A run ended for `reason`: start the next one (IPOP/BIPOP), or record the final stop."""
+        if self.restarts is None or s.run >= self.max_restarts:
+            s.stop = reason if s.run == 0 else f"{reason} (after {s.run} restarts)"
+            return
+        if s.regime == "large":
+            s.evals_large += s.gen * s.popsize
+        else:
+            s.evals_small += s.gen * s.popsize
+        u = rng.uniform(self.seed, self.stream(_RESTART), self.dim + 1)
+        mean = self.lower + (self.upper - self.lower) * u[:self.dim] if self.bounded else self.x0.copy()
+        sigma_factor = 1.0
+        if self.restarts == "bipop" and s.run >= 1 and s.evals_small < s.evals_large:
+            s.regime = "small"
+            large = self.popsize0 * self.incpopsize ** s.large_runs
+            s.popsize = max(2, int(self.popsize0 * (0.5 * large / self.popsize0) ** (u[-1] ** 2)))
+            sigma_factor = 10.0 ** (-2.0 * u[-1])
+        else:
+            s.regime = "large"
+            s.large_runs += 1
+            s.popsize = int(self.popsize0 * self.incpopsize ** s.large_runs)
+        s.run += 1
+        s.last_reason = reason
+        self._start_run(s, mean, sigma_factor)
+
+    @property
+    def sigma(self) -> float:
+        return self.state.sigma
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.state.mean.copy()
+
+    # ------------------------------------------------------------------ ask / tell
+    def _ask(self) -> np.ndarray:
+        s = self.state
+        X = np.empty((self.popsize, self.dim))
+        if self.separable:
+            self.k.sep_sample(self.seed, self.stream(_SAMPLE), s.mean, s.sigma, s.D, self.lower, self.upper,
+                              self.max_resample, X)
+        else:
+            self.k.sample(self.seed, self.stream(_SAMPLE), s.mean, s.sigma, s.B, s.D, self.lower, self.upper,
+                          self.max_resample, X)
+        return X
+
+    def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
+        s, st = self.state, self._strat
+        if self.separable:
+            sigma, _, _ = self.k.sep_tell(X, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
+                                          s.D, s.p_sigma, s.p_c)
+        else:
+            sigma, _, _ = self.k.tell(X, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
+                                      s.B, s.D, s.p_sigma, s.p_c)
+        s.sigma = min(max(float(sigma), SIGMA_MIN), SIGMA_MAX)
+        s.gen += 1
+        if self.separable:
+            self._guard_diagonal(s)
+        elif s.gen - s.eigen_gen >= st["eigen_gap"]:
+            self._decompose(s)
+        reason = self._run_stop(s, f)
+        if reason is not None:
+            self._restart(s, reason)
+
+    def _decompose(self, s: CMAESState) -> None:
+        """Lazy eigendecomposition C = B diag(D^2) B^T by LAPACK dsyevd (the lower triangle of C)."""
+        s.eigen_gen = s.gen
+        if not np.all(np.isfinite(s.C)):  # cannot happen from finite steps; recover the last valid model
+            s.C = (s.B * (s.D * s.D)) @ s.B.T
+        w, B, info = lapack.dsyevd(s.C, compute_v=1, lower=1)
+        if info != 0:
+            return  # keep the previous B, D
+        wmax = float(w[-1])
+        lift = wmax / COND_SAFE - float(w[0])
+        if wmax <= 0:
+            s.C = np.eye(self.dim) * float(np.max(s.D) ** 2)
+            w, B = np.full(self.dim, float(np.max(s.D) ** 2)), np.eye(self.dim)
+        elif lift > 0:
+            s.C[np.diag_indices(self.dim)] += lift
+            w = w + lift
+        s.D = np.sqrt(w)
+        s.B = np.ascontiguousarray(B)
+
+    def _guard_diagonal(self, s: CMAESState) -> None:
+        cmax = float(np.max(s.C))
+        lift = cmax / COND_SAFE - float(np.min(s.C))
+        if lift > 0:
+            s.C += lift
+            np.sqrt(s.C, out=s.D)
+
+    # ------------------------------------------------------------------ stop criteria
+    def _run_stop(self, s: CMAESState, f: np.ndarray) -> str | None:
+        n, lam = self.dim, s.popsize
+        fmin = float(np.min(f))
+        s.best_hist.append(fmin)
+        s.median_hist.append(float(np.partition(f, lam // 2)[lam // 2]))
+        if len(s.best_hist) > 20000:
+            del s.best_hist[0], s.median_hist[0]
+        dmax, dmin = float(np.max(s.D)), float(np.min(s.D))
+        std_max = dmax if self.separable else math.sqrt(float(np.max(np.diagonal(s.C))))
+        if s.sigma * max(float(np.max(np.abs(s.p_c))), std_max) < self.tolx:
+            return "tolx"
+        lh = 10 + math.ceil(30 * n / lam)
+        if s.gen >= lh:
+            recent = s.best_hist[-lh:]
+            if max(max(recent), float(np.max(f))) - min(min(recent), fmin) < self.tolfun:
+                return "tolfun"
+        if (dmax / dmin) ** 2 > self.tolconditioncov:
+            return "conditioncov"
+        if self.separable:
+            if np.all(s.mean == s.mean + 0.2 * s.sigma * s.D):
+                return "noeffectcoord"
+        else:
+            i = s.gen % n
+            if np.all(s.mean == s.mean + (0.1 * s.sigma * s.D[i]) * s.B[:, i]):
+                return "noeffectaxis"
+            if np.any(s.mean == s.mean + 0.2 * s.sigma * np.sqrt(np.diagonal(s.C))):
+                return "noeffectcoord"
+        if s.gen % 10 == 0:
+            window = min(max(math.ceil(0.2 * s.gen), 120 + math.ceil(30 * n / lam)), 20000)
+            if s.gen >= window:
+                k = math.ceil(0.3 * window)
+                b, m = s.best_hist[-window:], s.median_hist[-window:]
+                if np.median(b[-k:]) >= np.median(b[:k]) and np.median(m[-k:]) >= np.median(m[:k]):
+                    return "stagnation"
+        return None
+
+    def _stop_reason(self) -> str | None:
+        return self.state.stop or None
+
+    # ------------------------------------------------------------------ checkpoints
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        # A restart may have changed lambda: adopt the checkpoint's before the base checks it.
+        if isinstance(sd, dict) and isinstance(sd.get("state"), dict) and sd.get("method") == self.name \
+                and sd.get("dim") == self.dim and self.restarts is not None and "popsize" in sd:
+            self.popsize = sd["popsize"]
+        super().load_state_dict(sd)
+        s = self.state
+        for f in dataclasses.fields(s):
+            v = getattr(s, f.name)
+            if isinstance(v, np.ndarray):  # unpickled dtypes are not numpy's canonical instances: re-make them
+                setattr(s, f.name, np.ascontiguousarray(v).astype(np.float64))
+        self.popsize = s.popsize
+        self._strat = strategy(self.dim, self.popsize, self.separable)
+
+
+@register("sep_cmaes")
+class SepCMAES(CMAES):
+    r"""Separable CMA-ES (Ros & Hansen, PPSN 2008): C restricted to its diagonal.
+
+    Same equations as :class:`CMAES` with :math:`C = \mathrm{diag}(c)`, positive recombination weights only
+    and the learning rates :math:`c_1, c_\mu` multiplied by :math:`(n + 2) / 3`. Every step is O(n) per
+    sample, with no eigendecomposition: the method for high dimension (10^4 to 10^6 and beyond) and for
+    nearly separable problems. Bounds, stop criteria and restarts as in :class:`CMAES`.
+    """
+
+    separable = True

@@ -1,0 +1,151 @@
+"""NumPy twins of cpp/src/cmaes.cpp (same signatures; arrays updated in place, same operation order).
+
+The kernels' sums run in a fixed order (dot products in eight interleaved lanes, the other sums in
+index order); the helpers below reproduce that order, so both implementations agree to the last bits
+up to the libm differences of the normal draws.
+
+``params`` is ``(c_sigma, d_sigma, c_c, c1, cmu, c_m, mueff, chi_n)``; see
+:class:`gfo_native.optimizers.cmaes.CMAES` for the equations (Hansen, arXiv:1604.00772).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import rng
+
+
+def lane_dot(V: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """out[k, i] = sum_j B[i, j] V[k, j], summed as the kernel's eight-lane dot product."""
+    n = V.shape[1]
+    nb = n - n % 8
+    s = np.zeros((V.shape[0], B.shape[0], 8))
+    for j in range(0, nb, 8):
+        s += V[:, None, j:j + 8] * B[None, :, j:j + 8]
+    r = ((s[..., 0] + s[..., 1]) + (s[..., 2] + s[..., 3])) + ((s[..., 4] + s[..., 5]) + (s[..., 6] + s[..., 7]))
+    for j in range(nb, n):
+        r += V[:, None, j] * B[None, :, j]
+    return r
+
+
+def lane_norm(v: np.ndarray) -> float:
+    return float(np.sqrt(lane_dot(v[None, :], v[None, :])[0, 0]))
+
+
+def transposed_dot(V: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """out[k, j] = sum_i B[i, j] V[k, i], accumulated in increasing i (B^T v for each row v of V)."""
+    out = np.zeros((V.shape[0], B.shape[1]))
+    for i in range(B.shape[0]):
+        out += V[:, i:i + 1] * B[i]
+    return out
+
+
+def _repair(lo, hi, max_attempts, X, draw) -> None:
+    if not (np.isfinite(lo).any() or np.isfinite(hi).any()):
+        return
+    for k in range(X.shape[0]):
+        t = 1
+        while t < max_attempts and not np.all((X[k] >= lo) & (X[k] <= hi)):
+            X[k] = draw(k, t)
+            t += 1
+        X[k] = np.minimum(np.maximum(X[k], lo), hi)
+
+
+def sample(seed, stream, mean, sigma, B, D, lo, hi, max_attempts, X) -> None:
+    lam, n = X.shape
+    T = D * rng.normal(seed, stream, lam * n).reshape(lam, n)
+    X[...] = mean + sigma * lane_dot(T, B)
+
+    def draw(k, t):
+        z = D * rng.normal(seed, stream, n, offset=(t * lam + k) * n)
+        return mean + sigma * lane_dot(z[None, :], B)[0]
+
+    _repair(lo, hi, max_attempts, X, draw)
+
+
+def _h_sigma(ps_norm, cs, generation, n, chi_n) -> float:
+    corr = np.sqrt(1.0 - (1.0 - cs) ** (2.0 * (generation + 1)))
+    return 1.0 if ps_norm / corr < (1.4 + 2.0 / (n + 1)) * chi_n else 0.0
+
+
+def _ordered_sum(v) -> float:
+    s = 0.0
+    for x in v:
+        s += float(x)
+    return s
+
+
+def _chunked_norm(v: np.ndarray, chunk: int = 4096) -> float:
+    """sqrt of sum v^2: sequential within chunks of 4096, the chunk sums added in order (as the kernel)."""
+    s = 0.0
+    for b in range(0, v.size, chunk):
+        s += float(np.cumsum(v[b:b + chunk] * v[b:b + chunk])[-1])
+    return math.sqrt(s)
+
+
+def _weighted_sum(w, Y) -> np.ndarray:
+    out = np.zeros(Y.shape[1])
+    for r in range(len(w)):
+        out += w[r] * Y[r]
+    return out
+
+
+def tell(X, f, weights, mu, params, generation, mean, sigma, C, B, D, p_sigma, p_c):
+    cs, ds, cc, c1, cmu, cm, mueff, chi_n = (float(v) for v in params)
+    lam, n = X.shape
+    order = np.argsort(f, kind="stable")
+    Y = (X[order] - mean) / sigma
+    yw = _weighted_sum(weights[:mu], Y[:mu])
+    mean[...] = mean + (cm * sigma) * yw
+    u = transposed_dot(yw[None, :], B)[0] / D
+    zw = lane_dot(u[None, :], B)[0]                              # C^{-1/2} <y>_w = B D^-1 B^T <y>_w
+    p_sigma[...] = (1.0 - cs) * p_sigma + np.sqrt(cs * (2.0 - cs) * mueff) * zw
+    ps_norm = lane_norm(p_sigma)
+    h = _h_sigma(ps_norm, cs, generation, n, chi_n)
+    p_c[...] = (1.0 - cc) * p_c + (h * np.sqrt(cc * (2.0 - cc) * mueff)) * yw
+    wo = np.array(weights, dtype=np.float64)
+    if lam > mu:
+        V = transposed_dot(Y[mu:], B) / D                        # D^{-1} B^T y, one row per step
+        for r in range(lam - mu):
+            q = lane_dot(V[r:r + 1], V[r:r + 1])[0, 0]
+            wo[mu + r] = weights[mu + r] * n / q if q > 0 else 0.0
+    a = 1.0 + c1 * ((1.0 - h) * cc * (2.0 - cc)) - c1 - cmu * _ordered_sum(weights)
+    M = np.zeros((n, n))
+    for r in range(lam):
+        M += np.outer(wo[r] * Y[r], Y[r])
+    upper = np.triu(a * C + np.outer(c1 * p_c, p_c) + cmu * M)
+    C[...] = upper + np.triu(upper, 1).T
+    ex = min(1.0, (cs / ds) * (ps_norm / chi_n - 1.0))
+    return sigma * math.exp(ex), h, ps_norm
+
+
+def sep_sample(seed, stream, mean, sigma, D, lo, hi, max_attempts, X) -> None:
+    lam, n = X.shape
+    X[...] = mean + sigma * (D * rng.normal(seed, stream, lam * n).reshape(lam, n))
+
+    def draw(k, t):
+        return mean + sigma * (D * rng.normal(seed, stream, n, offset=(t * lam + k) * n))
+
+    _repair(lo, hi, max_attempts, X, draw)
+
+
+def sep_tell(X, f, weights, mu, params, generation, mean, sigma, c, D, p_sigma, p_c):
+    cs, ds, cc, c1, cmu, cm, mueff, chi_n = (float(v) for v in params)
+    lam, n = X.shape
+    order = np.argsort(f, kind="stable")
+    Y = (X[order[:mu]] - mean) / sigma
+    w = weights[:mu]
+    yw = _weighted_sum(w, Y)
+    sq = _weighted_sum(w, Y * Y)
+    mean[...] = mean + (cm * sigma) * yw
+    p_sigma[...] = (1.0 - cs) * p_sigma + np.sqrt(cs * (2.0 - cs) * mueff) * (yw / D)
+    ps_norm = _chunked_norm(p_sigma)
+    h = _h_sigma(ps_norm, cs, generation, n, chi_n)
+    p_c[...] = (1.0 - cc) * p_c + (h * np.sqrt(cc * (2.0 - cc) * mueff)) * yw
+    a = 1.0 + c1 * ((1.0 - h) * cc * (2.0 - cc)) - c1 - cmu * _ordered_sum(w)
+    c[...] = a * c + c1 * (p_c * p_c) + cmu * sq
+    D[...] = np.sqrt(c)
+    ex = min(1.0, (cs / ds) * (ps_norm / chi_n - 1.0))
+    return sigma * math.exp(ex), h, ps_norm
