@@ -35,19 +35,15 @@ py::tuple step_tuple(const CmaStep& s) { return py::make_tuple(s.sigma, s.h_sigm
 
 void register_cmaes(py::module_& m) {
   m.def("cmaes_sample", [](std::uint64_t seed, std::uint64_t stream, const py::array& mean, double sigma,
-                           const py::array& B, const py::array& D, const py::array& lo, const py::array& hi,
-                           std::int64_t max_attempts, py::array X) {
+                           const py::array& B, const py::array& D, py::array X) {
     require_ndim(X, "X", 2);
     double* x = data_of<double>(X, "X", true);
     const auto lam = X.shape(0), n = X.shape(1);
-    const double *mp = vec(mean, "mean", n), *bp = mat(B, "B", n, n), *dp = vec(D, "D", n), *l = vec(lo, "lo", n),
-                 *h = vec(hi, "hi", n);
-    if (max_attempts < 1) throw py::value_error("max_attempts: expected >= 1");
+    const double *mp = vec(mean, "mean", n), *bp = mat(B, "B", n, n), *dp = vec(D, "D", n);
     std::unique_ptr<double[]> work(new double[lam * n]);
     py::gil_scoped_release nogil;
-    cma_sample(seed, stream, mp, sigma, bp, dp, l, h, max_attempts, lam, n, x, work.get());
-  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("B"), py::arg("D"),
-     py::arg("lo"), py::arg("hi"), py::arg("max_attempts"), py::arg("X"));
+    cma_sample(seed, stream, mp, sigma, bp, dp, lam, n, x, work.get());
+  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("B"), py::arg("D"), py::arg("X"));
 
   m.def("cmaes_tell", [](const py::array& X, const py::array& f, const py::array& weights, std::int64_t mu,
                          const py::array& params, std::int64_t generation, py::array mean, double sigma, py::array C,
@@ -72,17 +68,14 @@ void register_cmaes(py::module_& m) {
      py::arg("mean"), py::arg("sigma"), py::arg("C"), py::arg("B"), py::arg("D"), py::arg("p_sigma"), py::arg("p_c"));
 
   m.def("cmaes_sep_sample", [](std::uint64_t seed, std::uint64_t stream, const py::array& mean, double sigma,
-                               const py::array& D, const py::array& lo, const py::array& hi,
-                               std::int64_t max_attempts, py::array X) {
+                               const py::array& D, py::array X) {
     require_ndim(X, "X", 2);
     double* x = data_of<double>(X, "X", true);
     const auto lam = X.shape(0), n = X.shape(1);
-    const double *mp = vec(mean, "mean", n), *dp = vec(D, "D", n), *l = vec(lo, "lo", n), *h = vec(hi, "hi", n);
-    if (max_attempts < 1) throw py::value_error("max_attempts: expected >= 1");
+    const double *mp = vec(mean, "mean", n), *dp = vec(D, "D", n);
     py::gil_scoped_release nogil;
-    sep_sample(seed, stream, mp, sigma, dp, l, h, max_attempts, lam, n, x);
-  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("D"), py::arg("lo"),
-     py::arg("hi"), py::arg("max_attempts"), py::arg("X"));
+    sep_sample(seed, stream, mp, sigma, dp, lam, n, x);
+  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("D"), py::arg("X"));
 
   m.def("cmaes_sep_tell", [](const py::array& X, const py::array& f, const py::array& weights, std::int64_t mu,
                              const py::array& params, std::int64_t generation, py::array mean, double sigma,

@@ -166,55 +166,20 @@ GFO_SIMD_CLONES void normal_scaled(std::uint64_t seed, std::uint64_t stream, std
   if (j < n) out[j] = D[j] * normal<double>(seed, stream, first + j);
 }
 
-bool inside(const double* x, const double* lo, const double* hi, i64 n) {
-  for (i64 j = 0; j < n; ++j)
-    if (!(x[j] >= lo[j] && x[j] <= hi[j])) return false;
-  return true;
-}
-
-bool any_finite_bound(const double* lo, const double* hi, i64 n) {
-  for (i64 j = 0; j < n; ++j)
-    if (std::isfinite(lo[j]) || std::isfinite(hi[j])) return true;
-  return false;
-}
-
-void clip(double* x, const double* lo, const double* hi, i64 n) {
-  for (i64 j = 0; j < n; ++j) x[j] = std::min(std::max(x[j], lo[j]), hi[j]);
-}
-
 // Ranks by fitness: stable, so ties (+inf included) keep the order of the batch, as numpy's stable argsort.
 void rank(const double* f, i64 lam, i64* order) {
   std::iota(order, order + lam, i64(0));
   std::stable_sort(order, order + lam, [f](i64 a, i64 b) { return f[a] < f[b]; });
 }
 
-// Resamples (then clips) the rows of X outside the box; `draw(k, t, row)` writes attempt t of member k.
-template <class Draw>
-void repair_rows(const double* lo, const double* hi, i64 max_attempts, i64 lam, i64 n, double* X, Draw&& draw) {
-  if (!any_finite_bound(lo, hi, n)) return;
-  parallel_chunks(lam, 1, n * max_attempts, [&](i64 b, i64 e) {
-    for (i64 k = b; k < e; ++k) {
-      double* x = X + k * n;
-      for (i64 t = 1; t < max_attempts && !inside(x, lo, hi, n); ++t) draw(k, t, x);
-      clip(x, lo, hi, n);
-    }
-  });
-}
-
 }  // namespace
 
 void cma_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* B,
-                const double* D, const double* lo, const double* hi, std::int64_t max_attempts, std::int64_t lam,
-                std::int64_t n, double* X, double* work) {
+                const double* D, std::int64_t lam, std::int64_t n, double* X, double* work) {
   parallel_chunks(lam, 1, n * 32, [&](i64 b, i64 e) {
     for (i64 k = b; k < e; ++k) normal_scaled(seed, stream, std::uint64_t(k * n), D, n, work + k * n);
   });
   mat_vecs(B, work, lam, n, mean, sigma, X);
-  repair_rows(lo, hi, max_attempts, lam, n, X, [&](i64 k, i64 t, double* x) {
-    double* z = work + k * n;  // this member's scratch row, free after the first attempt
-    normal_scaled(seed, stream, std::uint64_t((t * lam + k) * n), D, n, z);
-    for (i64 i = 0; i < n; ++i) x[i] = mean[i] + sigma * dot_lanes(B + i * n, z, n);
-  });
 }
 
 CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_t n, const double* weights,
@@ -285,27 +250,18 @@ CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_
 }
 
 void sep_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* D,
-                const double* lo, const double* hi, std::int64_t max_attempts, std::int64_t lam, std::int64_t n,
-                double* X) {
-  auto draw = [&](i64 k, i64 t, double* x) {
-    normal_scaled(seed, stream, std::uint64_t((t * lam + k) * n), D, n, x);
-    for (i64 j = 0; j < n; ++j) x[j] = mean[j] + sigma * x[j];
-  };
-  const i64 chunk = std::max<i64>(1, 8192 / std::max<i64>(n, 1));
-  if (n >= 8192) {
-    // One member spans many chunks: split its coordinates instead (pairs of normals stay aligned).
-    for (i64 k = 0; k < lam; ++k)
-      parallel_chunks(n, 8192, 32, [&](i64 b, i64 e) {
-        double* x = X + k * n;
-        normal_scaled(seed, stream, std::uint64_t(k * n + b), D + b, e - b, x + b);
-        for (i64 j = b; j < e; ++j) x[j] = mean[j] + sigma * x[j];
-      });
-  } else {
-    parallel_chunks(lam, chunk, n * 32, [&](i64 b, i64 e) {
-      for (i64 k = b; k < e; ++k) draw(k, 0, X + k * n);
-    });
-  }
-  repair_rows(lo, hi, max_attempts, lam, n, X, draw);
+                std::int64_t lam, std::int64_t n, double* X) {
+  // Chunks of coordinates (pairs of normals stay aligned): one member may span many chunks at high dimension.
+  constexpr i64 kChunk = 8192;
+  const i64 per = (n + kChunk - 1) / kChunk;
+  parallel_chunks(lam * per, 1, std::min(n, kChunk) * 32, [&](i64 b, i64 e) {
+    for (i64 c = b; c < e; ++c) {
+      const i64 k = c / per, j0 = (c % per) * kChunk, j1 = std::min(n, j0 + kChunk);
+      double* x = X + k * n;
+      normal_scaled(seed, stream, std::uint64_t(k * n + j0), D + j0, j1 - j0, x + j0);
+      for (i64 j = j0; j < j1; ++j) x[j] = mean[j] + sigma * x[j];
+    }
+  });
 }
 
 CmaStep sep_tell(const double* X, const double* f, std::int64_t lam, std::int64_t n, const double* weights,

@@ -23,12 +23,9 @@ struct CmaStep {
   double ps_norm;
 };
 
-// X[k] = mean + sigma * B (D * z_k), z_k = normal(seed, stream, (t * lam + k) * n + j) for attempt t.
-// Rows outside [lo, hi] are resampled (attempts t = 1 .. max_attempts - 1), then clipped.
-// work: lam * n scratch.
+// X[k] = mean + sigma * B (D * z_k), z_k[j] = normal(seed, stream, k * n + j). work: lam * n scratch.
 void cma_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* B,
-                const double* D, const double* lo, const double* hi, std::int64_t max_attempts, std::int64_t lam,
-                std::int64_t n, double* X, double* work);
+                const double* D, std::int64_t lam, std::int64_t n, double* X, double* work);
 
 // One generation of the full-covariance update on the batch X (lam, n) with fitness f (finite or +inf).
 // weights: lam recombination weights, the first `mu` positive, the rest negative (active CMA).
@@ -38,10 +35,9 @@ CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_
                  double* p_sigma, double* p_c, double* work, std::int64_t* order);
 
 // Separable CMA-ES (Ros & Hansen 2008): C = diag(D^2).
-// X[k] = mean + sigma * D * z_k, same resampling rule as cma_sample.
+// X[k] = mean + sigma * D * z_k, z_k as in cma_sample.
 void sep_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* D,
-                const double* lo, const double* hi, std::int64_t max_attempts, std::int64_t lam, std::int64_t n,
-                double* X);
+                std::int64_t lam, std::int64_t n, double* X);
 
 // Separable update: only the first mu weights are used (positive recombination). Updates mean, p_sigma,
 // p_c, the diagonal c of C and D = sqrt(c) in place. work: 2 * n doubles.

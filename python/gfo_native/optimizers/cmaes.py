@@ -100,8 +100,11 @@ class CMAES(Optimizer):
     the generations in between (O(n^2) amortized per sample). The gap is below 1% of the time scale
     :math:`1/(c_1 + c_\mu)` on which C adapts, so the samples follow a model at most that stale.
 
-    Bounds: a sample outside the box is redrawn (up to ``max_resample`` draws in all), then clipped to the
-    box; the update uses the point that was returned, so the mean stays inside the box.
+    Bounds: ``ask`` returns the samples clipped to the box; ``tell`` ranks them by
+    :math:`f(\mathrm{clip}(u)) + \gamma \|u - \mathrm{clip}(u)\|^2` and updates with the unclipped samples
+    :math:`u` (repair with penalty, after Hansen et al. 2009), :math:`\gamma` = interquartile range of the
+    generation's values / :math:`(\sigma^2\, \mathrm{tr}(C) / n)`. Clipping alone would bias the steps
+    toward the boundary and make the step size grow without bound when the optimum lies on it.
 
     Safeguards: the exponent of the step-size change is capped at 1; sigma stays in [1e-32, 1e32];
     an eigenvalue spread above 1e17 lifts the diagonal of C; NaN/inf fitness ranks worst.
@@ -120,10 +123,11 @@ class CMAES(Optimizer):
 
     Args:
         restarts: None, ``"ipop"`` or ``"bipop"``.
-        max_restarts: restarts allowed after the first run.
+        max_restarts: large-population restarts allowed after the first run (IPOP: all restarts; BIPOP's
+            small-population runs come on top, each started only while the small regime has used fewer
+            evaluations than the large one).
         incpopsize: population growth factor of a large-regime restart.
         tolx, tolfun, tolconditioncov: stop thresholds (pycma's defaults).
-        max_resample: draws per sample before clipping to the bounds.
         **kwargs: see :class:`~gfo_native.optimizers.base.Optimizer` (``sigma0`` may be per coordinate: then
             sigma starts at its largest entry and C at the diagonal of the squared ratios).
     """
@@ -134,7 +138,7 @@ class CMAES(Optimizer):
 
     def __init__(self, bounds: Any = None, *, restarts: str | None = None, max_restarts: int = 9,
                  incpopsize: float = 2.0, tolx: float = 1e-11, tolfun: float = 1e-11,
-                 tolconditioncov: float = 1e14, max_resample: int = 10, **kwargs: Any):
+                 tolconditioncov: float = 1e14, **kwargs: Any):
         if restarts not in (None, "ipop", "bipop"):
             raise ValueError(f"restarts: expected None, 'ipop' or 'bipop', got {restarts!r}")
         self.restarts = restarts
@@ -143,9 +147,10 @@ class CMAES(Optimizer):
         self.tolx = finite_float(tolx, "tolx", low=0.0)
         self.tolfun = finite_float(tolfun, "tolfun", low=0.0)
         self.tolconditioncov = finite_float(tolconditioncov, "tolconditioncov", low=1.0, low_open=True)
-        self.max_resample = positive_int(max_resample, "max_resample")
         self._strat: dict[str, Any] = {}
+        self._samples: tuple[int, np.ndarray] | None = None
         super().__init__(bounds, **kwargs)
+        self._boxed = bool(np.isfinite(self.lower).any() or np.isfinite(self.upper).any())
 
     # ------------------------------------------------------------------ runs and restarts
     def _init_state(self) -> CMAESState:
@@ -160,6 +165,7 @@ class CMAES(Optimizer):
         n = self.dim
         sigma = float(np.max(self.sigma0))
         s.mean, s.sigma = mean, sigma * sigma_factor
+        self._samples = None
         s.D = self.sigma0 / sigma
         s.C = s.D * s.D if self.separable else np.diag(s.D * s.D)
         s.B = np.zeros(0) if self.separable else np.eye(n)
@@ -171,17 +177,18 @@ class CMAES(Optimizer):
 
     def _restart(self, s: CMAESState, reason: str) -> None:
         """A run ended for `reason`: start the next one (IPOP/BIPOP), or record the final stop."""
-        if self.restarts is None or s.run >= self.max_restarts:
-            s.stop = reason if s.run == 0 else f"{reason} (after {s.run} restarts)"
-            return
         if s.regime == "large":
             s.evals_large += s.gen * s.popsize
         else:
             s.evals_small += s.gen * s.popsize
+        small = self.restarts == "bipop" and s.run >= 1 and s.evals_small < s.evals_large
+        if self.restarts is None or (not small and s.large_runs >= self.max_restarts):
+            s.stop = reason if s.run == 0 else f"{reason} (after {s.run} restarts)"
+            return
         u = rng.uniform(self.seed, self.stream(_RESTART), self.dim + 1)
         mean = self.lower + (self.upper - self.lower) * u[:self.dim] if self.bounded else self.x0.copy()
         sigma_factor = 1.0
-        if self.restarts == "bipop" and s.run >= 1 and s.evals_small < s.evals_large:
+        if small:
             s.regime = "small"
             large = self.popsize0 * self.incpopsize ** s.large_runs
             s.popsize = max(2, int(self.popsize0 * (0.5 * large / self.popsize0) ** (u[-1] ** 2)))
@@ -203,25 +210,35 @@ class CMAES(Optimizer):
         return self.state.mean.copy()
 
     # ------------------------------------------------------------------ ask / tell
-    def _ask(self) -> np.ndarray:
+    def _sample(self) -> np.ndarray:
+        """This generation's Gaussian samples (before the bounds), a pure function of (seed, generation, state)."""
+        if self._samples is not None and self._samples[0] == self.generation:
+            return self._samples[1]
         s = self.state
-        X = np.empty((self.popsize, self.dim))
+        U = np.empty((self.popsize, self.dim))
         if self.separable:
-            self.k.sep_sample(self.seed, self.stream(_SAMPLE), s.mean, s.sigma, s.D, self.lower, self.upper,
-                              self.max_resample, X)
+            self.k.sep_sample(self.seed, self.stream(_SAMPLE), s.mean, s.sigma, s.D, U)
         else:
-            self.k.sample(self.seed, self.stream(_SAMPLE), s.mean, s.sigma, s.B, s.D, self.lower, self.upper,
-                          self.max_resample, X)
-        return X
+            self.k.sample(self.seed, self.stream(_SAMPLE), s.mean, s.sigma, s.B, s.D, U)
+        self._samples = (self.generation, U)
+        return U
+
+    def _ask(self) -> np.ndarray:
+        U = self._sample()
+        return np.minimum(np.maximum(U, self.lower), self.upper) if self._boxed else U.copy()
 
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         s, st = self.state, self._strat
+        U = self._sample()
+        if self._boxed:
+            f = self._penalize(U, X, f)
         if self.separable:
-            sigma, _, _ = self.k.sep_tell(X, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
+            sigma, _, _ = self.k.sep_tell(U, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
                                           s.D, s.p_sigma, s.p_c)
         else:
-            sigma, _, _ = self.k.tell(X, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
+            sigma, _, _ = self.k.tell(U, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
                                       s.B, s.D, s.p_sigma, s.p_c)
+        self._samples = None
         s.sigma = min(max(float(sigma), SIGMA_MIN), SIGMA_MAX)
         s.gen += 1
         if self.separable:
@@ -231,6 +248,20 @@ class CMAES(Optimizer):
         reason = self._run_stop(s, f)
         if reason is not None:
             self._restart(s, reason)
+
+    def _penalize(self, U: np.ndarray, X: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """Ranking values of clipped samples: f(x) + gamma ||u - x||^2 (Hansen et al. 2009, simplified).
+
+        The update then uses the unclipped samples u, so the step-size and covariance adaptation see true
+        Gaussian steps; gamma makes one standard deviation of violation cost one interquartile range of f.
+        """
+        pen = np.einsum("ij,ij->i", U - X, U - X)
+        if not pen.any():
+            return f
+        fin = f[np.isfinite(f)]
+        iqr = float(np.subtract(*np.percentile(fin, [75, 25]))) if fin.size >= 2 else 0.0
+        scale = self.state.sigma ** 2 * float(np.mean(self.state.D ** 2))
+        return f + ((iqr if iqr > 0 else 1.0) / scale) * pen
 
     def _decompose(self, s: CMAESState) -> None:
         """Lazy eigendecomposition C = B diag(D^2) B^T by LAPACK dsyevd (the lower triangle of C)."""

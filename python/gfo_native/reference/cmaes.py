@@ -42,27 +42,10 @@ def transposed_dot(V: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def _repair(lo, hi, max_attempts, X, draw) -> None:
-    if not (np.isfinite(lo).any() or np.isfinite(hi).any()):
-        return
-    for k in range(X.shape[0]):
-        t = 1
-        while t < max_attempts and not np.all((X[k] >= lo) & (X[k] <= hi)):
-            X[k] = draw(k, t)
-            t += 1
-        X[k] = np.minimum(np.maximum(X[k], lo), hi)
-
-
-def sample(seed, stream, mean, sigma, B, D, lo, hi, max_attempts, X) -> None:
+def sample(seed, stream, mean, sigma, B, D, X) -> None:
     lam, n = X.shape
     T = D * rng.normal(seed, stream, lam * n).reshape(lam, n)
     X[...] = mean + sigma * lane_dot(T, B)
-
-    def draw(k, t):
-        z = D * rng.normal(seed, stream, n, offset=(t * lam + k) * n)
-        return mean + sigma * lane_dot(z[None, :], B)[0]
-
-    _repair(lo, hi, max_attempts, X, draw)
 
 
 def _h_sigma(ps_norm, cs, generation, n, chi_n) -> float:
@@ -121,14 +104,9 @@ def tell(X, f, weights, mu, params, generation, mean, sigma, C, B, D, p_sigma, p
     return sigma * math.exp(ex), h, ps_norm
 
 
-def sep_sample(seed, stream, mean, sigma, D, lo, hi, max_attempts, X) -> None:
+def sep_sample(seed, stream, mean, sigma, D, X) -> None:
     lam, n = X.shape
     X[...] = mean + sigma * (D * rng.normal(seed, stream, lam * n).reshape(lam, n))
-
-    def draw(k, t):
-        return mean + sigma * (D * rng.normal(seed, stream, n, offset=(t * lam + k) * n))
-
-    _repair(lo, hi, max_attempts, X, draw)
 
 
 def sep_tell(X, f, weights, mu, params, generation, mean, sigma, c, D, p_sigma, p_c):
