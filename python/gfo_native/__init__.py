@@ -17,8 +17,10 @@ from .optimizers import CMAES
 from .optimizers import DifferentialEvolution
 from .optimizers import GA
 from .optimizers import HillClimbing
+from .optimizers import OpenES
 from .optimizers import OPTIMIZERS, OptimizeResult, Optimizer, RandomSearch
 from .optimizers import PSO
+from .optimizers import SNES
 from .optimizers import SepCMAES
 from .optimizers import SimulatedAnnealing
 from .space import Categorical, Int, LogUniform, Space, Uniform
@@ -33,10 +35,12 @@ __all__ = [
     "Int",
     "LogUniform",
     "OPTIMIZERS",
+    "OpenES",
     "OptimizeResult",
     "Optimizer",
     "PSO",
     "RandomSearch",
+    "SNES",
     "SepCMAES",
     "SimulatedAnnealing",
     "Space",

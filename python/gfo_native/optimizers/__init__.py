@@ -5,6 +5,7 @@ from .base import Optimizer
 from .bayesopt import BayesianOptimization
 from .cmaes import CMAES, SepCMAES
 from .de import DifferentialEvolution
+from .es import SNES, OpenES, SeedBatch
 from .ga import GA
 from .hill_climbing import HillClimbing
 from .pso import PSO
@@ -18,12 +19,15 @@ __all__ = [
     "CMAES",
     "GA",
     "OPTIMIZERS",
+    "OpenES",
     "PSO",
     "DifferentialEvolution",
     "HillClimbing",
     "Optimizer",
     "OptimizeResult",
     "RandomSearch",
+    "SNES",
+    "SeedBatch",
     "SepCMAES",
     "SimulatedAnnealing",
     "register",

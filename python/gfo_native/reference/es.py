@@ -1,0 +1,36 @@
+"""NumPy twins of cpp/src/es.cpp: evolution-strategy noise regenerated from Philox (same signatures).
+
+Noise row ``p`` is ``eps[p, j] = normal(seed, stream, p * d + j)``; antithetic member ``i`` uses row
+``i // 2`` with sign ``+`` (even ``i``) or ``-`` (odd ``i``), otherwise row ``i`` with sign ``+``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import rng
+
+
+def perturb(seed, stream, mean, sigma, lo, hi, first, antithetic, out) -> None:
+    m, d = out.shape
+    for r in range(m):
+        i = first + r
+        p, sign = (i // 2, -1.0 if i & 1 else 1.0) if antithetic else (i, 1.0)
+        x = mean + sigma * (sign * rng.normal(seed, stream, d, offset=p * d))
+        out[r] = x if lo is None else np.minimum(np.maximum(x, lo), hi)
+
+
+def noise_dot(seed, stream, a, b, g1, g2) -> None:
+    d = g1.shape[0]
+    g1[...] = 0.0
+    if g2 is not None:
+        g2[...] = 0.0
+    for p in range(a.shape[0]):
+        bp = b[p] if g2 is not None else 0.0
+        if a[p] == 0.0 and bp == 0.0:
+            continue
+        eps = rng.normal(seed, stream, d, offset=p * d)
+        if a[p] != 0.0:
+            g1 += a[p] * eps
+        if bp != 0.0:
+            g2 += bp * (eps * eps - 1.0)

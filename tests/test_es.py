@@ -1,0 +1,144 @@
+"""OpenES and SNES: noise kernels against their NumPy twins, the seed API, convergence, arguments."""
+
+import numpy as np
+import pytest
+
+import gfo_native as gn
+from gfo_native import _core
+from gfo_native.reference import es as ref
+
+F = gn.functions
+
+
+@pytest.mark.parametrize("d", [1, 7, 1023, 2**20 + 3])
+@pytest.mark.parametrize("antithetic", [True, False])
+def test_perturb_matches_reference(d, antithetic, rng):
+    m = 3 if d < 2**20 else 1
+    mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
+    lo, hi = np.full(d, -1.5), np.full(d, 1.5)
+    for box in ((None, None), (lo, hi)):
+        a, b = np.empty((m, d)), np.empty((m, d))
+        _core.es_perturb(3, 17, mean, sigma, *box, 5, antithetic, a)
+        ref.perturb(3, 17, mean, sigma, *box, 5, antithetic, b)
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    assert np.all(a >= -1.5) and np.all(a <= 1.5)
+
+
+@pytest.mark.parametrize("d", [1, 7, 1023, 2**20 + 3])
+def test_noise_dot_matches_reference(d, rng):
+    rows = 3
+    a, b = rng.standard_normal(rows), rng.standard_normal(rows)
+    a[1] = 0.0  # a zero coefficient is skipped for g1 but not for g2
+    g = [np.empty(d) for _ in range(4)]
+    _core.es_noise_dot(9, 4, a, b, g[0], g[1])
+    ref.noise_dot(9, 4, a, b, g[2], g[3])
+    np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(g[1], g[3], rtol=1e-12, atol=1e-13)
+    _core.es_noise_dot(9, 4, a, None, g[0], None)
+    np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
+
+
+def test_kernels_thread_count_invariant(threads, rng):
+    d = 100_003
+    mean, sigma, a = rng.standard_normal(d), np.ones(d), rng.standard_normal(8)
+    out = []
+    for t in (1, 2):
+        threads(t)
+        X, g1, g2 = np.empty((4, d)), np.empty(d), np.empty(d)
+        _core.es_perturb(1, 2, mean, sigma, None, None, 0, True, X)
+        _core.es_noise_dot(1, 2, a, a, g1, g2)
+        out.append((X, g1, g2))
+    assert all(np.array_equal(x, y) for x, y in zip(*out))
+
+
+@pytest.mark.parametrize("method", ["openes", "snes"])
+def test_seed_api_matches_ask_tell_bit_for_bit(method):
+    kw = dict(dim=40, x0=np.full(40, 2.0), sigma0=0.5, seed=3, popsize=12)
+    a, b = gn.OPTIMIZERS[method](**kw), gn.OPTIMIZERS[method](**kw)
+    buf = np.empty((5, 40))
+    for _ in range(15):
+        X = a.ask()
+        a.tell(X, F.sphere(X))
+        batch = b.ask_seeds()
+        assert batch.popsize == 12 and batch.generation == b.generation
+        f = np.empty(batch.popsize)
+        for start in range(0, batch.popsize, 5):
+            stop = min(start + 5, batch.popsize)
+            rows = b.expand(start, stop, out=buf[:stop - start])
+            np.testing.assert_array_equal(rows, X[start:stop])
+            f[start:stop] = F.sphere(rows)
+        np.testing.assert_array_equal(b.expand(7), X[7])
+        b.tell_seeds(f)
+    assert np.array_equal(a.state.mean, b.state.mean) and a.best_f == b.best_f
+    assert np.array_equal(a.best_x, b.best_x) and a.nfev == b.nfev
+
+
+def test_openes_low_memory_at_high_dimension_improves():
+    d = 50_000
+    # 200 samples in 5e4 dimensions: the search gradient is mostly noise, so plain SGD and a small step.
+    opt = gn.OpenES(dim=d, x0=np.full(d, 0.5), sigma0=0.05, lr=1e-3, optimizer="sgd", momentum=0.0, popsize=20,
+                    seed=0)
+    f0 = float(F.sphere(opt.x0[None, :])[0])
+    buf = np.empty((4, d))
+    for _ in range(10):
+        opt.ask_seeds()
+        f = np.concatenate([F.sphere(opt.expand(s, s + 4, out=buf)) for s in range(0, 20, 4)])
+        opt.tell_seeds(f)
+    assert float(F.sphere(opt.state.mean[None, :])[0]) < 0.9999 * f0
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_openes_descends_sphere(optimizer):
+    opt = gn.OpenES(dim=10, x0=np.full(10, 3.0), sigma0=0.3, optimizer=optimizer, lr=0.05 if optimizer == "adam"
+                    else 0.01, popsize=40, seed=1)
+    for _ in range(300):
+        X = opt.ask()
+        opt.tell(X, F.sphere(X))
+    assert float(F.sphere(opt.state.mean[None, :])[0]) < 0.05
+
+
+def test_openes_native_and_reference_agree_with_sgd():
+    def run(impl):
+        opt = gn.OpenES(dim=6, optimizer="sgd", seed=2, impl=impl)
+        for _ in range(20):
+            X = opt.ask()
+            opt.tell(X, F.rastrigin(X))
+        return opt.state.mean
+
+    np.testing.assert_allclose(run("native"), run("reference"), rtol=1e-12)
+
+
+def test_snes_converges_on_sphere():
+    opt = gn.SNES(dim=10, x0=np.full(10, 3.0), sigma0=2.0, seed=0, target=1e-8)
+    while not opt.stop() and opt.nfev < 30_000:
+        X = opt.ask()
+        opt.tell(X, F.sphere(X))
+    assert opt.best_f <= 1e-8, (opt.nfev, opt.best_f)
+
+
+def test_snes_antithetic_descends():
+    opt = gn.SNES(dim=10, x0=np.full(10, 3.0), sigma0=1.0, antithetic=True, seed=0)
+    for _ in range(300):
+        X = opt.ask()
+        opt.tell(X, F.sphere(X))
+    assert opt.best_f < 1e-3
+
+
+def test_bad_es_arguments():
+    with pytest.raises(ValueError, match="optimizer"):
+        gn.OpenES(dim=3, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="popsize"):
+        gn.OpenES(dim=3, popsize=5)
+    with pytest.raises(ValueError, match="lr"):
+        gn.OpenES(dim=3, lr=-1.0)
+    with pytest.raises(TypeError, match="antithetic"):
+        gn.SNES(dim=3, antithetic=1)
+    opt = gn.OpenES(dim=3, popsize=4)
+    with pytest.raises(ValueError, match="start"):
+        opt.expand(4)
+    with pytest.raises(ValueError, match="out"):
+        opt.expand(0, 2, out=np.empty((2, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match="fitness"):
+        opt.tell_seeds([1.0, 2.0])
+    opt.tell_seeds([np.nan, 1.0, 2.0, np.inf])
+    assert opt.n_nonfinite == 2 and opt.best_f == 1.0 and opt.nfev == 4 and opt.generation == 1
