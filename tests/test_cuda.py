@@ -113,6 +113,8 @@ def _dev(a):
 
 def _host(t):
     torch_cuda.cuda.synchronize()
+    if t.dtype == torch_cuda.uint32:  # few torch ops support uint32: copy its bits as int32
+        return t.view(torch_cuda.int32).cpu().numpy().view(np.uint32)
     return t.cpu().numpy()
 
 
@@ -138,6 +140,8 @@ def test_rng_normals_match_cpu(n, dtype, tol):
     for offset in (0, 1, 3):
         got = _host(gn.cuda.rng.normal(11, 4, n, dtype, offset))
         assert np.array_equal(got, gn.rng.normal(11, 4, n, dtype, offset))  # both use gfo/vecmath.hpp
+        if n <= 1023:
+            np.testing.assert_allclose(got, ref_rng.normal(11, 4, n, dtype, offset), rtol=tol, atol=tol)
         if n <= 1023:
             np.testing.assert_allclose(got, ref_rng.normal(11, 4, n, dtype, offset), rtol=tol, atol=tol)
 

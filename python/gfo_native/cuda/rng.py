@@ -9,6 +9,8 @@ Work is queued on the array's current stream and not waited for.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _core
 from .._checks import non_negative_int, seed_value
 from ._arrays import activate, as_device_array
@@ -19,9 +21,11 @@ __all__ = ["bits", "uniform", "normal"]
 
 def _out(n, dtype, out, allowed):
     if out is None:
+        if n is None:
+            raise ValueError("n: required when no out= array is given")
         import torch
 
-        name = str(dtype).replace("torch.", "")
+        name = str(dtype).replace("torch.", "") if "torch" in str(dtype) else np.dtype(dtype).name
         if name not in allowed:
             raise TypeError(f"dtype: expected one of {allowed}, got {dtype!r}")
         out = torch.empty(n, dtype=getattr(torch, name), device="cuda")
@@ -47,7 +51,7 @@ def bits(seed: int, stream: int, n: int | None = None, offset: int = 0, out=None
 
 
 def uniform(seed: int, stream: int, n: int | None = None, dtype="float64", offset: int = 0, out=None):
-    """Uniforms in (0, 1), float32 or float64."""
+    """Uniforms in (0, 1), float32 or float64 (``dtype``: a name, a NumPy or a torch dtype)."""
     seed, stream, offset = _args(seed, stream, offset)
     n = None if n is None else non_negative_int(n, "n")
     out, a = _out(n, dtype, out, ("float32", "float64"))
