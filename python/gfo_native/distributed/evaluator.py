@@ -61,7 +61,8 @@ class BatchProgress:
 class Workers:
     """Backend interface: where units run. ``submit`` returns a token; ``wait`` returns finished ones."""
 
-    capacity: int = 1  # units in flight at once
+    n_workers: int = 1  # processes evaluating at once (a vectorized batch is cut into this many chunks)
+    capacity: int = 1  # units in flight at once: 2 per worker hides the round trip behind the next unit
 
     def submit(self, rows: Any) -> Hashable:
         raise NotImplementedError
@@ -111,7 +112,7 @@ class Evaluation:
             raise ValueError(f"progress: recorded for {p.done.size} rows, the batch has {n}")
         todo = np.flatnonzero(~p.done)
         if self.vectorized:
-            units = [u for u in np.array_split(todo, min(todo.size, self.workers.capacity) or 1) if u.size]
+            units = [u for u in np.array_split(todo, min(todo.size, self.workers.n_workers) or 1) if u.size]
         else:
             units = [todo[i:i + 1] for i in range(todo.size)]
         errors = [0] * len(units)

@@ -20,8 +20,8 @@ class ExecutorEvaluator(Evaluator):
             factory, a new pool is made and the lost units are resubmitted; with an Executor instance the
             run stops with an error saying so. A pool made by the factory is shut down when the
             Evaluation closes; an Executor passed in stays open (it is yours).
-        max_in_flight: units submitted at once (default: the executor's worker count). Keeping it at the
-            worker count means a broken pool loses only the units that were running.
+        max_in_flight: units submitted at once (default: twice the executor's worker count, so that a worker
+            finds its next unit waiting; a broken pool loses at most these).
         max_resubmits: see :class:`Evaluator`.
 
     The objective is pickled with each unit (an Executor has no per-worker state to hold it); use
@@ -45,7 +45,8 @@ class _PoolWorkers(Workers):
         self.factory = None if isinstance(source, cf.Executor) else source
         self.pool = source if self.factory is None else self._make()
         self.fun, self.vectorized = fun, vectorized
-        self.capacity = max_in_flight or getattr(self.pool, "_max_workers", None) or os.cpu_count() or 1
+        self.n_workers = getattr(self.pool, "_max_workers", None) or os.cpu_count() or 1
+        self.capacity = max_in_flight or 2 * self.n_workers
         self.submitted_to: dict[cf.Future, cf.Executor] = {}
 
     def _make(self) -> cf.Executor:

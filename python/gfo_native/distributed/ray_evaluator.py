@@ -89,23 +89,23 @@ class RayEvaluator(Evaluator):
 
 
 class _ActorPool(Workers):
+    """Units go to the least loaded actor, two at most per actor (an actor runs its calls in order)."""
+
     def __init__(self, owner: RayEvaluator, ray: Any, fun_ref: Any, vectorized: bool, actors: list):
         self.owner, self.ray, self.fun_ref, self.vectorized = owner, ray, fun_ref, vectorized
-        self.idle = list(actors)
-        self.busy: dict[Any, Any] = {}  # ObjectRef -> actor
-        self.capacity = len(actors)
+        self.actors = list(actors)
+        self.load = [0] * len(actors)
+        self.where: dict[Any, Any] = {}  # ObjectRef -> the actor running it
+        self.n_workers = len(actors)
+        self.capacity = 2 * len(actors)
         self.errors = (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
                        ray.exceptions.ObjectLostError, ray.exceptions.NodeDiedError)
 
-    def _new_actor(self):
-        return self.owner._actor_cls.remote(self.fun_ref, self.vectorized)
-
     def submit(self, rows: Any):
-        if not self.idle:  # only when a caller abandoned a batch: wait for a straggler to free its actor
-            self.wait(list(self.busy)[:1])
-        actor = self.idle.pop()
-        ref = actor.run.remote(rows)
-        self.busy[ref] = actor
+        i = min(range(len(self.actors)), key=self.load.__getitem__)
+        ref = self.actors[i].run.remote(rows)
+        self.load[i] += 1
+        self.where[ref] = self.actors[i]
         return ref
 
     def wait(self, tokens: list) -> list[tuple[Any, tuple]]:
@@ -114,20 +114,24 @@ class _ActorPool(Workers):
         ready, _ = ray.wait(tokens, num_returns=len(tokens), timeout=0)
         out = []
         for ref in ready:
-            actor = self.busy.pop(ref)
+            actor = self.where.pop(ref)
+            i = next((j for j, a in enumerate(self.actors) if a is actor), None)
+            if i is not None:
+                self.load[i] -= 1
             try:
                 out.append((ref, ray.get(ref)))
-                self.idle.append(actor)
             except self.errors as e:
-                ray.kill(actor, no_restart=True)
-                self.idle.append(self._new_actor())
+                if i is not None:  # the first lost unit of this actor replaces it; its others follow as crashes
+                    ray.kill(actor, no_restart=True)
+                    self.actors[i] = self.owner._actor_cls.remote(self.fun_ref, self.vectorized)
+                    self.load[i] = 0
+                    self.where = {r: (None if a is actor else a) for r, a in self.where.items()}
                 out.append((ref, (CRASH, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")))
             except ray.exceptions.RayTaskError as e:  # the unit's result did not come back (e.g. not picklable)
-                self.idle.append(actor)
                 out.append((ref, (ERROR, None, str(e))))
         return out
 
     def close(self) -> None:
         # Hand the actors back for the next run (one still busy with an abandoned unit finishes it first).
-        self.owner._actors = self.idle + list(self.busy.values())
-        self.idle, self.busy = [], {}
+        self.owner._actors = self.actors
+        self.actors, self.load, self.where = [], [], {}
