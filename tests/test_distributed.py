@@ -24,8 +24,11 @@ PATHS = [str(Path(gn.__file__).resolve().parent.parent), str(Path(__file__).reso
 
 
 def process_pool():
-    # forkserver: forking a process that runs Ray's threads is unsafe.
-    return cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"))
+    # forkserver: forking a process that runs Ray's threads is unsafe. The server imports the package and
+    # the objectives once; each pool's workers fork from it ready to run.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["gfo_native", "_dist_objectives"])
+    return cf.ProcessPoolExecutor(2, mp_context=ctx)
 
 
 @pytest.fixture(scope="module")
