@@ -82,7 +82,7 @@ class GA(Optimizer):
                              "'uniform', 'one_point' or 'two_point'")
         self.mutation = pop.choice(mutation if mutation is not None else ("bitflip" if binary else "polynomial"),
                                    "mutation", tuple(_MUTATIONS))
-        if binary != (self.mutation in ("bitflip", "none")):
+        if self.mutation != "none" and binary != (self.mutation == "bitflip"):
             raise ValueError(f"mutation: {self.mutation!r} does not apply to a {self.genome} genome")
         self.crossover_prob = pop.probability(crossover_prob, "crossover_prob")
         self.alpha = pop.real(alpha, "alpha", low=0.0)

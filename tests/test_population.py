@@ -1,0 +1,302 @@
+"""Population optimizers (hill climbing, SA, PSO, GA, DE): every operator option native vs reference,
+kernels at ragged sizes and 1 vs 2 threads, convergence, and argument errors. The shared suite
+(test_optimizer_suite.py) covers the defaults of each method."""
+
+import numpy as np
+import pytest
+
+import gfo_native as gn
+from gfo_native import _core
+from gfo_native import reference as ref
+from gfo_native.optimizers import selection
+from gfo_native.optimizers.de import distinct_partners
+
+BOUNDS7 = [(-2.0, 3.0)] * 7
+
+
+def objective(X):
+    return gn.reference.functions.rastrigin(X - 0.3) + 1e-3 * np.arange(X.shape[0])
+
+
+def trajectory(cls, impl, generations=6, bounds=BOUNDS7, **kw):
+    opt = cls(bounds, seed=11, impl=impl, **kw)
+    out = []
+    for _ in range(generations):
+        X = opt.ask()
+        out.append(X)
+        opt.tell(X, objective(X))
+    return out, opt
+
+
+def assert_same_trajectory(cls, **kw):
+    a, oa = trajectory(cls, "native", **kw)
+    b, ob = trajectory(cls, "reference", **kw)
+    for g, (x, y) in enumerate(zip(a, b)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")
+    assert oa.best_f == pytest.approx(ob.best_f, rel=1e-12)
+    return a
+
+
+# ---------------------------------------------------------------- every operator option, native == reference
+@pytest.mark.parametrize("topology", ["global", "ring"])
+@pytest.mark.parametrize("bounds_strategy", ["clip", "reflect"])
+def test_pso_options(topology, bounds_strategy):
+    xs = assert_same_trajectory(gn.PSO, popsize=13, topology=topology, bounds_strategy=bounds_strategy)
+    assert all(np.all((x >= -2.0) & (x <= 3.0)) for x in xs)
+
+
+def test_pso_decreasing_inertia_and_no_clamp():
+    assert_same_trajectory(gn.PSO, popsize=9, w=0.9, w_end=0.4, w_generations=5, velocity_clamp=None)
+    opt = gn.PSO(BOUNDS7, w=0.9, w_end=0.4, max_generations=10)
+    assert opt.inertia() == 0.9
+    opt.generation = 10
+    assert opt.inertia() == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("sel", ["tournament", "roulette", "sus", "rank"])
+def test_ga_selections(sel):
+    assert_same_trajectory(gn.GA, popsize=15, selection=sel)
+
+
+@pytest.mark.parametrize("crossover", ["uniform", "one_point", "two_point", "blx", "arithmetic", "sbx"])
+@pytest.mark.parametrize("mutation", ["gaussian", "polynomial", "none"])
+def test_ga_real_operators(crossover, mutation):
+    xs = assert_same_trajectory(gn.GA, popsize=11, crossover=crossover, mutation=mutation, mutation_prob=0.3,
+                                elitism=2)
+    assert all(np.all((x >= -2.0) & (x <= 3.0)) for x in xs)
+
+
+@pytest.mark.parametrize("crossover", ["uniform", "one_point", "two_point"])
+def test_ga_binary_operators(crossover):
+    xs = assert_same_trajectory(gn.GA, popsize=10, genome="binary", bits=5, crossover=crossover)
+    levels = -2.0 + 5.0 * np.arange(32) / 31.0
+    assert all(np.all(np.isin(np.round(x, 12), np.round(levels, 12))) for x in xs)
+
+
+@pytest.mark.parametrize("strategy", ["rand1bin", "best1bin", "currenttobest1bin"])
+@pytest.mark.parametrize("F", [0.7, (0.4, 0.9)])
+def test_de_strategies(strategy, F):
+    assert_same_trajectory(gn.DifferentialEvolution, popsize=9, strategy=strategy, F=F, CR=0.5)
+
+
+@pytest.mark.parametrize("cooling", ["geometric", "logarithmic", "linear"])
+def test_sa_cooling(cooling):
+    assert_same_trajectory(gn.SimulatedAnnealing, popsize=6, cooling=cooling, cooling_generations=4)
+    opt = gn.SimulatedAnnealing(BOUNDS7, cooling=cooling, T0=2.0, cooling_generations=4)
+    temps = [opt.temperature(k) for k in range(8)]
+    assert temps[0] == pytest.approx(2.0) and all(a >= b for a, b in zip(temps, temps[1:])) and temps[-1] > 0
+
+
+def test_hill_climbing_exploration_and_restart():
+    xs = assert_same_trajectory(gn.HillClimbing, generations=12, popsize=4, exploration=0.5, restart_patience=2)
+    assert len(xs) == 12
+    opt = gn.HillClimbing(BOUNDS7, popsize=4, restart_patience=1, seed=2)
+    for _ in range(2):
+        X = opt.ask()
+        opt.tell(X, np.zeros(len(X)))  # the second generation does not improve: restart
+    np.testing.assert_array_equal(opt.state.sigma, opt.sigma0)
+    assert opt.state.fx == np.inf and opt.state.stagnation == 0
+
+
+# ---------------------------------------------------------------- kernels: ragged sizes, threads
+def _rand(rng, *shape):
+    return rng.uniform(-1.0, 1.0, size=shape)
+
+
+def pso_call(mod, rng, n, d):
+    X = _rand(rng, n, d)
+    V, P = _rand(rng, n, d), _rand(rng, n, d)
+    improved = (rng.uniform(size=n) < 0.5).astype(np.uint8)
+    nbest = rng.integers(0, n, size=n).astype(np.int64)
+    lo, hi, vmax = np.full(d, -0.9), np.full(d, 0.9), np.full(d, 0.5)
+    out = np.empty((n, d))
+    fn = mod.pso_update if mod is _core else mod.pso.update
+    fn(5, 3, 4, 0.7, 1.5, 1.5, X, V, P, improved, nbest, vmax, lo, hi, int(n % 2), out)
+    return out, V, P
+
+
+def ga_call(mod, rng, n, L, crossover=5, mutation=2):
+    G = _rand(rng, n, L)
+    parents = rng.integers(0, n, size=2 * ((n + 1) // 2)).astype(np.int64)
+    lo, hi, span = np.full(L, -1.0), np.full(L, 1.0), np.full(L, 2.0)
+    C = np.empty((n, L))
+    fn = mod.ga_offspring if mod is _core else mod.ga.offspring
+    fn(5, 1, 2, 3, 4, crossover, 0.9, 0.5, 15.0, mutation, 0.2, 0.1, 20.0, G, parents, lo, hi, span, C)
+    return (C,)
+
+
+def de_call(mod, rng, n, d):
+    X = _rand(rng, n, d)
+    R = distinct_partners(rng.uniform(size=3 * n), n) if n >= 4 else np.zeros((n, 3), dtype=np.int64)
+    F = rng.uniform(0.5, 1.0, size=n)
+    jrand = rng.integers(0, d, size=n).astype(np.int64)
+    U = np.empty((n, d))
+    fn = mod.de_trials if mod is _core else mod.de.trials
+    fn(5, 2, int(n % 3), 0.6, X, 0, R, F, jrand, np.full(d, -0.8), np.full(d, 0.8), U)
+    return (U,)
+
+
+def sa_call(mod, rng, n, d):
+    X = _rand(rng, n, d)
+    Y = np.empty((n, d))
+    fn = mod.sa_propose if mod is _core else mod.sa.propose
+    fn(5, 2, 0.3, X, np.full(d, 2.0), np.full(d, -1.0), np.full(d, 1.0), Y)
+    return (Y,)
+
+
+KERNELS = {"pso": pso_call, "ga": ga_call, "de": de_call, "sa": sa_call}
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+@pytest.mark.parametrize("n,d", [(1, 1), (4, 7), (7, 1023), (5, 2**12 + 3)])
+def test_kernel_matches_reference(kernel, n, d):
+    if kernel == "de" and n < 4:
+        n = 4
+    a = KERNELS[kernel](_core, np.random.default_rng(n * d), n, d)
+    b = KERNELS[kernel](ref, np.random.default_rng(n * d), n, d)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("crossover", range(6))
+def test_ga_kernel_every_crossover_odd_population(crossover):
+    a = ga_call(_core, np.random.default_rng(1), 9, 33, crossover, 1)
+    b = ga_call(ref, np.random.default_rng(1), 9, 33, crossover, 1)
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_kernel_thread_count_invariance(kernel, threads):
+    threads(1)
+    a = KERNELS[kernel](_core, np.random.default_rng(3), 300, 257)
+    threads(2)
+    b = KERNELS[kernel](_core, np.random.default_rng(3), 300, 257)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_kernel_argument_checks():
+    X = np.zeros((4, 3))
+    with pytest.raises(TypeError, match="X"):
+        _core.sa_propose(0, 0, 0.1, X.astype(np.float32), np.ones(3), -np.ones(3), np.ones(3), np.empty((4, 3)))
+    with pytest.raises(ValueError, match="span"):
+        _core.sa_propose(0, 0, 0.1, X, np.ones(2), -np.ones(3), np.ones(3), np.empty((4, 3)))
+    with pytest.raises(ValueError, match="parents"):
+        _core.ga_offspring(0, 1, 2, 3, 4, 0, 0.9, 0.5, 15.0, 1, 0.1, 0.1, 20.0, X, np.full(4, 9, dtype=np.int64),
+                           -np.ones(3), np.ones(3), np.ones(3), np.empty((4, 3)))
+    with pytest.raises(ValueError, match="R"):
+        _core.de_trials(0, 1, 0, 0.9, X, 0, np.full((4, 3), 7, dtype=np.int64), np.ones(4), np.zeros(4, dtype=np.int64),
+                        -np.ones(3), np.ones(3), np.empty((4, 3)))
+
+
+# ---------------------------------------------------------------- selection and partners
+def test_distinct_partners():
+    n = 6
+    R = distinct_partners(gn.rng.uniform(1, 2, 3 * 5000).reshape(-1, 3)[:n].reshape(-1), n)
+    for i in range(n):
+        assert len({i, *R[i]}) == 4
+    big = distinct_partners(gn.rng.uniform(1, 3, 3 * 4000), 4000)
+    assert all(len({i, *big[i]}) == 4 for i in range(4000))
+    # every other member is equally likely as the first partner
+    counts = np.bincount(distinct_partners(gn.rng.uniform(4, 5, 3 * 5), 5)[:, 0], minlength=5)
+    assert counts.sum() == 5
+
+
+def test_selection_schemes_prefer_better_and_skip_nonfinite():
+    f = np.array([3.0, 1.0, np.inf, 2.0, np.nan * 0 + np.inf, 0.5])
+    u = gn.rng.uniform(0, 9, 20001)
+    for name, idx in [("roulette", selection.roulette(f, 20000, u)), ("sus", selection.sus(f, 20000, u)),
+                      ("rank", selection.rank(f, 20000, u, 1.8)),
+                      ("tournament", selection.tournament(f, 5000, u, 3))]:
+        counts = np.bincount(idx, minlength=f.size)
+        assert counts[5] > counts[1] > counts[3] > counts[0], name
+        if name in ("roulette", "sus"):
+            assert counts[2] == counts[4] == 0, name
+    # SUS gives each member its expected count within one
+    w = selection._windowed_weights(f)
+    expected = w / w.sum() * 20000
+    counts = np.bincount(selection.sus(f, 20000, u), minlength=f.size)
+    assert np.all(np.abs(counts - expected) <= 1.0)
+
+
+def test_binary_ga_solves_onemax():
+    L = 40
+    opt = gn.GA([(0.0, 1.0)] * L, genome="binary", bits=1, popsize=40, seed=1)
+    for _ in range(60):
+        X = opt.ask()
+        assert set(np.unique(X)) <= {0.0, 1.0}
+        opt.tell(X, -X.sum(axis=1))
+    assert opt.best_f == -L
+
+
+# ---------------------------------------------------------------- convergence (budgets stated in the test)
+SPHERE10 = [(-5.12, 5.12)] * 10
+
+
+@pytest.mark.parametrize("method,options,budget", [
+    ("hill_climbing", {}, 2_000),
+    ("pso", {}, 10_000),
+    ("de", {"strategy": "currenttobest1bin"}, 15_000),
+    ("ga", {}, 50_000),
+    ("sa", {}, 40_000),
+])
+def test_sphere_10d_to_1e6(method, options, budget):
+    res = gn.minimize(gn.functions.sphere, SPHERE10, method=method, budget=budget, seed=0, vectorized=True,
+                      target=1e-6, options=options)
+    assert res.fun <= 1e-6, (method, res.fun, res.nfev)
+
+
+@pytest.mark.parametrize("method,options,budget,threshold", [
+    ("pso", {}, 40_000, 15.0),
+    ("ga", {}, 40_000, 0.1),
+    ("de", {"strategy": "currenttobest1bin"}, 30_000, 35.0),
+])
+def test_rastrigin_10d(method, options, budget, threshold):
+    res = gn.minimize(gn.functions.rastrigin, SPHERE10, method=method, budget=budget, seed=0, vectorized=True,
+                      options=options)
+    rs = gn.minimize(gn.functions.rastrigin, SPHERE10, method="random_search", budget=budget, seed=0,
+                     vectorized=True)
+    assert res.fun < threshold and res.fun < rs.fun
+
+
+# ---------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize("cls,kw,exc,name", [
+    (gn.PSO, {"topology": "star"}, ValueError, "topology"),
+    (gn.PSO, {"bounds_strategy": "wrap"}, ValueError, "bounds_strategy"),
+    (gn.PSO, {"c1": -1.0}, ValueError, "c1"),
+    (gn.PSO, {"w": "big"}, TypeError, "w"),
+    (gn.PSO, {"velocity_clamp": 0.0}, ValueError, "velocity_clamp"),
+    (gn.PSO, {"w_end": 0.4}, ValueError, "w_end"),
+    (gn.GA, {"selection": "best"}, ValueError, "selection"),
+    (gn.GA, {"crossover": "sbx", "genome": "binary"}, ValueError, "crossover"),
+    (gn.GA, {"mutation": "bitflip"}, ValueError, "mutation"),
+    (gn.GA, {"mutation_prob": 1.5}, ValueError, "mutation_prob"),
+    (gn.GA, {"elitism": 100, "popsize": 10}, ValueError, "elitism"),
+    (gn.GA, {"bits": 0, "genome": "binary"}, ValueError, "bits"),
+    (gn.GA, {"tournament_size": 0}, ValueError, "tournament_size"),
+    (gn.GA, {"rank_pressure": 3.0}, ValueError, "rank_pressure"),
+    (gn.GA, {"genome": "tree"}, ValueError, "genome"),
+    (gn.DifferentialEvolution, {"strategy": "rand2exp"}, ValueError, "strategy"),
+    (gn.DifferentialEvolution, {"F": (0.9, 0.5)}, ValueError, "F"),
+    (gn.DifferentialEvolution, {"CR": 2.0}, ValueError, "CR"),
+    (gn.DifferentialEvolution, {"popsize": 3}, ValueError, "popsize"),
+    (gn.SimulatedAnnealing, {"cooling": "fast"}, ValueError, "cooling"),
+    (gn.SimulatedAnnealing, {"alpha": 1.5}, ValueError, "alpha"),
+    (gn.SimulatedAnnealing, {"T0": -1.0}, ValueError, "T0"),
+    (gn.SimulatedAnnealing, {"step": 0.0}, ValueError, "step"),
+    (gn.HillClimbing, {"exploration": -0.1}, ValueError, "exploration"),
+    (gn.HillClimbing, {"restart_patience": 0}, ValueError, "restart_patience"),
+])
+def test_bad_hyperparameters(cls, kw, exc, name):
+    with pytest.raises(exc, match=name):
+        cls(BOUNDS7, **kw)
+
+
+def test_binary_ga_needs_bounds_and_unbounded_real_methods_run():
+    with pytest.raises(ValueError, match="bounds"):
+        gn.GA(dim=3, genome="binary")
+    for cls in (gn.PSO, gn.GA, gn.DifferentialEvolution, gn.SimulatedAnnealing, gn.HillClimbing):
+        opt = cls(dim=3, x0=[1.0, 2.0, 3.0], sigma0=0.5, seed=1)
+        for _ in range(3):
+            X = opt.ask()
+            opt.tell(X, (X**2).sum(axis=1))
+        assert np.isfinite(opt.best_f)
