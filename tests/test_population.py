@@ -111,7 +111,7 @@ def pso_call(mod, rng, n, d):
     lo, hi, vmax = np.full(d, -0.9), np.full(d, 0.9), np.full(d, 0.5)
     out = np.empty((n, d))
     fn = mod.pso_update if mod is _core else mod.pso.update
-    fn(5, 3, 4, 0.7, 1.5, 1.5, X, V, P, improved, nbest, vmax, lo, hi, int(n % 2), out)
+    fn(5, 3, 0.7, 1.5, 1.5, X, V, P, improved, nbest, vmax, lo, hi, int(n % 2), out)
     return out, V, P
 
 

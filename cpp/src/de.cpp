@@ -1,5 +1,7 @@
 #include "gfo/de.hpp"
 
+#include <algorithm>
+
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
 
@@ -9,7 +11,7 @@ namespace {
 void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStrategy strategy, double CR, std::int64_t b,
              std::int64_t e, std::int64_t d, const double* X, std::int64_t best, const std::int64_t* R,
              const double* F, const std::int64_t* jrand, const double* lo, const double* hi, double* U) {
-  UniformCursor ucr(seed, stream_cr);
+  double ucr[kSegment];
   const double* xb = X + best * d;
   for (std::int64_t i = b; i < e; ++i) {
     const double* x = X + i * d;
@@ -18,21 +20,24 @@ void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStrategy strategy, d
     const double* x2 = X + R[3 * i + 2] * d;
     const double f = F[i];
     double* u = U + i * d;
-    for (std::int64_t j = 0; j < d; ++j) {
-      const bool take = ucr(static_cast<std::uint64_t>(i * d + j)) < CR || j == jrand[i];
-      if (!take) {
-        u[j] = x[j];
-        continue;
+    for (std::int64_t j0 = 0; j0 < d; j0 += kSegment) {
+      const std::int64_t m = std::min(kSegment, d - j0);
+      uniform32_segment(seed, stream_cr, static_cast<std::uint64_t>(i * d + j0), m, ucr);
+      for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
+        if (!(ucr[t] < CR || j == jrand[i])) {
+          u[j] = x[j];
+          continue;
+        }
+        double v;
+        switch (strategy) {
+          case DeStrategy::rand1: v = x0[j] + f * (x1[j] - x2[j]); break;
+          case DeStrategy::best1: v = xb[j] + f * (x0[j] - x1[j]); break;
+          default: v = x[j] + f * (xb[j] - x[j]) + f * (x0[j] - x1[j]); break;
+        }
+        if (v < lo[j]) v = 0.5 * (lo[j] + x[j]);
+        if (v > hi[j]) v = 0.5 * (hi[j] + x[j]);
+        u[j] = v;
       }
-      double v;
-      switch (strategy) {
-        case DeStrategy::rand1: v = x0[j] + f * (x1[j] - x2[j]); break;
-        case DeStrategy::best1: v = xb[j] + f * (x0[j] - x1[j]); break;
-        default: v = x[j] + f * (xb[j] - x[j]) + f * (x0[j] - x1[j]); break;
-      }
-      if (v < lo[j]) v = 0.5 * (lo[j] + x[j]);
-      if (v > hi[j]) v = 0.5 * (hi[j] + x[j]);
-      u[j] = v;
     }
   }
 }

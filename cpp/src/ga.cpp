@@ -1,5 +1,6 @@
 #include "gfo/ga.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -21,7 +22,7 @@ inline double poly_delta(double u, double inv_eta1) {
 
 void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t k, std::int64_t L,
                const double* a, const double* b, const double* lo, const double* hi, double* c0, double* c1) {
-  UniformCursor up(seed, s.pair), ug(seed, s.gene);
+  UniformCursor up(seed, s.pair);
   const std::uint64_t pk = 3 * static_cast<std::uint64_t>(k);
   const std::uint64_t g0 = static_cast<std::uint64_t>(2 * k * L), g1 = g0 + static_cast<std::uint64_t>(L);
   const auto bytes = sizeof(double) * static_cast<std::size_t>(L);
@@ -30,85 +31,95 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
     if (c1) std::memcpy(c1, b, bytes);
     return;
   }
-  switch (p.crossover) {
-    case GaCrossover::uniform:
-      for (std::int64_t j = 0; j < L; ++j) {
-        const bool swap = ug(g0 + j) < 0.5;
-        c0[j] = swap ? b[j] : a[j];
-        if (c1) c1[j] = swap ? a[j] : b[j];
+  if (p.crossover == GaCrossover::one_point || p.crossover == GaCrossover::two_point) {
+    // cut points in [1, L-1]: the segment [first, last) comes from the other parent
+    std::int64_t first = L, last = L;
+    if (L > 1) {
+      const auto c = static_cast<std::int64_t>(std::floor(up(pk + 1) * static_cast<double>(L - 1))) + 1;
+      if (p.crossover == GaCrossover::one_point) {
+        first = c;
+      } else {
+        const auto c2 = static_cast<std::int64_t>(std::floor(up(pk + 2) * static_cast<double>(L - 1))) + 1;
+        first = c < c2 ? c : c2;
+        last = c < c2 ? c2 : c;
       }
-      break;
-    case GaCrossover::one_point:
-    case GaCrossover::two_point: {
-      // cut points in [1, L-1]: the segment [first, last) comes from the other parent
-      std::int64_t first = L, last = L;
-      if (L > 1) {
-        const auto c = static_cast<std::int64_t>(std::floor(up(pk + 1) * static_cast<double>(L - 1))) + 1;
-        if (p.crossover == GaCrossover::one_point) {
-          first = c;
-        } else {
-          const auto c2 = static_cast<std::int64_t>(std::floor(up(pk + 2) * static_cast<double>(L - 1))) + 1;
-          first = c < c2 ? c : c2;
-          last = c < c2 ? c2 : c;
+    }
+    for (std::int64_t j = 0; j < L; ++j) {
+      const bool swap = j >= first && j < last;
+      c0[j] = swap ? b[j] : a[j];
+      if (c1) c1[j] = swap ? a[j] : b[j];
+    }
+    return;
+  }
+  if (p.crossover == GaCrossover::arithmetic) {
+    const double lam = up(pk + 1);
+    for (std::int64_t j = 0; j < L; ++j) {
+      c0[j] = lam * a[j] + (1.0 - lam) * b[j];
+      if (c1) c1[j] = (1.0 - lam) * a[j] + lam * b[j];
+    }
+    return;
+  }
+  // per-gene operators: the gene stream's numbers drawn a segment at a time
+  double u0[kSegment], u1[kSegment];
+  const double widen = 1.0 + 2.0 * p.alpha, inv = 1.0 / (p.eta_c + 1.0);
+  for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
+    const std::int64_t m = std::min(kSegment, L - j0);
+    if (p.crossover != GaCrossover::uniform) uniform_segment(seed, s.gene, g0 + static_cast<std::uint64_t>(j0), m, u0);
+    switch (p.crossover) {
+      case GaCrossover::uniform:
+        uniform32_segment(seed, s.gene, g0 + static_cast<std::uint64_t>(j0), m, u0);  // decisions: 24 bits do
+        for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
+          const bool swap = u0[t] < 0.5;
+          c0[j] = swap ? b[j] : a[j];
+          if (c1) c1[j] = swap ? a[j] : b[j];
         }
-      }
-      for (std::int64_t j = 0; j < L; ++j) {
-        const bool swap = j >= first && j < last;
-        c0[j] = swap ? b[j] : a[j];
-        if (c1) c1[j] = swap ? a[j] : b[j];
-      }
-      break;
-    }
-    case GaCrossover::blx: {
-      const double widen = 1.0 + 2.0 * p.alpha;
-      for (std::int64_t j = 0; j < L; ++j) {
-        const double mn = std::min(a[j], b[j]);
-        const double I = std::max(a[j], b[j]) - mn;
-        c0[j] = clip((mn - p.alpha * I) + ug(g0 + j) * (widen * I), lo[j], hi[j]);
-        if (c1) c1[j] = clip((mn - p.alpha * I) + ug(g1 + j) * (widen * I), lo[j], hi[j]);
-      }
-      break;
-    }
-    case GaCrossover::arithmetic: {
-      const double lam = up(pk + 1);
-      for (std::int64_t j = 0; j < L; ++j) {
-        c0[j] = lam * a[j] + (1.0 - lam) * b[j];
-        if (c1) c1[j] = (1.0 - lam) * a[j] + lam * b[j];
-      }
-      break;
-    }
-    case GaCrossover::sbx: {
-      const double inv = 1.0 / (p.eta_c + 1.0);
-      for (std::int64_t j = 0; j < L; ++j) {
-        const double beta = sbx_beta(ug(g0 + j), inv);
-        c0[j] = clip(0.5 * ((1.0 + beta) * a[j] + (1.0 - beta) * b[j]), lo[j], hi[j]);
-        if (c1) c1[j] = clip(0.5 * ((1.0 - beta) * a[j] + (1.0 + beta) * b[j]), lo[j], hi[j]);
-      }
-      break;
+        break;
+      case GaCrossover::blx:
+        if (c1) uniform_segment(seed, s.gene, g1 + static_cast<std::uint64_t>(j0), m, u1);
+        for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
+          const double mn = std::min(a[j], b[j]);
+          const double I = std::max(a[j], b[j]) - mn;
+          c0[j] = clip((mn - p.alpha * I) + u0[t] * (widen * I), lo[j], hi[j]);
+          if (c1) c1[j] = clip((mn - p.alpha * I) + u1[t] * (widen * I), lo[j], hi[j]);
+        }
+        break;
+      default:  // sbx
+        for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
+          const double beta = sbx_beta(u0[t], inv);
+          c0[j] = clip(0.5 * ((1.0 + beta) * a[j] + (1.0 - beta) * b[j]), lo[j], hi[j]);
+          if (c1) c1[j] = clip(0.5 * ((1.0 - beta) * a[j] + (1.0 + beta) * b[j]), lo[j], hi[j]);
+        }
+        break;
     }
   }
 }
 
 void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t m, std::int64_t L,
             const double* lo, const double* hi, const double* span, double* c) {
-  UniformCursor um(seed, s.mutate), uv(seed, s.mutation);
+  UniformCursor uv(seed, s.mutation);
   NormalCursor zv(seed, s.mutation);
   const std::uint64_t base = static_cast<std::uint64_t>(m * L);
   const double inv = 1.0 / (p.eta_m + 1.0);
-  for (std::int64_t j = 0; j < L; ++j) {
-    if (!(um(base + j) < p.mutation_prob)) continue;
-    switch (p.mutation) {
-      case GaMutation::gaussian:
-        c[j] = clip(c[j] + p.sigma * span[j] * zv(base + j), lo[j], hi[j]);
-        break;
-      case GaMutation::polynomial:
-        c[j] = clip(c[j] + poly_delta(uv(base + j), inv) * span[j], lo[j], hi[j]);
-        break;
-      case GaMutation::bitflip:
-        c[j] = 1.0 - c[j];
-        break;
-      case GaMutation::none:
-        break;
+  double hit[kSegment];
+  for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
+    const std::int64_t len = std::min(kSegment, L - j0);
+    uniform32_segment(seed, s.mutate, base + static_cast<std::uint64_t>(j0), len, hit);
+    for (std::int64_t t = 0; t < len; ++t) {
+      if (!(hit[t] < p.mutation_prob)) continue;
+      const std::int64_t j = j0 + t;
+      switch (p.mutation) {
+        case GaMutation::gaussian:
+          c[j] = clip(c[j] + p.sigma * span[j] * zv(base + j), lo[j], hi[j]);
+          break;
+        case GaMutation::polynomial:
+          c[j] = clip(c[j] + poly_delta(uv(base + j), inv) * span[j], lo[j], hi[j]);
+          break;
+        case GaMutation::bitflip:
+          c[j] = 1.0 - c[j];
+          break;
+        case GaMutation::none:
+          break;
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "gfo/pso.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "gfo/parallel.hpp"
@@ -8,11 +9,11 @@
 namespace gfo {
 namespace {
 
-void pso_rows(std::uint64_t seed, std::uint64_t s1, std::uint64_t s2, PsoCoefficients c, std::int64_t b,
+void pso_rows(std::uint64_t seed, std::uint64_t stream, PsoCoefficients c, std::int64_t b,
               std::int64_t e, std::int64_t d, const double* X, double* V, double* P, const std::uint8_t* improved,
               const std::int64_t* nbest, const double* vmax, const double* lo, const double* hi, PsoBounds bounds,
               double* Xnew) {
-  UniformCursor r1(seed, s1), r2(seed, s2);
+  double r[2 * kSegment];
   for (std::int64_t i = b; i < e; ++i) {
     const double* x = X + i * d;
     double* p = P + i * d;
@@ -21,36 +22,40 @@ void pso_rows(std::uint64_t seed, std::uint64_t s1, std::uint64_t s2, PsoCoeffic
     const double* g = improved[k] ? X + k * d : P + k * d;
     double* v = V + i * d;
     double* xn = Xnew + i * d;
-    for (std::int64_t j = 0; j < d; ++j) {
-      const std::uint64_t idx = static_cast<std::uint64_t>(i * d + j);
-      const double u1 = r1(idx), u2 = r2(idx);
-      double vj = c.w * v[j] + c.c1 * u1 * (p[j] - x[j]) + c.c2 * u2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
-      vj = clip(vj, -vmax[j], vmax[j]);
-      double xj = x[j] + vj;
-      if (bounds == PsoBounds::clip) {
-        // absorbing wall: the particle stops at the face it hit
-        if (xj < lo[j]) { xj = lo[j]; vj = 0.0; }
-        if (xj > hi[j]) { xj = hi[j]; vj = 0.0; }
-      } else {
-        // mirror at the face and reverse the velocity component; a second clip catches overshoot past the far face
-        if (xj < lo[j]) { xj = lo[j] + (lo[j] - xj); vj = -vj; }
-        if (xj > hi[j]) { xj = hi[j] - (xj - hi[j]); vj = -vj; }
-        xj = clip(xj, lo[j], hi[j]);
+    for (std::int64_t j0 = 0; j0 < d; j0 += kSegment) {
+      const std::int64_t m = std::min(kSegment, d - j0);
+      uniform32_segment(seed, stream, 2 * static_cast<std::uint64_t>(i * d + j0), 2 * m, r);
+      for (std::int64_t t = 0; t < m; ++t) {
+        const std::int64_t j = j0 + t;
+        const double u1 = r[2 * t], u2 = r[2 * t + 1];
+        double vj = c.w * v[j] + c.c1 * u1 * (p[j] - x[j]) + c.c2 * u2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
+        vj = clip(vj, -vmax[j], vmax[j]);
+        double xj = x[j] + vj;
+        if (bounds == PsoBounds::clip) {
+          // absorbing wall: the particle stops at the face it hit
+          if (xj < lo[j]) { xj = lo[j]; vj = 0.0; }
+          if (xj > hi[j]) { xj = hi[j]; vj = 0.0; }
+        } else {
+          // mirror at the face and reverse the velocity component; a second clip catches overshoot past the far face
+          if (xj < lo[j]) { xj = lo[j] + (lo[j] - xj); vj = -vj; }
+          if (xj > hi[j]) { xj = hi[j] - (xj - hi[j]); vj = -vj; }
+          xj = clip(xj, lo[j], hi[j]);
+        }
+        v[j] = vj;
+        xn[j] = xj;
       }
-      v[j] = vj;
-      xn[j] = xj;
     }
   }
 }
 
 }  // namespace
 
-void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t stream_r2, PsoCoefficients c,
+void pso_update(std::uint64_t seed, std::uint64_t stream, PsoCoefficients c,
                 std::int64_t n, std::int64_t d, const double* X, double* V, double* P, const std::uint8_t* improved,
                 const std::int64_t* nbest, const double* vmax, const double* lo, const double* hi, PsoBounds bounds,
                 double* Xnew) {
   parallel_chunks(n, population_chunk(d), d * 16, [&](std::int64_t b, std::int64_t e) {
-    pso_rows(seed, stream_r1, stream_r2, c, b, e, d, X, V, P, improved, nbest, vmax, lo, hi, bounds, Xnew);
+    pso_rows(seed, stream, c, b, e, d, X, V, P, improved, nbest, vmax, lo, hi, bounds, Xnew);
   });
 }
 

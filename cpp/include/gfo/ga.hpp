@@ -22,8 +22,8 @@ struct GaParams {
 // Streams of one generation (purposes are documented in python/gfo_native/optimizers/ga.py).
 struct GaStreams {
   std::uint64_t pair;       // per pair k: index 3k (crossover or copy), 3k+1, 3k+2 (cut points / lambda)
-  std::uint64_t gene;       // per child m, gene j: index m * L + j (uniform swap, BLX, SBX)
-  std::uint64_t mutate;     // per child m, gene j: index m * L + j (mutate this gene?)
+  std::uint64_t gene;       // per child m, gene j: index m * L + j (uniform swap: float32; BLX, SBX: float64)
+  std::uint64_t mutate;     // per child m, gene j: index m * L + j (mutate this gene? float32)
   std::uint64_t mutation;   // per child m, gene j: index m * L + j (the mutation's value)
 };
 

@@ -48,6 +48,18 @@ class NormalCursor {
   double z_[2] = {0.0, 0.0};
 };
 
+// Uniform segments: out[t] = uniform<double>(seed, stream, first + t) for t < n, n <= kSegment.
+// The Philox rounds run over lanes of consecutive blocks (structure of arrays), which the compiler
+// vectorises (32x32->64-bit multiplies in SIMD registers): several times the scalar rate. Kernels
+// draw a row's numbers segment by segment into a small stack buffer: no random matrix is materialised.
+constexpr std::int64_t kSegment = 256;
+void uniform_segment(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n, double* out);
+
+// Float32 uniforms (one 32-bit word each, four per Philox block: half the work of float64 ones) widened
+// exactly to double: out[t] = uniform<float>(seed, stream, first + t), n <= 2 * kSegment. For random
+// decisions and coefficients where 24 bits of resolution are plenty.
+void uniform32_segment(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n, double* out);
+
 // The NumPy twins write np.minimum(np.maximum(v, lo), hi): same comparison order here.
 inline double clip(double v, double lo, double hi) { return std::min(std::max(v, lo), hi); }
 

@@ -21,6 +21,6 @@ def trials(seed: int, stream_cr: int, strategy: int, CR: float, X: np.ndarray, b
         v = X + f * (xb - X) + f * (x0 - x1)
     v = np.where(v < lo, 0.5 * (lo + X), v)
     v = np.where(v > hi, 0.5 * (hi + X), v)
-    take = rng.uniform(seed, stream_cr, n * d).reshape(n, d) < CR
+    take = rng.uniform(seed, stream_cr, n * d, np.float32).astype(np.float64).reshape(n, d) < CR
     take[np.arange(n), jrand] = True
     U[...] = np.where(take, v, X)

@@ -22,9 +22,8 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
     npairs = (n + 1) // 2
     A, B = G[parents[0::2]], G[parents[1::2]]
     up = rng.uniform(seed, stream_pair, 3 * npairs).reshape(npairs, 3)
-    ug = rng.uniform(seed, stream_gene, 2 * npairs * L).reshape(npairs, 2, L)
     if crossover == UNIFORM:
-        swap = ug[:, 0] < 0.5
+        swap = rng.uniform(seed, stream_gene, 2 * npairs * L, np.float32).astype(np.float64).reshape(npairs, 2, L)[:, 0] < 0.5
         c0, c1 = np.where(swap, B, A), np.where(swap, A, B)
     elif crossover in (ONE_POINT, TWO_POINT):
         j = np.arange(L)[None, :]
@@ -40,6 +39,7 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         swap = (j >= first[:, None]) & (j < last[:, None])
         c0, c1 = np.where(swap, B, A), np.where(swap, A, B)
     elif crossover == BLX:
+        ug = rng.uniform(seed, stream_gene, 2 * npairs * L).reshape(npairs, 2, L)
         mn = np.minimum(A, B)
         I = np.maximum(A, B) - mn
         widen = 1.0 + 2.0 * alpha
@@ -50,6 +50,7 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         c0 = lam * A + (1.0 - lam) * B
         c1 = (1.0 - lam) * A + lam * B
     elif crossover == SBX:
+        ug = rng.uniform(seed, stream_gene, 2 * npairs * L).reshape(npairs, 2, L)
         inv = 1.0 / (eta_c + 1.0)
         u = ug[:, 0]
         with np.errstate(divide="ignore"):
@@ -64,7 +65,7 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
     kids[:, 1] = np.where(cross, c1, B)
     kids = kids.reshape(2 * npairs, L)[:n]
     if mutation != NO_MUTATION:
-        hit = rng.uniform(seed, stream_mutate, n * L).reshape(n, L) < mutation_prob
+        hit = rng.uniform(seed, stream_mutate, n * L, np.float32).astype(np.float64).reshape(n, L) < mutation_prob
         if mutation == GAUSSIAN:
             z = rng.normal(seed, stream_mutation, n * L).reshape(n, L)
             new = _clip(kids + sigma * span * z, lo, hi)

@@ -1,0 +1,87 @@
+#include "gfo/population.hpp"
+
+#include <cstring>
+
+#include "gfo/simd.hpp"
+
+namespace gfo {
+namespace {
+
+// bits_to_uniform64 without an integer-to-double conversion (none in AVX2 for 64-bit lanes):
+// with x < 2^52, the double with exponent 0 and mantissa x is 1 + x 2^-52 exactly, minus 1 is x 2^-52
+// (Sterbenz), plus 2^-53 is (2x + 1) 2^-53, representable, hence exact: the same bits as rng.hpp.
+inline double to_uniform(std::uint32_t lo, std::uint32_t hi) {
+  const std::uint64_t x = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 12;
+  const std::uint64_t bits = 0x3FF0000000000000ull | x;
+  double one_plus;
+  std::memcpy(&one_plus, &bits, sizeof one_plus);
+  return (one_plus - 1.0) + 1.1102230246251565e-16;
+}
+
+// Philox4x32-10 of blocks b0 .. b0 + nb - 1 of a stream, lane by lane (vectorisable); words in c0..c3.
+template <std::int64_t kMax>
+inline void philox_lanes(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, std::int64_t nb,
+                         std::uint32_t (&c0)[kMax], std::uint32_t (&c1)[kMax], std::uint32_t (&c2)[kMax],
+                         std::uint32_t (&c3)[kMax]) {
+  const auto s_lo = static_cast<std::uint32_t>(stream), s_hi = static_cast<std::uint32_t>(stream >> 32);
+  for (std::int64_t l = 0; l < nb; ++l) {
+    const std::uint64_t b = b0 + static_cast<std::uint64_t>(l);
+    c0[l] = static_cast<std::uint32_t>(b);
+    c1[l] = static_cast<std::uint32_t>(b >> 32);
+    c2[l] = s_lo;
+    c3[l] = s_hi;
+  }
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {  // the rounds of philox4x32_10
+    for (std::int64_t l = 0; l < nb; ++l) {
+      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
+      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
+      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+      c1[l] = static_cast<std::uint32_t>(p1);
+      c3[l] = static_cast<std::uint32_t>(p0);
+      c0[l] = n0;
+      c2[l] = n2;
+    }
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+}
+
+}  // namespace
+
+GFO_SIMD_CLONES void uniform_segment(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
+                                     double* out) {
+  if (n <= 0) return;
+  constexpr std::int64_t kBlocks = kSegment / 2 + 1;
+  std::uint32_t c0[kBlocks], c1[kBlocks], c2[kBlocks], c3[kBlocks];
+  const std::uint64_t b0 = first >> 1;
+  philox_lanes(seed, stream, b0, static_cast<std::int64_t>(((first + static_cast<std::uint64_t>(n) - 1) >> 1) - b0 + 1),
+               c0, c1, c2, c3);
+  std::int64_t t = 0, l = 0;
+  if (first & 1) out[t++] = to_uniform(c2[l], c3[l]), ++l;
+  for (; t + 1 < n; t += 2, ++l) {
+    out[t] = to_uniform(c0[l], c1[l]);
+    out[t + 1] = to_uniform(c2[l], c3[l]);
+  }
+  if (t < n) out[t] = to_uniform(c0[l], c1[l]);
+}
+
+GFO_SIMD_CLONES void uniform32_segment(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
+                                       double* out) {
+  if (n <= 0) return;
+  constexpr std::int64_t kBlocks = 2 * kSegment / 4 + 2;
+  std::uint32_t c0[kBlocks], c1[kBlocks], c2[kBlocks], c3[kBlocks];
+  const std::uint64_t b0 = first >> 2;
+  philox_lanes(seed, stream, b0, static_cast<std::int64_t>(((first + static_cast<std::uint64_t>(n) - 1) >> 2) - b0 + 1),
+               c0, c1, c2, c3);
+  for (std::int64_t t = 0; t < n; ++t) {
+    const std::uint64_t e = first + static_cast<std::uint64_t>(t);
+    const std::int64_t l = static_cast<std::int64_t>((e >> 2) - b0);
+    const int w = static_cast<int>(e & 3);
+    const std::uint32_t word = w == 0 ? c0[l] : w == 1 ? c1[l] : w == 2 ? c2[l] : c3[l];
+    out[t] = static_cast<double>(bits_to_uniform32(word));
+  }
+}
+
+}  // namespace gfo
