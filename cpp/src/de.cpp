@@ -4,11 +4,12 @@
 
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
+#include "gfo/simd.hpp"
 
 namespace gfo {
 namespace {
 
-void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStrategy strategy, double CR, std::int64_t b,
+GFO_SIMD_CLONES void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStrategy strategy, double CR, std::int64_t b,
              std::int64_t e, std::int64_t d, const double* X, std::int64_t best, const std::int64_t* R,
              const double* F, const std::int64_t* jrand, const double* lo, const double* hi, double* U) {
   double ucr[kSegment];

@@ -6,6 +6,7 @@
 
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
+#include "gfo/simd.hpp"
 
 namespace gfo {
 namespace {
@@ -60,7 +61,7 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
     return;
   }
   // per-gene operators: the gene stream's numbers drawn a segment at a time
-  double u0[kSegment], u1[kSegment];
+  double u0[kSegment], u1[kSegment], which[kSegment];
   const double widen = 1.0 + 2.0 * p.alpha, inv = 1.0 / (p.eta_c + 1.0);
   for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
     const std::int64_t m = std::min(kSegment, L - j0);
@@ -83,11 +84,13 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
           if (c1) c1[j] = clip((mn - p.alpha * I) + u1[t] * (widen * I), lo[j], hi[j]);
         }
         break;
-      default:  // sbx
+      default:  // sbx; each gene recombined with probability 1/2, as in Deb's implementation (NSGA-II)
+        uniform32_segment(seed, s.cross_gene, g0 + static_cast<std::uint64_t>(j0), m, which);
         for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
           const double beta = sbx_beta(u0[t], inv);
-          c0[j] = clip(0.5 * ((1.0 + beta) * a[j] + (1.0 - beta) * b[j]), lo[j], hi[j]);
-          if (c1) c1[j] = clip(0.5 * ((1.0 - beta) * a[j] + (1.0 + beta) * b[j]), lo[j], hi[j]);
+          const bool mix = which[t] < 0.5;
+          c0[j] = mix ? clip(0.5 * ((1.0 + beta) * a[j] + (1.0 - beta) * b[j]), lo[j], hi[j]) : a[j];
+          if (c1) c1[j] = mix ? clip(0.5 * ((1.0 - beta) * a[j] + (1.0 + beta) * b[j]), lo[j], hi[j]) : b[j];
         }
         break;
     }
@@ -124,7 +127,7 @@ void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int6
   }
 }
 
-void pairs(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t b, std::int64_t e, std::int64_t n,
+GFO_SIMD_CLONES void pairs(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t b, std::int64_t e, std::int64_t n,
            std::int64_t L, const double* G, const std::int64_t* parents, const double* lo, const double* hi,
            const double* span, double* C) {
   for (std::int64_t k = b; k < e; ++k) {

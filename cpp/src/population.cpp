@@ -18,6 +18,12 @@ inline double to_uniform(std::uint32_t lo, std::uint32_t hi) {
   return (one_plus - 1.0) + 1.1102230246251565e-16;
 }
 
+// bits_to_uniform32 widened to double, via a signed conversion (2x + 1 < 2^24: exact either way), which
+// SIMD units have for 32-bit lanes.
+inline double to_uniform32(std::uint32_t w) {
+  return static_cast<double>(static_cast<std::int32_t>(2u * (w >> 9) + 1u)) * 5.9604644775390625e-08;
+}
+
 // Philox4x32-10 of blocks b0 .. b0 + nb - 1 of a stream, lane by lane (vectorisable); words in c0..c3.
 template <std::int64_t kMax>
 inline void philox_lanes(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, std::int64_t nb,
@@ -75,12 +81,23 @@ GFO_SIMD_CLONES void uniform32_segment(std::uint64_t seed, std::uint64_t stream,
   const std::uint64_t b0 = first >> 2;
   philox_lanes(seed, stream, b0, static_cast<std::int64_t>(((first + static_cast<std::uint64_t>(n) - 1) >> 2) - b0 + 1),
                c0, c1, c2, c3);
-  for (std::int64_t t = 0; t < n; ++t) {
-    const std::uint64_t e = first + static_cast<std::uint64_t>(t);
-    const std::int64_t l = static_cast<std::int64_t>((e >> 2) - b0);
-    const int w = static_cast<int>(e & 3);
-    const std::uint32_t word = w == 0 ? c0[l] : w == 1 ? c1[l] : w == 2 ? c2[l] : c3[l];
-    out[t] = static_cast<double>(bits_to_uniform32(word));
+  // ragged head up to a block boundary, then whole blocks (a straight copy the compiler vectorises), then the tail
+  std::int64_t t = 0;
+  const int head = static_cast<int>(first & 3);
+  if (head) {
+    const std::uint32_t w[4] = {c0[0], c1[0], c2[0], c3[0]};
+    for (int k = head; k < 4 && t < n; ++k) out[t++] = to_uniform32(w[k]);
+  }
+  std::int64_t l = head ? 1 : 0;
+  for (; t + 4 <= n; t += 4, ++l) {
+    out[t] = to_uniform32(c0[l]);
+    out[t + 1] = to_uniform32(c1[l]);
+    out[t + 2] = to_uniform32(c2[l]);
+    out[t + 3] = to_uniform32(c3[l]);
+  }
+  if (t < n) {
+    const std::uint32_t w[4] = {c0[l], c1[l], c2[l], c3[l]};
+    for (int k = 0; t < n; ++k) out[t++] = to_uniform32(w[k]);
   }
 }
 

@@ -5,11 +5,12 @@
 
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
+#include "gfo/simd.hpp"
 
 namespace gfo {
 namespace {
 
-void pso_rows(std::uint64_t seed, std::uint64_t stream, PsoCoefficients c, std::int64_t b,
+GFO_SIMD_CLONES void pso_rows(std::uint64_t seed, std::uint64_t stream, PsoCoefficients c, std::int64_t b,
               std::int64_t e, std::int64_t d, const double* X, double* V, double* P, const std::uint8_t* improved,
               const std::int64_t* nbest, const double* vmax, const double* lo, const double* hi, PsoBounds bounds,
               double* Xnew) {
@@ -31,14 +32,23 @@ void pso_rows(std::uint64_t seed, std::uint64_t stream, PsoCoefficients c, std::
         double vj = c.w * v[j] + c.c1 * u1 * (p[j] - x[j]) + c.c2 * u2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
         vj = clip(vj, -vmax[j], vmax[j]);
         double xj = x[j] + vj;
+        // (selects rather than branches, so the loop vectorises)
         if (bounds == PsoBounds::clip) {
           // absorbing wall: the particle stops at the face it hit
-          if (xj < lo[j]) { xj = lo[j]; vj = 0.0; }
-          if (xj > hi[j]) { xj = hi[j]; vj = 0.0; }
+          const bool below = xj < lo[j];
+          xj = below ? lo[j] : xj;
+          vj = below ? 0.0 : vj;
+          const bool above = xj > hi[j];
+          xj = above ? hi[j] : xj;
+          vj = above ? 0.0 : vj;
         } else {
           // mirror at the face and reverse the velocity component; a second clip catches overshoot past the far face
-          if (xj < lo[j]) { xj = lo[j] + (lo[j] - xj); vj = -vj; }
-          if (xj > hi[j]) { xj = hi[j] - (xj - hi[j]); vj = -vj; }
+          const bool below = xj < lo[j];
+          xj = below ? lo[j] + (lo[j] - xj) : xj;
+          vj = below ? -vj : vj;
+          const bool above = xj > hi[j];
+          xj = above ? hi[j] - (xj - hi[j]) : xj;
+          vj = above ? -vj : vj;
           xj = clip(xj, lo[j], hi[j]);
         }
         v[j] = vj;

@@ -2,11 +2,12 @@
 
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
+#include "gfo/simd.hpp"
 
 namespace gfo {
 namespace {
 
-void propose_rows(std::uint64_t seed, std::uint64_t stream, double step, std::int64_t b, std::int64_t e,
+GFO_SIMD_CLONES void propose_rows(std::uint64_t seed, std::uint64_t stream, double step, std::int64_t b, std::int64_t e,
                   std::int64_t d, const double* X, const double* span, const double* lo, const double* hi,
                   double* Y) {
   NormalCursor z(seed, stream);
