@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import random
 import statistics
 import sys
@@ -96,8 +97,11 @@ def _pyswarms(n, d, gens, seed, matched=True):
     np.random.seed(seed)
     opt = ps.single.GlobalBestPSO(n_particles=n, dimensions=d, options={"c1": C, "c2": C, "w": W},
                                   bounds=(np.full(d, LO), np.full(d, HI)))
-    opt.reporter._logger.disabled = True
-    cost, _ = opt.optimize(lambda X: RASTRIGIN(np.ascontiguousarray(X)), iters=gens, verbose=False)
+    logging.disable(logging.INFO)  # pyswarms logs every run at INFO
+    try:
+        cost, _ = opt.optimize(lambda X: RASTRIGIN(np.ascontiguousarray(X)), iters=gens, verbose=False)
+    finally:
+        logging.disable(logging.NOTSET)
     return cost
 
 
