@@ -111,7 +111,7 @@ def pso_call(mod, rng, n, d):
     lo, hi, vmax = np.full(d, -0.9), np.full(d, 0.9), np.full(d, 0.5)
     out = np.empty((n, d))
     fn = mod.pso_update if mod is _core else mod.pso.update
-    fn(5, 3, 0.7, 1.5, 1.5, X, V, P, improved, nbest, vmax, lo, hi, int(n % 2), out)
+    fn(5, 3, 4, 0.7, 1.5, 1.5, X, V, P, improved, nbest, vmax, lo, hi, int(n % 2), out)
     return out, V, P
 
 
@@ -121,7 +121,7 @@ def ga_call(mod, rng, n, L, crossover=5, mutation=2):
     lo, hi, span = np.full(L, -1.0), np.full(L, 1.0), np.full(L, 2.0)
     C = np.empty((n, L))
     fn = mod.ga_offspring if mod is _core else mod.ga.offspring
-    fn(5, 1, 2, 3, 4, 6, crossover, 0.9, 0.5, 15.0, mutation, 0.2, 0.1, 20.0, G, parents, lo, hi, span, C)
+    fn(5, 1, 2, 3, 4, crossover, 0.9, 0.5, 15.0, mutation, 0.2, 0.1, 20.0, G, parents, lo, hi, span, C)
     return (C,)
 
 
@@ -181,7 +181,7 @@ def test_kernel_argument_checks():
     with pytest.raises(ValueError, match="span"):
         _core.sa_propose(0, 0, 0.1, X, np.ones(2), -np.ones(3), np.ones(3), np.empty((4, 3)))
     with pytest.raises(ValueError, match="parents"):
-        _core.ga_offspring(0, 1, 2, 3, 4, 5, 0, 0.9, 0.5, 15.0, 1, 0.1, 0.1, 20.0, X, np.full(4, 9, dtype=np.int64),
+        _core.ga_offspring(0, 1, 2, 3, 4, 0, 0.9, 0.5, 15.0, 1, 0.1, 0.1, 20.0, X, np.full(4, 9, dtype=np.int64),
                            -np.ones(3), np.ones(3), np.ones(3), np.empty((4, 3)))
     with pytest.raises(ValueError, match="R"):
         _core.de_trials(0, 1, 0, 0.9, X, 0, np.full((4, 3), 7, dtype=np.int64), np.ones(4), np.zeros(4, dtype=np.int64),

@@ -9,7 +9,7 @@ namespace {
 
 void register_ga(py::module_& m) {
   m.def("ga_offspring", [](std::uint64_t seed, std::uint64_t stream_pair, std::uint64_t stream_gene,
-                           std::uint64_t stream_mutate, std::uint64_t stream_mutation, std::uint64_t stream_cross_gene, int crossover,
+                           std::uint64_t stream_mutate, std::uint64_t stream_mutation, int crossover,
                            double crossover_prob, double alpha, double eta_c, int mutation, double mutation_prob,
                            double sigma, double eta_m, const py::array& G, const py::array& parents,
                            const py::array& lo, const py::array& hi, const py::array& span, py::array C) {
@@ -26,11 +26,11 @@ void register_ga(py::module_& m) {
       if (par[i] < 0 || par[i] >= np_) throw py::value_error("parents: index out of range");
     const GaParams p{static_cast<GaCrossover>(crossover), crossover_prob, alpha, eta_c,
                      static_cast<GaMutation>(mutation), mutation_prob, sigma, eta_m};
-    const GaStreams s{stream_pair, stream_gene, stream_mutate, stream_mutation, stream_cross_gene};
+    const GaStreams s{stream_pair, stream_gene, stream_mutate, stream_mutation};
     py::gil_scoped_release nogil;
     ga_offspring(seed, s, p, n, L, g, par, l, h, sp, c);
   }, py::arg("seed"), py::arg("stream_pair"), py::arg("stream_gene"), py::arg("stream_mutate"),
-     py::arg("stream_mutation"), py::arg("stream_cross_gene"), py::arg("crossover"), py::arg("crossover_prob"), py::arg("alpha"), py::arg("eta_c"),
+     py::arg("stream_mutation"), py::arg("crossover"), py::arg("crossover_prob"), py::arg("alpha"), py::arg("eta_c"),
      py::arg("mutation"), py::arg("mutation_prob"), py::arg("sigma"), py::arg("eta_m"), py::arg("G"),
      py::arg("parents"), py::arg("lo"), py::arg("hi"), py::arg("span"), py::arg("C"));
 }

@@ -8,7 +8,7 @@ namespace gfo::bind {
 namespace {
 
 void register_pso(py::module_& m) {
-  m.def("pso_update", [](std::uint64_t seed, std::uint64_t stream, double w, double c1,
+  m.def("pso_update", [](std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t stream_r2, double w, double c1,
                          double c2, const py::array& X, py::array V, py::array P, const py::array& improved,
                          const py::array& nbest, const py::array& vmax, const py::array& lo, const py::array& hi,
                          int bounds, py::array Xnew) {
@@ -25,9 +25,9 @@ void register_pso(py::module_& m) {
     for (py::ssize_t i = 0; i < n; ++i)
       if (nb[i] < 0 || nb[i] >= n) throw py::value_error("nbest: index out of range");
     py::gil_scoped_release nogil;
-    pso_update(seed, stream, PsoCoefficients{w, c1, c2}, n, d, x, v, p, imp, nb, vm, l, h,
+    pso_update(seed, stream_r1, stream_r2, PsoCoefficients{w, c1, c2}, n, d, x, v, p, imp, nb, vm, l, h,
                static_cast<PsoBounds>(bounds), xn);
-  }, py::arg("seed"), py::arg("stream"), py::arg("w"), py::arg("c1"), py::arg("c2"),
+  }, py::arg("seed"), py::arg("stream_r1"), py::arg("stream_r2"), py::arg("w"), py::arg("c1"), py::arg("c2"),
      py::arg("X"), py::arg("V"), py::arg("P"), py::arg("improved"), py::arg("nbest"), py::arg("vmax"), py::arg("lo"),
      py::arg("hi"), py::arg("bounds"), py::arg("Xnew"));
 }

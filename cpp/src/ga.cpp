@@ -85,7 +85,7 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
         }
         break;
       default:  // sbx; each gene recombined with probability 1/2, as in Deb's implementation (NSGA-II)
-        uniform32_segment(seed, s.cross_gene, g0 + static_cast<std::uint64_t>(j0), m, which);
+        uniform_segment(seed, s.gene, g1 + static_cast<std::uint64_t>(j0), m, which);
         for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
           const double beta = sbx_beta(u0[t], inv);
           const bool mix = which[t] < 0.5;

@@ -22,10 +22,10 @@ struct GaParams {
 // Streams of one generation (purposes are documented in python/gfo_native/optimizers/ga.py).
 struct GaStreams {
   std::uint64_t pair;       // per pair k: index 3k (crossover or copy), 3k+1, 3k+2 (cut points / lambda)
-  std::uint64_t gene;       // per child m, gene j: index m * L + j (uniform swap: float32; BLX, SBX: float64)
+  std::uint64_t gene;       // per child m, gene j: index m * L + j (uniform swap: float32; BLX, SBX: float64;
+                            // SBX draws its recombine-this-gene decision at the second child's index)
   std::uint64_t mutate;     // per child m, gene j: index m * L + j (mutate this gene? float32)
   std::uint64_t mutation;   // per child m, gene j: index m * L + j (the mutation's value)
-  std::uint64_t cross_gene; // per pair k, gene j: index 2 k L + j (SBX: recombine this gene? float32)
 };
 
 // Children 2k and 2k+1 (when < n) of parents G[parents[2k]] and G[parents[2k+1]], written into C (n, L).

@@ -17,9 +17,9 @@ struct PsoCoefficients {
 //   G = improved[k] ? X[k] : P[k] with k = nbest[i]              (neighbourhood best, already refreshed)
 //   V[i] = clip(w V[i] + c1 r1 (P[i] - X[i]) + c2 r2 (G - X[i]), -vmax, vmax)
 //   Xnew[i] = X[i] + V[i], then kept in [lo, hi] by `bounds`
-// r1, r2: float32 uniforms (widened to double) of `stream` at indices 2 (i * d + j) and 2 (i * d + j) + 1.
+// r1, r2: float32 uniforms (widened to double) of streams stream_r1 / stream_r2 at index i * d + j.
 // X is read-only and Xnew is separate, so rows read across particles never race with writes.
-void pso_update(std::uint64_t seed, std::uint64_t stream, PsoCoefficients c,
+void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t stream_r2, PsoCoefficients c,
                 std::int64_t n, std::int64_t d, const double* X, double* V, double* P, const std::uint8_t* improved,
                 const std::int64_t* nbest, const double* vmax, const double* lo, const double* hi, PsoBounds bounds,
                 double* Xnew);

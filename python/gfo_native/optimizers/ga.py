@@ -13,7 +13,7 @@ from .base import Optimizer
 from .registry import register
 
 # stream purposes (per generation)
-_INIT, _SELECT, _PAIR, _GENE, _MUTATE, _MUTATION, _CROSS_GENE = 1, 2, 3, 4, 5, 6, 7
+_INIT, _SELECT, _PAIR, _GENE, _MUTATE, _MUTATION = 1, 2, 3, 4, 5, 6
 _CROSSOVER = {"uniform": 0, "one_point": 1, "two_point": 2, "blx": 3, "arithmetic": 4, "sbx": 5}
 _MUTATIONS = {"none": 0, "gaussian": 1, "polynomial": 2, "bitflip": 3}
 _REAL_ONLY = ("blx", "arithmetic", "sbx")
@@ -153,7 +153,7 @@ class GA(Optimizer):
             return self.decode(st.genomes)
         C = np.empty_like(st.genomes)
         self.k.offspring(self.seed, self.stream(_PAIR), self.stream(_GENE), self.stream(_MUTATE),
-                         self.stream(_MUTATION), self.stream(_CROSS_GENE), _CROSSOVER[self.crossover], self.crossover_prob, self.alpha,
+                         self.stream(_MUTATION), _CROSSOVER[self.crossover], self.crossover_prob, self.alpha,
                          self.eta_c, _MUTATIONS[self.mutation], self.mutation_prob, self.sigma, self.eta_m,
                          st.genomes, self.parents(), self._lo, self._hi, self._span, C)
         st.offspring = C

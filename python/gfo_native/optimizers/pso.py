@@ -12,7 +12,7 @@ from .base import Optimizer
 from .registry import register
 
 # stream purposes (per generation)
-_INIT, _VINIT, _R = 1, 2, 3
+_INIT, _VINIT, _R1, _R2 = 1, 2, 3, 4
 _BOUNDS = {"clip": 0, "reflect": 1}
 
 
@@ -53,8 +53,8 @@ class PSO(Optimizer):
         **kwargs: see :class:`~gfo_native.Optimizer` (bounds, dim, x0, sigma0, popsize, seed, impl...).
 
     The whole generation (personal-best refresh, velocity, clamp, position, bounds) is one fused OpenMP
-    pass; r1 and r2 are the float32 uniforms ``2 (i d + j)`` and ``2 (i d + j) + 1`` of Philox stream
-    ``(generation, 3)``.
+    pass; r1 and r2 are float32 uniforms of Philox streams ``(generation, 3)`` and ``(generation, 4)`` at
+    index ``i * d + j``.
     """
 
     area = "pso"
@@ -116,7 +116,7 @@ class PSO(Optimizer):
         improved = f < st.pbest_f
         st.pbest_f = np.where(improved, f, st.pbest_f)
         Xnew = np.empty_like(X)
-        self.k.update(self.seed, self.stream(_R), self.inertia(), self.c1, self.c2, X, st.V, st.P,
+        self.k.update(self.seed, self.stream(_R1), self.stream(_R2), self.inertia(), self.c1, self.c2, X, st.V, st.P,
                       improved.astype(np.uint8), self._neighbourhood_best(st.pbest_f), self.vmax, self.lower,
                       self.upper, _BOUNDS[self.bounds_strategy], Xnew)
         st.X = Xnew

@@ -15,7 +15,6 @@ def _clip(v, lo, hi):
 
 
 def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int, stream_mutation: int,
-              stream_cross_gene: int,
               crossover: int, crossover_prob: float, alpha: float, eta_c: float, mutation: int, mutation_prob: float,
               sigma: float, eta_m: float, G: np.ndarray, parents: np.ndarray, lo: np.ndarray, hi: np.ndarray,
               span: np.ndarray, C: np.ndarray) -> None:
@@ -56,8 +55,7 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         u = ug[:, 0]
         with np.errstate(divide="ignore"):
             beta = np.where(u <= 0.5, np.power(2.0 * u, inv), np.power(1.0 / (2.0 * (1.0 - u)), inv))
-        mix = rng.uniform(seed, stream_cross_gene, 2 * npairs * L, np.float32).astype(np.float64).reshape(
-            npairs, 2, L)[:, 0] < 0.5  # each gene recombined with probability 1/2 (Deb's implementation)
+        mix = ug[:, 1] < 0.5  # each gene recombined with probability 1/2 (Deb's implementation)
         c0 = np.where(mix, _clip(0.5 * ((1.0 + beta) * A + (1.0 - beta) * B), lo, hi), A)
         c1 = np.where(mix, _clip(0.5 * ((1.0 - beta) * A + (1.0 + beta) * B), lo, hi), B)
     else:

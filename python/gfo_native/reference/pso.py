@@ -7,7 +7,7 @@ import numpy as np
 from . import rng
 
 
-def update(seed: int, stream: int, w: float, c1: float, c2: float, X: np.ndarray, V: np.ndarray,
+def update(seed: int, stream_r1: int, stream_r2: int, w: float, c1: float, c2: float, X: np.ndarray, V: np.ndarray,
            P: np.ndarray, improved: np.ndarray, nbest: np.ndarray, vmax: np.ndarray, lo: np.ndarray, hi: np.ndarray,
            bounds: int, Xnew: np.ndarray) -> None:
     n, d = X.shape
@@ -15,8 +15,8 @@ def update(seed: int, stream: int, w: float, c1: float, c2: float, X: np.ndarray
     P[imp] = X[imp]
     # the neighbourhood best after the refresh (the kernel reads X[k] for refreshed k: same values)
     G = P[nbest]
-    R = rng.uniform(seed, stream, 2 * n * d, dtype=np.float32).astype(np.float64).reshape(n, d, 2)
-    R1, R2 = R[..., 0], R[..., 1]
+    R1 = rng.uniform(seed, stream_r1, n * d, dtype=np.float32).astype(np.float64).reshape(n, d)
+    R2 = rng.uniform(seed, stream_r2, n * d, dtype=np.float32).astype(np.float64).reshape(n, d)
     v = w * V + c1 * R1 * (P - X) + c2 * R2 * (G - X)  # Eq. (1) of Shi & Eberhart (1998)
     v = np.minimum(np.maximum(v, -vmax), vmax)
     x = X + v
