@@ -29,7 +29,9 @@ __global__ void pso_kernel(std::uint64_t seed, std::uint64_t s1, std::uint64_t s
     if (improved[i]) P[e] = x;
     const std::int64_t k = nbest[i];
     const double g = improved[k] ? X[k * d + j] : P[k * d + j];
-    const double u1 = uniform<double>(seed, s1, std::uint64_t(e)), u2 = uniform<double>(seed, s2, std::uint64_t(e));
+    // float32 coefficients widened to double, as pso.cpp draws them
+    const double u1 = double(uniform<float>(seed, s1, std::uint64_t(e)));
+    const double u2 = double(uniform<float>(seed, s2, std::uint64_t(e)));
     double vj = w * V[e] + c1 * u1 * (p - x) + c2 * u2 * (g - x);  // Eq. (1) of Shi & Eberhart (1998)
     vj = clip(vj, -vmax[j], vmax[j]);
     double xj = x + vj;
@@ -52,7 +54,7 @@ __global__ void de_kernel(std::uint64_t seed, std::uint64_t scr, int strategy, d
   for_elements(n * d, [&](std::int64_t e) {
     const std::int64_t i = e / d, j = e % d;
     const double x = X[e];
-    const bool take = uniform<double>(seed, scr, std::uint64_t(e)) < CR || j == jrand[i];
+    const bool take = double(uniform<float>(seed, scr, std::uint64_t(e))) < CR || j == jrand[i];
     if (!take) {
       U[e] = x;
       return;
@@ -82,7 +84,7 @@ __device__ __forceinline__ double poly_delta(double u, double inv) {
 
 __device__ double mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::uint64_t idx, double c,
                          double lo, double hi, double span) {
-  if (!(uniform<double>(seed, s.mutate, idx) < p.mutation_prob)) return c;
+  if (!(double(uniform<float>(seed, s.mutate, idx)) < p.mutation_prob)) return c;  // float32 decision, as ga.cpp
   switch (p.mutation) {
     case GaMutation::gaussian: return clip(c + p.sigma * span * normal<double>(seed, s.mutation, idx), lo, hi);
     case GaMutation::polynomial:
@@ -106,7 +108,7 @@ __global__ void ga_kernel(std::uint64_t seed, GaStreams s, GaParams p, std::int6
     if (uniform<double>(seed, s.pair, pk) < p.crossover_prob) {
       switch (p.crossover) {
         case GaCrossover::uniform: {
-          const bool swap = uniform<double>(seed, s.gene, g0 + j) < 0.5;
+          const bool swap = double(uniform<float>(seed, s.gene, g0 + j)) < 0.5;
           c0 = swap ? b : a;
           c1 = swap ? a : b;
           break;
@@ -145,8 +147,11 @@ __global__ void ga_kernel(std::uint64_t seed, GaStreams s, GaParams p, std::int6
         }
         case GaCrossover::sbx: {
           const double beta = sbx_beta(uniform<double>(seed, s.gene, g0 + j), 1.0 / (p.eta_c + 1.0));
-          c0 = clip(0.5 * ((1.0 + beta) * a + (1.0 - beta) * b), lo[j], hi[j]);
-          c1 = clip(0.5 * ((1.0 - beta) * a + (1.0 + beta) * b), lo[j], hi[j]);
+          // each gene recombined with probability 1/2, decided at the second child's index (as ga.cpp)
+          if (uniform<double>(seed, s.gene, g1 + j) < 0.5) {
+            c0 = clip(0.5 * ((1.0 + beta) * a + (1.0 - beta) * b), lo[j], hi[j]);
+            c1 = clip(0.5 * ((1.0 - beta) * a + (1.0 + beta) * b), lo[j], hi[j]);
+          }
           break;
         }
       }

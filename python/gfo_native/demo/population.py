@@ -19,7 +19,7 @@ def _run(method, fname, d, budget, impl):
 
 
 def run(quick: bool) -> str:
-    d, budget = 10, (4_000 if quick else 20_000)
+    d, budget = 10, (2_000 if quick else 6_000)
     lines = [f"Population optimizers, {d}-D, budget {budget:,} evaluations, seed 0 (same trajectory native/reference)",
              f"{'method':<14}{'function':<12}{'best':>11}{'evals':>8}{'native ms':>11}{'ref ms':>9}{'same':>6}"]
     for fname in ("sphere", "rastrigin", "rosenbrock"):
