@@ -24,36 +24,6 @@ inline double to_uniform32(std::uint32_t w) {
   return static_cast<double>(static_cast<std::int32_t>(2u * (w >> 9) + 1u)) * 5.9604644775390625e-08;
 }
 
-// Philox4x32-10 of blocks b0 .. b0 + nb - 1 of a stream, lane by lane (vectorisable); words in c0..c3.
-template <std::int64_t kMax>
-inline void philox_lanes(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, std::int64_t nb,
-                         std::uint32_t (&c0)[kMax], std::uint32_t (&c1)[kMax], std::uint32_t (&c2)[kMax],
-                         std::uint32_t (&c3)[kMax]) {
-  const auto s_lo = static_cast<std::uint32_t>(stream), s_hi = static_cast<std::uint32_t>(stream >> 32);
-  for (std::int64_t l = 0; l < nb; ++l) {
-    const std::uint64_t b = b0 + static_cast<std::uint64_t>(l);
-    c0[l] = static_cast<std::uint32_t>(b);
-    c1[l] = static_cast<std::uint32_t>(b >> 32);
-    c2[l] = s_lo;
-    c3[l] = s_hi;
-  }
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-  for (int round = 0; round < 10; ++round) {  // the rounds of philox4x32_10
-    for (std::int64_t l = 0; l < nb; ++l) {
-      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
-      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
-      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
-      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
-      c1[l] = static_cast<std::uint32_t>(p1);
-      c3[l] = static_cast<std::uint32_t>(p0);
-      c0[l] = n0;
-      c2[l] = n2;
-    }
-    k0 += kPhiloxW0;
-    k1 += kPhiloxW1;
-  }
-}
-
 }  // namespace
 
 GFO_SIMD_CLONES void uniform_segment(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,

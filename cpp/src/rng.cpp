@@ -19,32 +19,7 @@ struct Tile {
 };
 
 inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, Tile& t) {
-  std::uint32_t* c0 = t.w[0];
-  std::uint32_t* c1 = t.w[1];
-  std::uint32_t* c2 = t.w[2];
-  std::uint32_t* c3 = t.w[3];
-  for (int l = 0; l < kTileBlocks; ++l) {
-    const std::uint64_t b = b0 + static_cast<std::uint64_t>(l);
-    c0[l] = static_cast<std::uint32_t>(b);
-    c1[l] = static_cast<std::uint32_t>(b >> 32);
-    c2[l] = static_cast<std::uint32_t>(stream);
-    c3[l] = static_cast<std::uint32_t>(stream >> 32);
-  }
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    for (int l = 0; l < kTileBlocks; ++l) {
-      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
-      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
-      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
-      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
-      c1[l] = static_cast<std::uint32_t>(p1);
-      c3[l] = static_cast<std::uint32_t>(p0);
-      c0[l] = n0;
-      c2[l] = n2;
-    }
-    k0 += kPhiloxW0;
-    k1 += kPhiloxW1;
-  }
+  philox_lanes(seed, stream, b0, kTileBlocks, t.w[0], t.w[1], t.w[2], t.w[3]);
 }
 
 // The same values as bits_to_uniform32/64 in rng.hpp, by conversions that vectorize on every ISA:

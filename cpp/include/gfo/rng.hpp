@@ -48,6 +48,36 @@ GFO_HD Words4 philox_block(std::uint64_t seed, std::uint64_t stream, std::uint64
                        static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
 }
 
+// Blocks b0 .. b0 + nb - 1 of a stream computed lane by lane (structure of arrays), so that the rounds
+// vectorize: output word j of block b0 + l lands in cj[l]. Same bits as philox_block.
+inline void philox_lanes(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, std::int64_t nb,
+                         std::uint32_t* __restrict c0, std::uint32_t* __restrict c1, std::uint32_t* __restrict c2,
+                         std::uint32_t* __restrict c3) {
+  for (std::int64_t l = 0; l < nb; ++l) {
+    const std::uint64_t b = b0 + static_cast<std::uint64_t>(l);
+    c0[l] = static_cast<std::uint32_t>(b);
+    c1[l] = static_cast<std::uint32_t>(b >> 32);
+    c2[l] = static_cast<std::uint32_t>(stream);
+    c3[l] = static_cast<std::uint32_t>(stream >> 32);
+  }
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    for (std::int64_t l = 0; l < nb; ++l) {
+      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
+      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
+      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+      c1[l] = static_cast<std::uint32_t>(p1);
+      c3[l] = static_cast<std::uint32_t>(p0);
+      c0[l] = n0;
+      c2[l] = n2;
+    }
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+}
+
+
 // Stream ids derived from (generation, purpose): optimizers never share a stream between two uses.
 GFO_HD std::uint64_t stream_id(std::uint64_t generation, std::uint32_t purpose) {
   return (generation << 8) | (purpose & 0xFFu);
