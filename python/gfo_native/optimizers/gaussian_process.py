@@ -26,8 +26,6 @@ import math
 import warnings
 
 import numpy as np
-import scipy.linalg as sla
-from scipy.optimize import minimize as scipy_minimize
 
 from .._backend import Backend
 
@@ -104,10 +102,12 @@ def factorize(k: Backend, X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> GP
     k.matern52(X, X, inv_ls, s2, K)
     K.flat[:: n + 1] += noise
     # K is symmetric: its C-order buffer read as Fortran order is K itself, so LAPACK works on it in place.
-    L, info = sla.lapack.dpotrf(K.T, lower=1, clean=1, overwrite_a=1)
+    from scipy.linalg import lapack  # imported here: SciPy costs ~0.5 s at `import gfo_native`
+
+    L, info = lapack.dpotrf(K.T, lower=1, clean=1, overwrite_a=1)
     if info != 0:
         return None
-    alpha, info = sla.lapack.dpotrs(L, y - mean, lower=1)
+    alpha, info = lapack.dpotrs(L, y - mean, lower=1)
     if info != 0 or not math.isfinite(float(np.dot(alpha, alpha))):
         return None
     return GPFit(X=X, theta=theta.copy(), L=np.ascontiguousarray(L), alpha=alpha, inv_ls=inv_ls, s2=s2,
@@ -143,7 +143,9 @@ def neg_log_posterior(k: Backend, X: np.ndarray, y: np.ndarray, theta: np.ndarra
     fit = factorize(k, X, y, theta)
     if fit is None:
         return 1e25, np.zeros_like(theta)
-    Kinv, info = sla.lapack.dpotri(fit.L.T, lower=0)  # fit.L.T is L^T in Fortran order: the upper factor
+    from scipy.linalg import lapack
+
+    Kinv, info = lapack.dpotri(fit.L.T, lower=0)  # fit.L.T is L^T in Fortran order: the upper factor
     if info != 0:
         return 1e25, np.zeros_like(theta)
     Kinv = Kinv.T  # C-order array whose lower triangle holds K^-1
@@ -178,6 +180,8 @@ def fit_gp(k: Backend, X: np.ndarray, y: np.ndarray, starts: list[np.ndarray], m
 
 def _fit_one(k, X, y, theta0, bounds, maxiter, best_theta, best_val):
     """One L-BFGS-B run; returns the better of its end point and (best_theta, best_val)."""
+    from scipy.optimize import minimize as scipy_minimize  # imported on first use: slow to import
+
     theta0 = np.clip(theta0, bounds[:, 0], bounds[:, 1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
