@@ -142,3 +142,10 @@ def test_bad_es_arguments():
         opt.tell_seeds([1.0, 2.0])
     opt.tell_seeds([np.nan, 1.0, 2.0, np.inf])
     assert opt.n_nonfinite == 2 and opt.best_f == 1.0 and opt.nfev == 4 and opt.generation == 1
+
+
+def test_demo_section_runs_quick():
+    from gfo_native.demo import es as demo
+
+    text = demo.run(quick=True)
+    assert "target 1e-08 reached" in text and "OpenES" in text and "SNES" in text
