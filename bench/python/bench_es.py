@@ -141,7 +141,7 @@ def evals_ours(f, n, x0, s0, seed, budget):
     while not opt.stop() and opt.nfev < budget:
         X = opt.ask()
         opt.tell(X, f(X))
-    return opt.nfev if opt.best_f <= TARGET else np.nan
+    return opt.nfev if opt.best_f <= TARGET else np.inf
 
 
 def evals_pycma(f, n, x0, s0, seed, budget):
@@ -152,7 +152,7 @@ def evals_pycma(f, n, x0, s0, seed, budget):
     while not es.stop():
         X = es.ask()
         es.tell(X, f(np.asarray(X)).tolist())
-    return es.result.evaluations if es.result.fbest <= TARGET else np.nan
+    return es.result.evaluations if es.result.fbest <= TARGET else np.inf
 
 
 def bench_evaluations(quick):
