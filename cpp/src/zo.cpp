@@ -1,0 +1,293 @@
+#include "gfo/zo.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "gfo/parallel.hpp"
+#include "gfo/rng.hpp"
+#include "gfo/simd.hpp"
+
+namespace gfo {
+namespace {
+
+// A tile is 64 consecutive elements starting at a multiple of 64 of its tensor: 16 Philox blocks of
+// Gaussians or two words of Rademacher signs. Every element is always computed as part of its full tile
+// (tails are padded), so an element's z never depends on where a pass starts or how work is split.
+constexpr int kTile = 64;
+constexpr int kBlocks = kTile / 4;
+constexpr int kPairs = kTile / 2;
+constexpr std::int64_t kChunk = 1 << 14;  // elements per unit of parallel work (a multiple of kTile)
+
+inline float bits_as_float(std::uint32_t b) { return __builtin_bit_cast(float, b); }
+inline std::uint32_t float_as_bits(float f) { return __builtin_bit_cast(std::uint32_t, f); }
+
+// Philox4x32-10 on 16 consecutive blocks, structure-of-arrays so that the compiler vectorises the lanes.
+inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t block0,
+                        std::uint32_t (&w)[4][kBlocks]) {
+  std::uint32_t c0[kBlocks], c1[kBlocks], c2[kBlocks], c3[kBlocks];
+  for (int l = 0; l < kBlocks; ++l) {
+    const std::uint64_t b = block0 + static_cast<std::uint64_t>(l);
+    c0[l] = static_cast<std::uint32_t>(b);
+    c1[l] = static_cast<std::uint32_t>(b >> 32);
+    c2[l] = static_cast<std::uint32_t>(stream);
+    c3[l] = static_cast<std::uint32_t>(stream >> 32);
+  }
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    for (int l = 0; l < kBlocks; ++l) {
+      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
+      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
+      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+      c1[l] = static_cast<std::uint32_t>(p1);
+      c3[l] = static_cast<std::uint32_t>(p0);
+      c0[l] = n0;
+      c2[l] = n2;
+    }
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+  for (int l = 0; l < kBlocks; ++l) {
+    w[0][l] = c0[l];
+    w[1][l] = c1[l];
+    w[2][l] = c2[l];
+    w[3][l] = c3[l];
+  }
+}
+
+// fdlibm e_log.c minimax coefficients for log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), s = f / (2 + f).
+constexpr double kLg1 = 6.666666666666735130e-01, kLg2 = 3.999999999940941908e-01,
+                 kLg3 = 2.857142874366239149e-01, kLg4 = 2.222219843214978396e-01,
+                 kLg5 = 1.818357216161805012e-01, kLg6 = 1.531383769920937332e-01,
+                 kLg7 = 1.479819860511658591e-01;
+constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+constexpr double kSqrt2 = 1.4142135623730951;
+// fdlibm k_sin.c / k_cos.c coefficients on [-pi/4, pi/4].
+constexpr double kS1 = -1.66666666666666324348e-01, kS2 = 8.33333333332248946124e-03,
+                 kS3 = -1.98412698298579493134e-04, kS4 = 2.75573137070700676789e-06,
+                 kS5 = -2.50507602534068634195e-08, kS6 = 1.58969099521155010221e-10;
+constexpr double kC1 = 4.16666666666666019037e-02, kC2 = -1.38888888888741095749e-03,
+                 kC3 = 2.48015872894767294178e-05, kC4 = -2.75573143513906633035e-07,
+                 kC5 = 2.08757232129817482790e-09, kC6 = -1.13596475577881948265e-11;
+
+// The float32 uniform of a word is u = N 2^-24 with N = 2 (w >> 9) + 1 odd and below 2^24.
+inline std::int32_t uniform_numerator(std::uint32_t w) { return static_cast<std::int32_t>(((w >> 9) << 1) | 1u); }
+
+// log(N 2^-24) without branches: N is exact as a float, whose exponent and mantissa split it exactly.
+inline double log_uniform(std::int32_t N) {
+  const std::uint32_t b = float_as_bits(static_cast<float>(N));
+  double k = static_cast<double>(static_cast<std::int32_t>(b >> 23) - 127 - 24);
+  double m = static_cast<double>(bits_as_float((b & 0x7FFFFFu) | 0x3F800000u));  // in [1, 2)
+  // Both candidates are computed before selecting: a select of plain values is what vectorises (an FP
+  // operation inside a conditional arm may trap, so the compiler would keep the branch).
+  const bool big = m > kSqrt2;
+  const double m_half = m * 0.5, k_next = k + 1.0;
+  m = big ? m_half : m;
+  k = big ? k_next : k;
+  const double f = m - 1.0;
+  const double s = f / (2.0 + f);
+  const double z = s * s;
+  const double w = z * z;
+  const double t1 = w * (kLg2 + w * (kLg4 + w * kLg6));
+  const double t2 = z * (kLg1 + w * (kLg3 + w * (kLg5 + w * kLg7)));
+  const double R = t2 + t1;
+  const double hfsq = 0.5 * f * f;
+  return k * kLn2Hi - ((hfsq - (s * (hfsq + R) + k * kLn2Lo)) - f);
+}
+
+// cos and sin of 2 pi N 2^-24: the quadrant q = round(4u) is split off exactly in integers, leaving
+// t = u - q/4 in [-1/8, 1/8] and the angle 2 pi t in [-pi/4, pi/4].
+inline void sincos_uniform(std::int32_t N, double& c_out, double& s_out) {
+  const std::int32_t q = (N + (1 << 21)) >> 22;
+  const double x = kTwoPi * (static_cast<double>(N - (q << 22)) * 5.9604644775390625e-08);
+  const double z = x * x;
+  const double v = z * x;
+  const double sr = kS2 + z * (kS3 + z * (kS4 + z * (kS5 + z * kS6)));
+  const double s = x + v * (kS1 + z * sr);
+  const double cr = z * (kC1 + z * (kC2 + z * (kC3 + z * (kC4 + z * (kC5 + z * kC6)))));
+  const double hz = 0.5 * z;
+  const double c = 1.0 - (hz - z * cr);
+  const bool swap = (q & 1) != 0;
+  const double s_sel = swap ? c : s;
+  const double c_sel = swap ? s : c;
+  const double s_neg = -s_sel, c_neg = -c_sel;
+  s_out = (q & 2) ? s_neg : s_sel;
+  c_out = ((q + 1) & 2) ? c_neg : c_sel;
+}
+
+inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
+  std::uint32_t w[4][kBlocks];
+  philox_tile(seed, stream, first >> 2, w);
+  std::int32_t n1[kPairs], n2[kPairs];
+  for (int l = 0; l < kBlocks; ++l) {  // pair 2l uses words (0, 1) of block l, pair 2l+1 words (2, 3)
+    n1[2 * l] = uniform_numerator(w[0][l]);
+    n2[2 * l] = uniform_numerator(w[1][l]);
+    n1[2 * l + 1] = uniform_numerator(w[2][l]);
+    n2[2 * l + 1] = uniform_numerator(w[3][l]);
+  }
+  float zc[kPairs], zs[kPairs];
+  for (int k = 0; k < kPairs; ++k) {
+    const double r = __builtin_sqrt(-2.0 * log_uniform(n1[k]));
+    double c, s;
+    sincos_uniform(n2[k], c, s);
+    zc[k] = static_cast<float>(r * c);
+    zs[k] = static_cast<float>(r * s);
+  }
+  for (int k = 0; k < kPairs; ++k) {
+    z[2 * k] = zc[k];
+    z[2 * k + 1] = zs[k];
+  }
+}
+
+inline void rademacher_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
+  const std::uint64_t word = first >> 5;  // even: the tile's two words share one block
+  const Words4 b = philox_block(seed, stream, word >> 2);
+  const std::uint32_t lo = b.w[word & 3], hi = b.w[(word & 3) + 1];
+  for (int i = 0; i < 32; ++i) z[i] = ((lo >> i) & 1u) ? 1.f : -1.f;
+  for (int i = 0; i < 32; ++i) z[32 + i] = ((hi >> i) & 1u) ? 1.f : -1.f;
+}
+
+inline void direction_tile(ZoDist dist, std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
+  if (dist == ZoDist::gaussian) gaussian_tile(seed, stream, first, z);
+  else rademacher_tile(seed, stream, first, z);
+}
+
+// Round a float32 to the nearest bfloat16 (ties to even), returned as a float32 holding that value.
+inline float round_bf16(float x) {
+  const std::uint32_t b = float_as_bits(x);
+  const bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
+  const std::uint32_t r = (b + 0x7FFFu + ((b >> 16) & 1u)) & 0xFFFF0000u;
+  return bits_as_float(nan ? 0x7FC00000u : r);
+}
+
+struct Pass {
+  const ZoTensor* tensors;
+  std::int64_t ntensors;
+  std::uint64_t seed;
+  ZoDist dist;
+  const std::uint64_t* streams;
+  std::int64_t nslots;
+  const ZoOp* ops;
+  std::int64_t nops;
+  const ZoUpdate* update;
+};
+
+template <bool Bf16>
+inline float rnd(float x) {
+  if constexpr (Bf16) return round_bf16(x);
+  else return x;
+}
+
+template <bool Bf16>
+inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
+  const ZoTensor& T = P.tensors[t];
+  const ZoUpdate& U = *P.update;
+  float th[kTile], z[kTile], s[kTile];
+  for (std::int64_t p = begin; p < end; p += kTile) {
+    const int cnt = static_cast<int>(std::min<std::int64_t>(kTile, end - p));
+    if constexpr (Bf16) {
+      const std::uint16_t* src = static_cast<const std::uint16_t*>(T.data) + p;
+      for (int i = 0; i < kTile; ++i) th[i] = i < cnt ? bits_as_float(static_cast<std::uint32_t>(src[i]) << 16) : 0.f;
+    } else {
+      const float* src = static_cast<const float*>(T.data) + p;
+      for (int i = 0; i < kTile; ++i) th[i] = i < cnt ? src[i] : 0.f;
+    }
+    for (int i = 0; i < kTile; ++i) s[i] = 0.f;
+    std::int64_t oi = 0;
+    for (std::int64_t j = 0; j < P.nslots; ++j) {
+      const bool has_op = oi < P.nops && P.ops[oi].slot == j;
+      const float c = U.enabled ? U.coef[j] : 0.f;
+      if (!has_op && c == 0.f) continue;  // s + 0 * z == s: skipping the slot changes no bit
+      direction_tile(P.dist, P.seed, P.streams[j * P.ntensors + t], static_cast<std::uint64_t>(p), z);
+      for (; oi < P.nops && P.ops[oi].slot == j; ++oi) {
+        const float scale = P.ops[oi].scale;
+        for (int i = 0; i < kTile; ++i) th[i] = rnd<Bf16>(th[i] + scale * z[i]);
+      }
+      if (c != 0.f)
+        for (int i = 0; i < kTile; ++i) s[i] = s[i] + c * z[i];
+    }
+    if (U.enabled && T.grad_out) {
+      float* g = T.grad_out + p;
+      const float wd = T.weight_decay;
+      for (int i = 0; i < cnt; ++i) g[i] = s[i] + wd * th[i];
+    } else if (U.enabled) {
+      const float wd = T.weight_decay, lr = T.lr;
+      if (T.momentum) {
+        float* m = T.momentum + p;
+        const float beta = U.momentum;
+        for (int i = 0; i < cnt; ++i) {
+          m[i] = beta * m[i] + (s[i] + wd * th[i]);
+          th[i] = rnd<Bf16>(th[i] - lr * m[i]);
+        }
+      } else {
+        for (int i = 0; i < kTile; ++i) th[i] = rnd<Bf16>(th[i] - lr * (s[i] + wd * th[i]));
+      }
+    }
+    if constexpr (Bf16) {
+      std::uint16_t* dst = static_cast<std::uint16_t*>(T.data) + p;
+      for (int i = 0; i < cnt; ++i) dst[i] = static_cast<std::uint16_t>(float_as_bits(th[i]) >> 16);
+    } else {
+      float* dst = static_cast<float*>(T.data) + p;
+      for (int i = 0; i < cnt; ++i) dst[i] = th[i];
+    }
+  }
+}
+
+// The serial cores, compiled per instruction set (gfo/simd.hpp); the parallel region stays outside.
+GFO_SIMD_CLONES void chunk_f32(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
+  chunk_body<false>(P, t, begin, end);
+}
+
+GFO_SIMD_CLONES void chunk_bf16(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
+  chunk_body<true>(P, t, begin, end);
+}
+
+GFO_SIMD_CLONES void directions_serial(ZoDist dist, std::uint64_t seed, std::uint64_t stream, std::uint64_t offset,
+                                       std::int64_t n, float* out) {
+  float z[kTile];
+  std::uint64_t tile = offset & ~static_cast<std::uint64_t>(kTile - 1);
+  const std::uint64_t stop = offset + static_cast<std::uint64_t>(n);
+  for (; tile < stop; tile += kTile) {
+    direction_tile(dist, seed, stream, tile, z);
+    const std::uint64_t lo = std::max(tile, offset), hi = std::min(tile + kTile, stop);
+    for (std::uint64_t i = lo; i < hi; ++i) out[i - offset] = z[i - tile];
+  }
+}
+
+}  // namespace
+
+void zo_apply(const ZoTensor* tensors, std::int64_t ntensors, std::uint64_t seed, ZoDist dist,
+              const std::uint64_t* streams, std::int64_t nslots, const ZoOp* ops, std::int64_t nops,
+              const ZoUpdate& update) {
+  // Chunks of every tensor in one list: the parallel loop below balances elements, not tensors.
+  std::vector<std::int64_t> first_chunk(static_cast<std::size_t>(ntensors) + 1, 0);
+  for (std::int64_t t = 0; t < ntensors; ++t)
+    first_chunk[t + 1] = first_chunk[t] + (tensors[t].n + kChunk - 1) / kChunk;
+  const Pass P{tensors, ntensors, seed, dist, streams, nslots, ops, nops, &update};
+  const std::int64_t nchunks = first_chunk[ntensors];
+  std::int64_t elements = 0;
+  for (std::int64_t t = 0; t < ntensors; ++t) elements += tensors[t].n;
+  auto run = [&](std::int64_t c) {
+    const std::int64_t t = std::upper_bound(first_chunk.begin(), first_chunk.end(), c) - first_chunk.begin() - 1;
+    const std::int64_t begin = (c - first_chunk[t]) * kChunk;
+    const std::int64_t end = std::min(begin + kChunk, tensors[t].n);
+    if (tensors[t].storage == ZoStorage::bf16) chunk_bf16(P, t, begin, end);
+    else chunk_f32(P, t, begin, end);
+  };
+  // Decided on the elements actually present: a small model's pass is cheaper than waking a team (and a
+  // team's spinning threads would compete with torch's own OpenMP runtime between the passes).
+#ifdef _OPENMP
+  const bool par = nchunks > 1 && elements >= 4 * kChunk && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(static) if (par)
+#endif
+  for (std::int64_t c = 0; c < nchunks; ++c) run(c);
+}
+
+void zo_directions(std::uint64_t seed, std::uint64_t stream, ZoDist dist, std::uint64_t offset, std::int64_t n,
+                   float* out) {
+  parallel_chunks(n, kChunk, 32, [&](std::int64_t b, std::int64_t e) {
+    directions_serial(dist, seed, stream, offset + static_cast<std::uint64_t>(b), e - b, out + b);
+  });
+}
+
+}  // namespace gfo

@@ -1,0 +1,232 @@
+"""What MeZO and ES share: perturb in place from a seed, evaluate, restore, and apply the update that
+every rank reconstructs from scalars alone.
+
+One step with ``K`` directions (direction ``d`` has the run-wide number ``counter = step * K + d``):
+
+* two-sided: ``theta += h z_d``, evaluate, ``theta -= 2 h z_d``, evaluate, ``theta += h z_d``;
+* one-sided: one evaluation at ``theta`` first, then ``theta += h z_d``, evaluate, ``theta -= h z_d``.
+
+Each of these in-place operations rounds, so ``theta`` after a round trip is ``theta`` up to a rounding
+(see ``MeZO``'s docstring for the bound). Every rank performs the *same* sequence of rounded operations on
+every element: a rank evaluates only the directions ``d`` with ``d % world_size == rank`` and fuses the
+round trips of the others (and the restore of its last direction) into its next pass, which gives the same
+bits as performing them one by one. The scalar losses are then summed over ranks (each entry has exactly one
+non-zero contributor, so the sum is exact), every rank computes the same per-direction coefficients, and the
+last pass applies ``theta <- theta - lr (sum_d c_d z_d + wd theta)``. Parameters are never sent.
+
+The log of a run (``optimizer.log``) holds the seed and, per step, the direction counter, ``h``, the
+coefficients and the group hyperparameters: with the initial weights it is a complete checkpoint, and
+:func:`gfo_native.torch.replay` re-applies it (one fused pass per step) to the same bits.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from .._checks import finite_float, positive_int, seed_value
+from . import _zo_kernels as K
+
+
+def _world(distributed: bool, process_group):
+    if not distributed:
+        return 1, 0
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        raise ValueError("distributed: torch.distributed is not initialised (call init_process_group first)")
+    return dist.get_world_size(process_group), dist.get_rank(process_group)
+
+
+class SeedOptimizer(torch.optim.Optimizer):
+    """Base of :class:`MeZO` and :class:`ES` (not used directly)."""
+
+    _kind = "zo"
+
+    def __init__(self, params, defaults: dict, *, seed: int, distribution: str, n_directions: int,
+                 two_sided: bool, momentum: float, distributed: bool, process_group, impl: str):
+        super().__init__(params, defaults)
+        if distribution not in K.DISTRIBUTIONS:
+            raise ValueError(f"distribution: expected one of {sorted(K.DISTRIBUTIONS)}, got {distribution!r}")
+        if impl not in ("native", "reference"):
+            raise ValueError(f"impl: expected 'native' or 'reference', got {impl!r}")
+        self.seed = seed_value(seed)
+        self.distribution = distribution
+        self.n_directions = positive_int(n_directions, "n_directions")
+        self.two_sided = bool(two_sided)
+        self.momentum = finite_float(momentum, "momentum", low=0.0)
+        if self.momentum >= 1.0:
+            raise ValueError(f"momentum: expected a value in [0, 1), got {momentum}")
+        self.impl = impl
+        self.process_group = process_group
+        self.world_size, self.rank = _world(distributed, process_group)
+        self.current_direction: Optional[int] = None
+        self._current_col = 0
+        self._step_count = 0
+        self._nskipped = 0
+        self._steps_log: list[dict] = []
+        plist = self._params()
+        K.check_params(plist)
+        for g in self.param_groups:
+            for name in ("lr", "weight_decay"):
+                finite_float(g[name], name, low=0.0)
+        if distributed:
+            self._check_same_seed()
+
+    # -- parameters ------------------------------------------------------------------------------
+    def _params(self) -> list[torch.Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def _group_of_tensor(self) -> list[int]:
+        return [gi for gi, g in enumerate(self.param_groups) for _ in g["params"]]
+
+    def _per_tensor(self, key: str) -> list[float]:
+        return [float(g[key]) for g in self.param_groups for _ in g["params"]]
+
+    def _momentum_buffers(self):
+        if self.momentum == 0.0:
+            return None
+        bufs = []
+        for p in self._params():
+            st = self.state[p]
+            if "momentum_buffer" not in st:
+                st["momentum_buffer"] = torch.zeros(p.shape, dtype=torch.float32)
+            bufs.append(st["momentum_buffer"])
+        return bufs
+
+    # -- distributed -----------------------------------------------------------------------------
+    def _check_same_seed(self) -> None:
+        import torch.distributed as dist
+
+        s = torch.tensor([self.seed - (1 << 64) if self.seed >= 1 << 63 else self.seed], dtype=torch.int64)
+        lo, hi = s.clone(), s.clone()
+        dist.all_reduce(lo, op=dist.ReduceOp.MIN, group=self.process_group)
+        dist.all_reduce(hi, op=dist.ReduceOp.MAX, group=self.process_group)
+        if lo.item() != hi.item():
+            raise ValueError("seed: ranks were given different seeds; every rank must use the same seed")
+
+    def _sum_over_ranks(self, a: np.ndarray) -> np.ndarray:
+        if self.world_size == 1:
+            return a
+        import torch.distributed as dist
+
+        t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))
+        dist.all_reduce(t, op=dist.ReduceOp.SUM, group=self.process_group)
+        return t.numpy()
+
+    # -- one step --------------------------------------------------------------------------------
+    def _scale(self) -> float:  # h: eps for MeZO, sigma for ES
+        raise NotImplementedError
+
+    def _coefficients(self, losses: np.ndarray) -> np.ndarray:  # (K, 2) -> (K,) float64
+        raise NotImplementedError
+
+    def _grad_buffers(self):  # ES with Adam writes the estimate into p.grad
+        return None
+
+    def _after_update(self) -> None:
+        pass
+
+    def _segments(self, h: float):
+        # (scale, column of the loss evaluated after it or None)
+        return [(h, 0), (-2.0 * h, 1), (h, None)] if self.two_sided else [(h, 0), (-h, None)]
+
+    def _pass(self, params, streams, ops, coefs=None) -> None:
+        K.zo_apply(params, seed=self.seed, distribution=K.DISTRIBUTIONS[self.distribution], streams=streams,
+                   ops=ops, coefs=coefs, lrs=self._per_tensor("lr"), weight_decays=self._per_tensor("weight_decay"),
+                   momentum=self.momentum, momentum_buffers=self._momentum_buffers() if coefs is not None else None,
+                   grad_buffers=self._grad_buffers() if coefs is not None else None, impl=self.impl)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], object]):  # type: ignore[override]
+        """One step; ``closure()`` evaluates the loss at the current (perturbed) parameters and returns it.
+
+        Returns the mean of all evaluated losses over all ranks (the same value on every rank).
+        """
+        if closure is None:
+            raise ValueError("closure: MeZO/ES need a closure that returns the loss")
+        params = self._params()
+        nd, h = self.n_directions, self._scale()
+        counter0 = self._step_count * nd
+        streams = K.direction_streams(range(counter0, counter0 + nd), len(params))
+        losses = np.zeros((nd, 2))
+        f0 = None
+        if not self.two_sided:
+            self.current_direction = None
+            f0 = _as_float(closure())
+        pending: list[tuple[int, float]] = []
+        for d in range(nd):
+            owned = d % self.world_size == self.rank
+            for scale, col in self._segments(h):
+                pending.append((d, scale))
+                if owned and col is not None:
+                    self._pass(params, streams, pending)
+                    pending = []
+                    self.current_direction, self._current_col = d, col
+                    losses[d, col] = _as_float(closure())
+            if owned and f0 is not None:
+                losses[d, 1] = f0
+        self.current_direction = None
+        losses = self._sum_over_ranks(losses)
+        coefs = self._coefficients(losses).astype(np.float32)
+        self._pass(params, streams, pending, coefs)
+        self._after_update()
+        self._steps_log.append({"counter": counter0, "h": h, "coefs": [float(c) for c in coefs],
+                                "lr": [float(g["lr"]) for g in self.param_groups],
+                                "weight_decay": [float(g["weight_decay"]) for g in self.param_groups]})
+        self._step_count += 1
+        return float(np.mean(losses)) if np.all(np.isfinite(losses)) else float("nan")
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def _log_header(self) -> dict:
+        return {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
+                "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
+                "groups": self._group_of_tensor()}
+
+    @property
+    def log(self) -> dict:
+        """The replayable record of the run so far (plain Python data: JSON- and pickle-friendly)."""
+        d = self._log_header()
+        d["steps"] = copy.deepcopy(self._steps_log)
+        return d
+
+    @property
+    def nskipped(self) -> int:
+        """Directions whose loss was NaN/inf and that were given a zero coefficient."""
+        return self._nskipped
+
+    def state_dict(self):
+        sd = super().state_dict()
+        sd["seed_optimizer"] = {"step": self._step_count, "nskipped": self._nskipped, "log": self.log}
+        return sd
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        extra = state_dict.pop("seed_optimizer", None)
+        super().load_state_dict(state_dict)
+        if extra is not None:
+            self._step_count = int(extra["step"])
+            self._nskipped = int(extra["nskipped"])
+            self._steps_log = copy.deepcopy(extra["log"]["steps"])
+
+
+def _as_float(v) -> float:
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1:
+            raise ValueError(f"closure: expected a scalar loss, got a tensor of shape {tuple(v.shape)}")
+        return float(v.item())
+    return float(v)
+
+
+def finite_or_zero(c: np.ndarray, opt: SeedOptimizer) -> np.ndarray:
+    bad = ~np.isfinite(c)
+    opt._nskipped += int(bad.sum())
+    return np.where(bad, 0.0, c)
+
+
+def _isfinite(x: float) -> bool:
+    return math.isfinite(x)

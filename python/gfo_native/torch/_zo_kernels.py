@@ -1,0 +1,90 @@
+"""The fused zeroth-order pass over torch tensors: validation, stream ids, native or reference dispatch.
+
+Stream of direction ``counter`` (a run-wide direction number: ``step * n_directions + d``) on parameter
+tensor ``t``: ``stream_id((counter << 20) | t, PURPOSE_ZO)``, so every (step, direction, tensor) has its
+own Philox stream and the element index inside it is the element's position in the tensor.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .. import _core
+from .._torch_ptr import DTYPE_CODES, tensor_pointer
+from ..reference import zo as ref_zo
+from ..reference.rng import stream_id
+
+PURPOSE_ZO = 0x2F
+MAX_TENSORS = 1 << 20
+MAX_COUNTER = 1 << 36
+DISTRIBUTIONS = {"gaussian": 0, "rademacher": 1}
+PARAM_DTYPES = ("torch.float32", "torch.bfloat16")
+
+
+def direction_streams(counters: Sequence[int], ntensors: int) -> np.ndarray:
+    """(len(counters), ntensors) uint64 stream ids."""
+    if ntensors > MAX_TENSORS:
+        raise ValueError(f"params: at most {MAX_TENSORS} tensors, got {ntensors}")
+    out = np.empty((len(counters), ntensors), dtype=np.uint64)
+    for j, c in enumerate(counters):
+        if not 0 <= c < MAX_COUNTER:
+            raise ValueError(f"direction counter {c} outside [0, 2**36)")
+        for t in range(ntensors):
+            out[j, t] = stream_id((int(c) << 20) | t, PURPOSE_ZO)
+    return out
+
+
+def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[int]:
+    """Addresses of dense contiguous float32/bfloat16 CPU tensors (errors name the tensor)."""
+    return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES) for i, p in enumerate(params)]
+
+
+def _buffer_addresses(buffers, nt, name):
+    if buffers is None:
+        return [0] * nt
+    out = []
+    for i, b in enumerate(buffers):
+        out.append(0 if b is None else tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",)))
+    return out
+
+
+def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, streams: np.ndarray,
+             ops: Sequence[tuple[int, float]], coefs=None, lrs=None, weight_decays=None, momentum: float = 0.0,
+             momentum_buffers=None, grad_buffers=None, impl: str = "native") -> None:
+    """One fused pass (see ``gfo/zo.hpp``): ops ``(slot, scale)`` sorted by slot, then the optional update.
+
+    ``coefs`` (one per slot) enables the update; ``grad_buffers`` switches it to writing the estimated
+    gradient instead of stepping.
+    """
+    nt = len(params)
+    lrs = [0.0] * nt if lrs is None else [float(v) for v in lrs]
+    wds = [0.0] * nt if weight_decays is None else [float(v) for v in weight_decays]
+    slots = [int(s) for s, _ in ops]
+    scales = [float(sc) for _, sc in ops]
+    c = None if coefs is None else np.ascontiguousarray(coefs, dtype=np.float32)
+    if impl == "native":
+        addresses = check_params(params)
+        _core.zo_apply(int(seed), int(distribution), addresses, [p.numel() for p in params],
+                       [DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
+                       _buffer_addresses(momentum_buffers, nt, "momentum_buffers"),
+                       _buffer_addresses(grad_buffers, nt, "grad_buffers"), streams, slots, scales, c, float(momentum))
+    elif impl == "reference":
+        check_params(params)
+        arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
+                  else p.detach().numpy() for p in params]
+        as_np = (lambda bs: None if bs is None else [None if b is None else b.detach().numpy() for b in bs])
+        ref_zo.zo_apply(arrays, seed=seed, distribution=distribution, streams=streams, op_slots=slots,
+                        op_scales=scales, coefs=c, lrs=lrs, weight_decays=wds, momentum=momentum,
+                        momentum_buffers=as_np(momentum_buffers), grad_buffers=as_np(grad_buffers))
+    else:
+        raise ValueError(f"impl: expected 'native' or 'reference', got {impl!r}")
+
+
+def directions(seed: int, stream: int, distribution: int, n: int, offset: int = 0) -> np.ndarray:
+    """The kernel's own z for elements [offset, offset + n) of a stream (float32), for tests and twins."""
+    out = np.empty(n, dtype=np.float32)
+    _core.zo_directions(int(seed), int(stream), int(distribution), int(offset), out)
+    return out

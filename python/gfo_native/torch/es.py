@@ -1,0 +1,136 @@
+"""OpenAI-style evolution strategies for torch modules (Salimans, Ho, Chen, Sidor, Sutskever, "Evolution
+Strategies as a Scalable Alternative to Reinforcement Learning", 2017; Qiu et al., "Evolution Strategies at
+Scale: LLM Fine-Tuning Beyond Reinforcement Learning", 2025)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._checks import finite_float
+from ._seed_engine import SeedOptimizer
+
+
+def centered_ranks(losses: np.ndarray) -> np.ndarray:
+    """Ranks scaled to [-0.5, 0.5] (Salimans et al. 2017, fitness shaping); NaN/inf losses rank worst.
+
+    Higher loss, higher rank; ties are broken by position, so every rank computes the same values.
+    """
+    x = np.asarray(losses, dtype=np.float64).reshape(-1)
+    x = np.where(np.isnan(x) | (x == np.inf), np.inf, x)
+    n = x.size
+    ranks = np.empty(n)
+    ranks[np.argsort(x, kind="stable")] = np.arange(n, dtype=np.float64)
+    return ranks / max(n - 1, 1) - 0.5
+
+
+class ES(SeedOptimizer):
+    r"""OpenAI-ES with antithetic pairs, centered-rank fitness shaping and seed-regenerated noise.
+
+    A population of ``population`` antithetic pairs :math:`\theta \pm \sigma z_d` is evaluated in place
+    (perturb, evaluate, flip, evaluate, restore); with :math:`F` the centered ranks of the :math:`2P` losses
+    the estimated gradient of the loss is
+
+    .. math:: \hat g = \frac{1}{2P\sigma}\sum_{d=1}^{P}\big(F(L(\theta+\sigma z_d)) - F(L(\theta-\sigma z_d))\big) z_d
+
+    and the update is :math:`\theta \leftarrow \theta - \eta(\hat g + \lambda\theta)` (``optimizer="sgd"``),
+    reconstructed by one fused pass from (seed, member, shaped fitness); or, with ``optimizer="adam"``,
+    :math:`\hat g + \lambda\theta` is written into ``p.grad`` by that pass and ``torch.optim.Adam`` (betas,
+    ``adam_eps``) takes the step, which costs three float32 buffers per parameter (grad and Adam's moments).
+    Adam requires float32 parameters.
+
+    Distributed as :class:`MeZO`: pair ``d`` is evaluated on rank ``d % world_size``; ranks exchange the
+    scalar losses only. :attr:`current_direction` names the pair being evaluated and :attr:`current_sign`
+    its sign (+1 or -1).
+
+    Args:
+        params: parameters or groups (float32/bfloat16 CPU tensors).
+        lr: learning rate :math:`\eta`. sigma: noise scale :math:`\sigma`. population: pairs :math:`P`.
+        weight_decay: :math:`\lambda` per group. distribution: ``"gaussian"`` or ``"rademacher"``.
+        optimizer: ``"sgd"`` or ``"adam"``; betas, adam_eps: Adam's constants.
+        seed, distributed, process_group, impl: as in :class:`MeZO`.
+    """
+
+    _kind = "es"
+
+    def __init__(self, params, lr: float = 0.01, sigma: float = 0.01, population: int = 16,
+                 weight_decay: float = 0.0, *, distribution: str = "gaussian", optimizer: str = "sgd",
+                 betas=(0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0, distributed: bool = False,
+                 process_group=None, impl: str = "native"):
+        finite_float(lr, "lr", low=0.0)
+        self.sigma = finite_float(sigma, "sigma", low=0.0, low_open=True)
+        finite_float(weight_decay, "weight_decay", low=0.0)
+        if optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer: expected 'sgd' or 'adam', got {optimizer!r}")
+        self.inner = optimizer
+        self.betas = (finite_float(betas[0], "betas[0]", low=0.0, high=1.0),
+                      finite_float(betas[1], "betas[1]", low=0.0, high=1.0))
+        self.adam_eps = finite_float(adam_eps, "adam_eps", low=0.0)
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay), seed=seed, distribution=distribution,
+                         n_directions=population, two_sided=True, momentum=0.0, distributed=distributed,
+                         process_group=process_group, impl=impl)
+        self.population = self.n_directions
+        self._adam = None
+        if optimizer == "adam":
+            for i, p in enumerate(self._params()):
+                if p.dtype != torch.float32:
+                    raise TypeError(f"params[{i}]: optimizer='adam' needs float32 parameters, got {p.dtype}")
+            self._adam = make_adam(self.param_groups, self.betas, self.adam_eps)
+
+    @property
+    def current_sign(self):
+        return None if self.current_direction is None else (1 if self._current_col == 0 else -1)
+
+    def _scale(self) -> float:
+        return self.sigma
+
+    def _coefficients(self, losses: np.ndarray) -> np.ndarray:
+        bad = ~np.isfinite(losses)
+        self._nskipped += int(bad.sum())
+        F = centered_ranks(losses).reshape(losses.shape)
+        return (F[:, 0] - F[:, 1]) / (losses.size * self.sigma)
+
+    def _grad_buffers(self):
+        if self._adam is None:
+            return None
+        grads = []
+        for p in self._params():
+            if p.grad is None or p.grad.dtype != torch.float32 or not p.grad.is_contiguous():
+                p.grad = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.contiguous_format)
+            grads.append(p.grad)
+        return grads
+
+    def _after_update(self) -> None:
+        if self._adam is not None:
+            sync_adam(self._adam, [g["lr"] for g in self.param_groups])
+            with torch.enable_grad():
+                self._adam.step()
+
+    def _log_header(self) -> dict:
+        d = super()._log_header()
+        d.update(sigma=self.sigma, optimizer=self.inner, betas=list(self.betas), adam_eps=self.adam_eps)
+        return d
+
+    def state_dict(self):
+        sd = super().state_dict()
+        if self._adam is not None:
+            sd["adam"] = self._adam.state_dict()
+        return sd
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        adam = state_dict.pop("adam", None)
+        super().load_state_dict(state_dict)
+        if adam is not None and self._adam is not None:
+            self._adam.load_state_dict(adam)
+
+
+def make_adam(groups, betas, eps):
+    """The inner Adam over ``groups``' tensors; its weight decay is 0 (the L2 term is in the gradient)."""
+    return torch.optim.Adam([{"params": list(g["params"]), "lr": g["lr"]} for g in groups], betas=tuple(betas),
+                            eps=eps, weight_decay=0.0, foreach=False)
+
+
+def sync_adam(adam, lrs) -> None:
+    for g, lr in zip(adam.param_groups, lrs):
+        g["lr"] = lr

@@ -1,0 +1,47 @@
+"""One process of the 2-rank seed-distributed run (launched by test_zo_distributed.py).
+
+argv: rank world_size port kind out_path. world_size 1 is the single-process run that evaluates the same
+directions on the same data shards (direction d on shard d % 2).
+"""
+
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+
+import gfo_native.torch as gt
+
+
+def main():
+    rank, world, port, kind, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+    torch.set_num_threads(1)  # identical losses need identical reduction orders in every process
+    distributed = world > 1
+    if distributed:
+        os.environ["MASTER_ADDR"] = "127.0.0.1"
+        os.environ["MASTER_PORT"] = port
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    g = torch.Generator().manual_seed(1)
+    X, y = torch.randn(64, 8, generator=g), torch.randint(0, 3, (64,), generator=g)
+    shards = [(X[:32], y[:32]), (X[32:], y[32:])]
+    if kind == "mezo":
+        opt = gt.MeZO(model.parameters(), lr=1e-2, eps=1e-3, n_directions=4, momentum=0.9, seed=7,
+                      distributed=distributed)
+    else:
+        opt = gt.ES(model.parameters(), lr=1e-2, sigma=1e-2, population=5, optimizer="adam", seed=7,
+                    distributed=distributed)
+
+    def closure():
+        xs, ys = shards[opt.current_direction % 2]
+        return torch.nn.functional.cross_entropy(model(xs), ys)
+
+    losses = [opt.step(closure) for _ in range(5)]
+    torch.save({"params": [p.detach().clone() for p in model.parameters()], "losses": losses}, out)
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
