@@ -4,7 +4,7 @@ import importlib
 import time
 
 # Section modules in the order they are shown (python/gfo_native/demo/<name>.py).
-SECTIONS = ["functions", "population", "grad", "bo", "distributed", "es"]
+SECTIONS = ["functions", "population", "grad", "bo", "distributed", "es", "zo"]
 
 
 class Skip(Exception):

@@ -9,5 +9,6 @@ from . import pso
 from . import rng
 from . import sa
 from . import sampling
+from . import zo
 
-__all__ = ["de", "functions", "ga", "optim", "pso", "rng", "sa", "sampling"]
+__all__ = ["de", "functions", "ga", "optim", "pso", "rng", "sa", "sampling", "zo"]
