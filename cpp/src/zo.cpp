@@ -6,6 +6,7 @@
 #include "gfo/parallel.hpp"
 #include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
+#include "gfo/vecmath.hpp"
 
 namespace gfo {
 namespace {
@@ -55,58 +56,16 @@ inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
   }
 }
 
-// fdlibm e_log.c minimax coefficients for log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), s = f / (2 + f).
-constexpr double kLg1 = 6.666666666666735130e-01, kLg2 = 3.999999999940941908e-01,
-                 kLg3 = 2.857142874366239149e-01, kLg4 = 2.222219843214978396e-01,
-                 kLg5 = 1.818357216161805012e-01, kLg6 = 1.531383769920937332e-01,
-                 kLg7 = 1.479819860511658591e-01;
-constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-constexpr double kSqrt2 = 1.4142135623730951;
-// fdlibm k_sin.c / k_cos.c coefficients on [-pi/4, pi/4].
-constexpr double kS1 = -1.66666666666666324348e-01, kS2 = 8.33333333332248946124e-03,
-                 kS3 = -1.98412698298579493134e-04, kS4 = 2.75573137070700676789e-06,
-                 kS5 = -2.50507602534068634195e-08, kS6 = 1.58969099521155010221e-10;
-constexpr double kC1 = 4.16666666666666019037e-02, kC2 = -1.38888888888741095749e-03,
-                 kC3 = 2.48015872894767294178e-05, kC4 = -2.75573143513906633035e-07,
-                 kC5 = 2.08757232129817482790e-09, kC6 = -1.13596475577881948265e-11;
-
 // The float32 uniform of a word is u = N 2^-24 with N = 2 (w >> 9) + 1 odd and below 2^24.
 inline std::int32_t uniform_numerator(std::uint32_t w) { return static_cast<std::int32_t>(((w >> 9) << 1) | 1u); }
 
-// log(N 2^-24) without branches: N is exact as a float, whose exponent and mantissa split it exactly.
-inline double log_uniform(std::int32_t N) {
-  const std::uint32_t b = float_as_bits(static_cast<float>(N));
-  double k = static_cast<double>(static_cast<std::int32_t>(b >> 23) - 127 - 24);
-  double m = static_cast<double>(bits_as_float((b & 0x7FFFFFu) | 0x3F800000u));  // in [1, 2)
-  // Both candidates are computed before selecting: a select of plain values is what vectorises (an FP
-  // operation inside a conditional arm may trap, so the compiler would keep the branch).
-  const bool big = m > kSqrt2;
-  const double m_half = m * 0.5, k_next = k + 1.0;
-  m = big ? m_half : m;
-  k = big ? k_next : k;
-  const double f = m - 1.0;
-  const double s = f / (2.0 + f);
-  const double z = s * s;
-  const double w = z * z;
-  const double t1 = w * (kLg2 + w * (kLg4 + w * kLg6));
-  const double t2 = z * (kLg1 + w * (kLg3 + w * (kLg5 + w * kLg7)));
-  const double R = t2 + t1;
-  const double hfsq = 0.5 * f * f;
-  return k * kLn2Hi - ((hfsq - (s * (hfsq + R) + k * kLn2Lo)) - f);
-}
-
 // cos and sin of 2 pi N 2^-24: the quadrant q = round(4u) is split off exactly in integers, leaving
-// t = u - q/4 in [-1/8, 1/8] and the angle 2 pi t in [-pi/4, pi/4].
+// t = u - q/4 in [-1/8, 1/8] and the angle 2 pi t in [-pi/4, pi/4] for the fdlibm kernels of vecmath.hpp.
 inline void sincos_uniform(std::int32_t N, double& c_out, double& s_out) {
   const std::int32_t q = (N + (1 << 21)) >> 22;
   const double x = kTwoPi * (static_cast<double>(N - (q << 22)) * 5.9604644775390625e-08);
-  const double z = x * x;
-  const double v = z * x;
-  const double sr = kS2 + z * (kS3 + z * (kS4 + z * (kS5 + z * kS6)));
-  const double s = x + v * (kS1 + z * sr);
-  const double cr = z * (kC1 + z * (kC2 + z * (kC3 + z * (kC4 + z * (kC5 + z * kC6)))));
-  const double hz = 0.5 * z;
-  const double c = 1.0 - (hz - z * cr);
+  const double s = vecmath::sin_poly(x), c = vecmath::cos_poly(x);
+  // Both candidates exist before selecting: a select of plain values is what vectorises.
   const bool swap = (q & 1) != 0;
   const double s_sel = swap ? c : s;
   const double c_sel = swap ? s : c;
@@ -127,7 +86,7 @@ inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_
   }
   float zc[kPairs], zs[kPairs];
   for (int k = 0; k < kPairs; ++k) {
-    const double r = __builtin_sqrt(-2.0 * log_uniform(n1[k]));
+    const double r = __builtin_sqrt(-2.0 * vecmath::log_positive(static_cast<double>(n1[k]) * 5.9604644775390625e-08));
     double c, s;
     sincos_uniform(n2[k], c, s);
     zc[k] = static_cast<float>(r * c);
@@ -187,10 +146,12 @@ inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::i
     const int cnt = static_cast<int>(std::min<std::int64_t>(kTile, end - p));
     if constexpr (Bf16) {
       const std::uint16_t* src = static_cast<const std::uint16_t*>(T.data) + p;
-      for (int i = 0; i < kTile; ++i) th[i] = i < cnt ? bits_as_float(static_cast<std::uint32_t>(src[i]) << 16) : 0.f;
+      for (int i = 0; i < kTile; ++i) th[i] = 0.f;  // padding of a tensor's last tile
+      for (int i = 0; i < cnt; ++i) th[i] = bits_as_float(static_cast<std::uint32_t>(src[i]) << 16);
     } else {
       const float* src = static_cast<const float*>(T.data) + p;
-      for (int i = 0; i < kTile; ++i) th[i] = i < cnt ? src[i] : 0.f;
+      for (int i = 0; i < kTile; ++i) th[i] = 0.f;
+      for (int i = 0; i < cnt; ++i) th[i] = src[i];
     }
     for (int i = 0; i < kTile; ++i) s[i] = 0.f;
     std::int64_t oi = 0;
