@@ -3,6 +3,7 @@
 (`pip install ...` and `gfo-native demo` themselves are run verbatim by .ci/run on a fresh clone.)
 """
 
+import os
 import re
 import shlex
 import shutil
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import gfo_native
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -25,8 +28,11 @@ def test_python_blocks_run(tmp_path):
     pytest.importorskip("ray")
     code = "import matplotlib\nmatplotlib.use('Agg')\n" + "\n".join(blocks("python"))
     (tmp_path / "readme_blocks.py").write_text(code)
+    # the package this test imported (installed, or the source tree on a relative PYTHONPATH)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(Path(gfo_native.__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]))
     r = subprocess.run([sys.executable, "readme_blocks.py"], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
 
 

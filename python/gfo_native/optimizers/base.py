@@ -197,12 +197,23 @@ class Optimizer:
         X = np.asarray(X, dtype=np.float64)
         if X.shape != self._pending.shape:
             raise ValueError(f"X: expected the asked batch of shape {self._pending.shape}, got {X.shape}")
+        f = self._record(fitness, X.shape[0], lambda i: X[i].copy())
+        self._tell(X, f)
+        self.nfev += X.shape[0]
+        self.generation += 1
+        self._pending = None
+
+    def _record(self, fitness: Any, n: int, row: Any) -> np.ndarray:
+        """Fitness as float64 (n,) with NaN/inf replaced by +inf (counted); updates the best so far.
+
+        ``row(i)`` gives the point of member i, called only when it improves on the best.
+        """
         try:
             f = np.array(fitness, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
             raise TypeError("fitness: expected an array of numbers") from None
-        if f.size != X.shape[0]:
-            raise ValueError(f"fitness: expected {X.shape[0]} values, got {f.size}")
+        if f.size != n:
+            raise ValueError(f"fitness: expected {n} values, got {f.size}")
         bad = ~np.isfinite(f)
         if bad.any():
             self.n_nonfinite += int(bad.sum())
@@ -210,11 +221,8 @@ class Optimizer:
         i = int(np.argmin(f))
         if f[i] < self.best_f:
             self.best_f = float(f[i])
-            self.best_x = X[i].copy()
-        self._tell(X, f)
-        self.nfev += X.shape[0]
-        self.generation += 1
-        self._pending = None
+            self.best_x = row(i)
+        return f
 
     @property
     def stop_reason(self) -> str | None:

@@ -121,20 +121,7 @@ class _NoiseES(Optimizer):
 
     def tell_seeds(self, fitness: Any) -> None:
         """Report the fitness of members 0..popsize-1 of the generation of :meth:`ask_seeds` (no X needed)."""
-        try:
-            f = np.array(fitness, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise TypeError("fitness: expected an array of numbers") from None
-        if f.size != self.popsize:
-            raise ValueError(f"fitness: expected {self.popsize} values, got {f.size}")
-        bad = ~np.isfinite(f)
-        if bad.any():
-            self.n_nonfinite += int(bad.sum())
-            f[bad] = np.inf
-        i = int(np.argmin(f))
-        if f[i] < self.best_f:
-            self.best_f = float(f[i])
-            self.best_x = self.expand(i)
+        f = self._record(fitness, self.popsize, self.expand)
         self._update(f)
         self.nfev += self.popsize
         self.generation += 1
