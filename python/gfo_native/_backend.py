@@ -13,13 +13,16 @@ IMPLS = ("native", "reference")
 
 
 def check_impl(impl: str) -> str:
+    """``impl`` if it is "native" or "reference", else ValueError."""
     if impl not in IMPLS:
         raise ValueError(f"impl: expected one of {IMPLS}, got {impl!r}")
     return impl
 
 
 class Backend:
-    def __init__(self, impl: str, area: str):
+    """An area's kernels: ``_core.<area>_<name>`` (native) or ``reference.<area>.<name>``."""
+
+    def __init__(self, impl: str, area: str) -> None:
         self.impl = check_impl(impl)
         self.area = area
         if impl == "native":
@@ -36,4 +39,5 @@ class Backend:
 
 
 def backend(impl: str, area: str) -> Backend:
+    """The kernels of ``area`` for ``impl`` (see :class:`Backend`)."""
     return Backend(impl, area)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import numbers
 
+from typing import Any, Optional
+
 import numpy as np
+import numpy.typing as npt
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+def float_dtype(dtype: npt.DTypeLike, name: str = "dtype") -> np.dtype[Any]:
+    """``np.dtype(dtype)`` if it is float32 or float64, else TypeError naming ``name``."""
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}") from None
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"{name}: expected float32 or float64, got {dt}")
-    return dt
+    return np.dtype(dt)
 
 
-def float_matrix(X, name: str = "X") -> np.ndarray:
+def float_matrix(X: object, name: str = "X") -> npt.NDArray[np.floating[Any]]:
     """A C-contiguous float32/float64 array of shape (n, d), d >= 1. Never copies."""
     if not isinstance(X, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray of shape (n, d), got {type(X).__name__}")
@@ -34,7 +38,8 @@ def float_matrix(X, name: str = "X") -> np.ndarray:
     return X
 
 
-def non_negative_int(v, name: str) -> int:
+def non_negative_int(v: object, name: str) -> int:
+    """``int(v)`` for an integral ``v >= 0`` (bool refused), else TypeError/ValueError naming ``name``."""
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {type(v).__name__}")
     if v < 0:
@@ -42,21 +47,25 @@ def non_negative_int(v, name: str) -> int:
     return int(v)
 
 
-def positive_int(v, name: str) -> int:
-    v = non_negative_int(v, name)
-    if v == 0:
+def positive_int(v: object, name: str) -> int:
+    """``int(v)`` for an integral ``v >= 1``, else TypeError/ValueError naming ``name``."""
+    n = non_negative_int(v, name)
+    if n == 0:
         raise ValueError(f"{name}: expected a positive integer, got 0")
-    return v
+    return n
 
 
-def seed_value(v, name: str = "seed") -> int:
-    v = non_negative_int(v, name)
-    if v >= 1 << 64:
-        raise ValueError(f"{name}: expected a value below 2**64, got {v}")
-    return v
+def seed_value(v: object, name: str = "seed") -> int:
+    """An integer in ``[0, 2**64)``, else TypeError/ValueError naming ``name``."""
+    n = non_negative_int(v, name)
+    if n >= 1 << 64:
+        raise ValueError(f"{name}: expected a value below 2**64, got {n}")
+    return n
 
 
-def finite_float(v, name: str, *, low=None, high=None, low_open=False) -> float:
+def finite_float(v: object, name: str, *, low: Optional[float] = None, high: Optional[float] = None,
+                 low_open: bool = False) -> float:
+    """``float(v)`` for a finite real in ``[low, high]`` (``(low, high]`` if ``low_open``), else TypeError/ValueError."""
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(v).__name__}")
     v = float(v)

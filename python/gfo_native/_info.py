@@ -22,4 +22,5 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
+    """Threads the native kernels use now."""
     return int(_core.get_num_threads())

@@ -7,43 +7,82 @@ the thread count or chunking. ``offset`` selects the sub-range ``[offset, offset
 
 from __future__ import annotations
 
+from typing import Any, Sequence, Tuple
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
 from ._checks import float_dtype, non_negative_int, seed_value
+from ._typing import FloatArray, U32Array
 from .reference.rng import stream_id
 
 __all__ = ["bits", "uniform", "normal", "philox4x32_10", "stream_id"]
 
 
-def _args(seed, stream, n, offset):
+def _args(seed: object, stream: object, n: object, offset: object) -> Tuple[int, int, int, int]:
     return seed_value(seed), seed_value(stream, "stream"), non_negative_int(n, "n"), seed_value(offset, "offset")
 
 
-def bits(seed: int, stream: int, n: int, offset: int = 0) -> np.ndarray:
-    """Raw 32-bit words ``[offset, offset + n)`` of a stream."""
+def bits(seed: int, stream: int, n: int, offset: int = 0) -> U32Array:
+    """Raw 32-bit words ``[offset, offset + n)`` of a stream.
+
+    Args:
+        seed: key, an integer in ``[0, 2**64)``.
+        stream: stream id in ``[0, 2**64)`` (see :func:`stream_id`).
+        n: number of words.
+        offset: index of the first word.
+
+    Returns:
+        A new (n,) uint32 array.
+
+    Raises:
+        TypeError, ValueError: an argument is not an integer in range (the message names it).
+    """
     seed, stream, n, offset = _args(seed, stream, n, offset)
     out = np.empty(n, dtype=np.uint32)
     _core.rng_bits(seed, stream, offset, out)
     return out
 
 
-def uniform(seed: int, stream: int, n: int, dtype=np.float64, offset: int = 0) -> np.ndarray:
-    """Uniforms in the open interval (0, 1)."""
+def uniform(seed: int, stream: int, n: int, dtype: npt.DTypeLike = np.float64, offset: int = 0) -> FloatArray:
+    """Uniforms ``[offset, offset + n)`` of a stream, in the open interval (0, 1).
+
+    Args:
+        seed, stream, n, offset: as for :func:`bits`.
+        dtype: float32 or float64.
+
+    Returns:
+        A new (n,) array of ``dtype``.
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
+    """
     seed, stream, n, offset = _args(seed, stream, n, offset)
     out = np.empty(n, dtype=float_dtype(dtype))
     _core.rng_uniform(seed, stream, offset, out)
     return out
 
 
-def normal(seed: int, stream: int, n: int, dtype=np.float64, offset: int = 0) -> np.ndarray:
-    """Standard normals (Box-Muller on consecutive uniform pairs)."""
+def normal(seed: int, stream: int, n: int, dtype: npt.DTypeLike = np.float64, offset: int = 0) -> FloatArray:
+    """Standard normals ``[offset, offset + n)`` of a stream (Box-Muller on consecutive uniform pairs).
+
+    Args:
+        seed, stream, n, offset: as for :func:`bits`.
+        dtype: float32 or float64.
+
+    Returns:
+        A new (n,) array of ``dtype``.
+
+    Raises:
+        TypeError, ValueError: a bad argument (the message names it).
+    """
     seed, stream, n, offset = _args(seed, stream, n, offset)
     out = np.empty(n, dtype=float_dtype(dtype))
     _core.rng_normal(seed, stream, offset, out)
     return out
 
 
-def philox4x32_10(counter, key) -> np.ndarray:
+def philox4x32_10(counter: Sequence[int], key: Sequence[int]) -> U32Array:
     """The raw block function (four counter words, two key words) -> four output words."""
     return np.array(_core.philox4x32_10([int(c) for c in counter], [int(k) for k in key]), dtype=np.uint32)

@@ -16,7 +16,12 @@ use the float32 uniforms and round the float64 result once.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
+import numpy.typing as npt
+
+from .._typing import FloatArray, U32Array
 
 M0 = np.uint64(0xD2511F53)
 M1 = np.uint64(0xCD9E8D57)
@@ -31,7 +36,7 @@ def stream_id(generation: int, purpose: int) -> int:
     return ((int(generation) << 8) | (int(purpose) & 0xFF)) & 0xFFFFFFFFFFFFFFFF
 
 
-def philox4x32_10(counter, key) -> np.ndarray:
+def philox4x32_10(counter: npt.ArrayLike, key: Sequence[int]) -> U32Array:
     """The raw block function: counter (..., 4) uint32 words and key (k0, k1) -> (..., 4) uint32."""
     c = np.asarray(counter, dtype=np.uint64).reshape(-1, 4) & _MASK32
     c0, c1, c2, c3 = (c[:, j].copy() for j in range(4))
@@ -46,7 +51,7 @@ def philox4x32_10(counter, key) -> np.ndarray:
     return out.reshape(np.shape(counter)) if np.ndim(counter) > 1 else out.reshape(4)
 
 
-def _blocks(seed: int, stream: int, first_block: int, nblocks: int) -> np.ndarray:
+def _blocks(seed: int, stream: int, first_block: int, nblocks: int) -> U32Array:
     b = np.arange(first_block, first_block + nblocks, dtype=np.uint64)
     s = int(stream) & 0xFFFFFFFFFFFFFFFF
     ctr = np.empty((nblocks, 4), dtype=np.uint64)
@@ -58,7 +63,7 @@ def _blocks(seed: int, stream: int, first_block: int, nblocks: int) -> np.ndarra
     return philox4x32_10(ctr, (seed & 0xFFFFFFFF, seed >> 32)).reshape(-1, 4)
 
 
-def bits(seed: int, stream: int, n: int, offset: int = 0) -> np.ndarray:
+def bits(seed: int, stream: int, n: int, offset: int = 0) -> U32Array:
     """Words ``[offset, offset + n)`` of a stream as uint32."""
     if n == 0:
         return np.empty(0, dtype=np.uint32)
@@ -66,32 +71,35 @@ def bits(seed: int, stream: int, n: int, offset: int = 0) -> np.ndarray:
     last = (offset + n - 1) // 4
     w = _blocks(seed, stream, first, last - first + 1).reshape(-1)
     start = offset - 4 * first
-    return w[start : start + n].copy()
+    words: U32Array = w[start : start + n].copy()
+    return words
 
 
-def uniform(seed: int, stream: int, n: int, dtype=np.float64, offset: int = 0) -> np.ndarray:
+def uniform(seed: int, stream: int, n: int, dtype: npt.DTypeLike = np.float64, offset: int = 0) -> FloatArray:
     """Uniforms ``[offset, offset + n)`` of a stream in the open interval (0, 1)."""
-    dtype = np.dtype(dtype)
-    if dtype == np.float32:
+    dt = np.dtype(dtype)
+    if dt == np.float32:
         x = bits(seed, stream, n, offset) >> np.uint32(9)
-        return (2 * x.astype(np.uint32) + 1).astype(np.float32) * np.float32(2.0**-24)
-    if dtype != np.float64:
-        raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
+        u32: FloatArray = (2 * x.astype(np.uint32) + 1).astype(np.float32) * np.float32(2.0**-24)
+        return u32
+    if dt != np.float64:
+        raise TypeError(f"dtype: expected float32 or float64, got {dt}")
     w = bits(seed, stream, 2 * n, 2 * offset).astype(np.uint64).reshape(-1, 2)
     x = ((w[:, 1] << np.uint64(32)) | w[:, 0]) >> np.uint64(12)
-    return (2 * x + 1).astype(np.float64) * 2.0**-53
+    u64: FloatArray = (2 * x + 1).astype(np.float64) * 2.0**-53
+    return u64
 
 
-def normal(seed: int, stream: int, n: int, dtype=np.float64, offset: int = 0) -> np.ndarray:
+def normal(seed: int, stream: int, n: int, dtype: npt.DTypeLike = np.float64, offset: int = 0) -> FloatArray:
     """Standard normals ``[offset, offset + n)`` of a stream (Box-Muller on uniform pairs)."""
-    dtype = np.dtype(dtype)
+    dt = np.dtype(dtype)
     first_pair = offset // 2
     npairs = (offset + n + 1) // 2 - first_pair
-    u = uniform(seed, stream, 2 * npairs, dtype, 2 * first_pair).astype(np.float64).reshape(-1, 2)
+    u = uniform(seed, stream, 2 * npairs, dt, 2 * first_pair).astype(np.float64).reshape(-1, 2)
     r = np.sqrt(-2.0 * np.log(u[:, 0]))
     a = _TWO_PI * u[:, 1]
     z = np.empty((npairs, 2))
     z[:, 0] = r * np.cos(a)
     z[:, 1] = r * np.sin(a)
     start = offset - 2 * first_pair
-    return z.reshape(-1)[start : start + n].astype(dtype)
+    return z.reshape(-1)[start : start + n].astype(dt)

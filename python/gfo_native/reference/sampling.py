@@ -5,16 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from . import rng
+from .._typing import FloatArray
 
 
-def uniform_box(seed: int, stream: int, lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> None:
+def uniform_box(seed: int, stream: int, lo: FloatArray, hi: FloatArray, out: FloatArray) -> None:
+    """Fill ``out`` (n, d) with uniforms in the box ``[lo, hi]`` (stream index ``row * d + coord``)."""
     n, d = out.shape
     u = rng.uniform(seed, stream, n * d).reshape(n, d)
     out[...] = lo + (hi - lo) * u
 
 
-def gaussian_box(seed: int, stream: int, center: np.ndarray, scale: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                 out: np.ndarray) -> None:
+def gaussian_box(seed: int, stream: int, center: FloatArray, scale: FloatArray, lo: FloatArray, hi: FloatArray,
+                 out: FloatArray) -> None:
+    """Fill ``out`` (n, d) with ``center + scale * N(0, 1)`` clipped to ``[lo, hi]``."""
     n, d = out.shape
     z = rng.normal(seed, stream, n * d).reshape(n, d)
     out[...] = np.minimum(np.maximum(center + scale * z, lo), hi)
