@@ -1,6 +1,7 @@
 # Stub of the compiled module (private API; see the gfo_native package for the public one).
-from enum import Enum
-from typing import Any
+from typing import Any, ClassVar, SupportsInt
+
+from typing_extensions import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -16,16 +17,26 @@ def rng_normal(seed: int, stream: int, offset: int, out: npt.NDArray[np.floating
 def philox4x32_10(counter: list[int], key: list[int]) -> list[int]: ...
 
 # functions
-class Objective(Enum):
-    sphere = 0
-    ellipsoid = 1
-    rastrigin = 2
-    rosenbrock = 3
-    ackley = 4
-    griewank = 5
-    schwefel = 6
-    levy = 7
-    styblinski_tang = 8
+class Objective:
+    """pybind11 enum of the benchmark objectives (see gfo_native.functions)."""
+
+    __members__: ClassVar[dict[str, Objective]]
+    sphere: ClassVar[Objective]
+    ellipsoid: ClassVar[Objective]
+    rastrigin: ClassVar[Objective]
+    rosenbrock: ClassVar[Objective]
+    ackley: ClassVar[Objective]
+    griewank: ClassVar[Objective]
+    schwefel: ClassVar[Objective]
+    levy: ClassVar[Objective]
+    styblinski_tang: ClassVar[Objective]
+    def __init__(self, value: SupportsInt) -> None: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
 
 def evaluate_objective(objective: Objective, X: npt.NDArray[np.floating[Any]], out: npt.NDArray[np.floating[Any]]) -> None: ...
 
@@ -58,6 +69,28 @@ def optim_adam(table: npt.NDArray[np.uint64], dtype: int, lr: float, beta1: floa
 def optim_grad_norm(table: npt.NDArray[np.uint64], dtype: int) -> float: ...
 def optim_scale_grads(table: npt.NDArray[np.uint64], dtype: int, coef: float) -> None: ...
 def optim_clamp_grads(table: npt.NDArray[np.uint64], dtype: int, clip: float) -> None: ...
+
+# population optimizers (float64 arrays; int64 index arrays; uint8 flags)
+_F64: TypeAlias = npt.NDArray[np.float64]
+def pso_update(seed: int, stream_r1: int, stream_r2: int, w: float, c1: float, c2: float, X: _F64, V: _F64, P: _F64,
+               improved: npt.NDArray[np.uint8], nbest: npt.NDArray[np.int64], vmax: _F64, lo: _F64, hi: _F64, bounds: int,
+               Xnew: _F64) -> None: ...
+def de_trials(seed: int, stream_cr: int, strategy: int, CR: float, X: _F64, best: int, R: npt.NDArray[np.int64], F: _F64,
+              jrand: npt.NDArray[np.int64], lo: _F64, hi: _F64, U: _F64) -> None: ...
+def ga_offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int, stream_mutation: int,
+                 crossover: int, crossover_prob: float, alpha: float, eta_c: float, mutation: int,
+                 mutation_prob: float, sigma: float, eta_m: float, G: _F64, parents: npt.NDArray[np.int64], lo: _F64,
+                 hi: _F64, span: _F64, C: _F64) -> None: ...
+def sa_propose(seed: int, stream: int, step: float, X: _F64, span: _F64, lo: _F64, hi: _F64, Y: _F64) -> None: ...
+
+# Gaussian process (Matern 5/2 kernel, posterior, acquisition)
+def gp_matern52(X1: _F64, X2: _F64, inv_ls: _F64, s2: float, out: _F64) -> None: ...
+def gp_matern52_grad_log_ls(X: _F64, inv_ls: _F64, s2: float, alpha: _F64, Kinv: _F64, out: _F64) -> None: ...
+def gp_posterior(X: _F64, inv_ls: _F64, s2: float, mean: float, L: _F64, alpha: _F64, Xc: _F64, mu: _F64,
+                 var: _F64) -> None: ...
+def gp_acquisition(X: _F64, inv_ls: _F64, s2: float, mean: float, L: _F64, alpha: _F64, Xc: _F64, kind: int, best: float,
+                   param: float, out: _F64) -> None: ...
+def gp_log_h(z: _F64, out: _F64) -> None: ...
 
 # cuda (GFO_CUDA=ON builds only; see gfo_native.cuda): device addresses and streams are ints; dtype codes
 # 0 float32, 1 float64, 2 bfloat16, 3 float16

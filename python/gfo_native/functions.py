@@ -9,6 +9,8 @@ arithmetic says; other rows are unaffected. Definitions and optima follow the us
 
 from __future__ import annotations
 
+from typing import Any, Optional, Protocol, TypeVar
+
 import numpy as np
 
 from . import _core
@@ -20,7 +22,18 @@ __all__ = ["sphere", "ellipsoid", "rastrigin", "rosenbrock", "ackley", "griewank
            "styblinski_tang", "FUNCTIONS", "OPTIMA", "DOMAINS"]
 
 
-def _evaluate(objective, X, out=None):
+_ArrayT = TypeVar("_ArrayT")
+
+
+class ObjectiveFunction(Protocol):
+    """A benchmark objective: ``f(X, out=None) -> y``, y of X's dtype and kind (NumPy or CUDA array)."""
+
+    __name__: str
+
+    def __call__(self, X: _ArrayT, out: Optional[_ArrayT] = None) -> _ArrayT: ...
+
+
+def _evaluate(objective: _core.Objective, X: Any, out: Any = None) -> Any:
     if not isinstance(X, np.ndarray) and is_device_array(X):
         return cuda_functions.evaluate(objective, X, out)
     X = float_matrix(X)
@@ -30,15 +43,18 @@ def _evaluate(objective, X, out=None):
     return out
 
 
-def _make(name: str, doc: str):
+def _make(name: str, doc: str) -> ObjectiveFunction:
     objective = getattr(_core.Objective, name)
 
-    def f(X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return _evaluate(objective, X, out)
+    def f(X: _ArrayT, out: Optional[_ArrayT] = None) -> _ArrayT:
+        result: _ArrayT = _evaluate(objective, X, out)
+        return result
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = doc + ("\n\nArgs:\n    X: (n, d) C-contiguous float32/float64 (NumPy, or a CUDA array).\n"
-                       "    out: optional (n,) output of X's dtype and kind.\n")
+                       "    out: optional (n,) output of X's dtype and kind.\n\n"
+                       "Returns:\n    (n,) values of X's dtype and kind (``out`` when given).\n\n"
+                       "Raises:\n    TypeError, ValueError: X or out has a wrong type, dtype, shape or layout.\n")
     return f
 
 

@@ -8,7 +8,7 @@ raises an error naming the argument.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 # Codes shared with cpp/bindings/register_cuda.cpp and python/gfo_native/_torch_ptr.py.
 DTYPE_CODES = {"float32": 0, "float64": 1, "bfloat16": 2, "float16": 3}
@@ -21,15 +21,18 @@ _ITEMSIZE = {"float32": 4, "float64": 8, "bfloat16": 2, "float16": 2, "uint32": 
 
 
 class DeviceArray(NamedTuple):
+    """A checked device array: address, shape, dtype name, device (None: current), stream, the object itself."""
+
     ptr: int
-    shape: tuple
+    shape: Tuple[int, ...]
     dtype: str
-    device: int | None  # None: the interface does not say (the current device is used)
+    device: Optional[int]  # None: the interface does not say (the current device is used)
     stream: int
     obj: Any
 
     @property
     def size(self) -> int:
+        """Number of elements."""
         n = 1
         for s in self.shape:
             n *= s
@@ -37,29 +40,32 @@ class DeviceArray(NamedTuple):
 
     @property
     def code(self) -> int:
+        """The dtype code the CUDA entry points take (DTYPE_CODES)."""
         return DTYPE_CODES[self.dtype]
 
 
-def is_torch_tensor(obj) -> bool:
+def is_torch_tensor(obj: object) -> bool:
+    """Whether ``obj`` is a torch tensor (checked without importing torch)."""
     return type(obj).__module__.startswith("torch") and hasattr(obj, "data_ptr") and hasattr(obj, "is_cuda")
 
 
-def is_device_array(obj) -> bool:
+def is_device_array(obj: object) -> bool:
     """A torch CUDA tensor or an object exporting ``__cuda_array_interface__``."""
     if is_torch_tensor(obj):
-        return obj.device.type == "cuda"
+        return bool(obj.device.type == "cuda")  # type: ignore[attr-defined]
     return hasattr(obj, "__cuda_array_interface__")
 
 
-def _c_strides(shape, itemsize) -> tuple:
-    strides, step = [], itemsize
+def _c_strides(shape: Sequence[int], itemsize: int) -> Tuple[int, ...]:
+    strides: list[int] = []
+    step = itemsize
     for s in reversed(shape):
         strides.append(step)
         step *= max(int(s), 1)
     return tuple(reversed(strides))
 
 
-def as_device_array(obj, name: str, *, dtypes: Sequence[str] = ("float32", "float64"), ndim: int | None = None,
+def as_device_array(obj: Any, name: str, *, dtypes: Sequence[str] = ("float32", "float64"), ndim: Optional[int] = None,
                     writeable: bool = False) -> DeviceArray:
     """Check ``obj`` and describe it; raises TypeError/ValueError naming ``name``."""
     if is_torch_tensor(obj):
@@ -70,7 +76,7 @@ def as_device_array(obj, name: str, *, dtypes: Sequence[str] = ("float32", "floa
         if obj.layout != torch.strided:
             raise TypeError(f"{name}: sparse or non-strided tensors are not supported (layout {obj.layout})")
         dtype = _TORCH_DTYPES.get(str(obj.dtype))
-        if dtype not in dtypes:
+        if dtype is None or dtype not in dtypes:
             raise TypeError(f"{name}: expected dtype in {tuple(dtypes)}, got {obj.dtype}")
         if not obj.is_contiguous():
             raise ValueError(f"{name}: expected a contiguous tensor (non-contiguous memory is never copied silently)")
@@ -85,7 +91,7 @@ def as_device_array(obj, name: str, *, dtypes: Sequence[str] = ("float32", "floa
         iface = obj.__cuda_array_interface__
         shape = tuple(int(s) for s in iface["shape"])
         dtype = _CAI_DTYPES.get(iface["typestr"])
-        if dtype not in dtypes:
+        if dtype is None or dtype not in dtypes:
             raise TypeError(f"{name}: expected dtype in {tuple(dtypes)}, got typestr {iface['typestr']!r}")
         strides = iface.get("strides")
         if strides is not None and tuple(strides) != _c_strides(shape, _ITEMSIZE[dtype]) and 0 not in shape:
@@ -107,12 +113,13 @@ def as_device_array(obj, name: str, *, dtypes: Sequence[str] = ("float32", "floa
 
 
 def same_device(arrays: Sequence[DeviceArray], names: Sequence[str]) -> None:
+    """ValueError naming ``names`` unless all arrays that state a device state the same one."""
     devices = {a.device for a in arrays if a.device is not None}
     if len(devices) > 1:
         raise ValueError(f"{', '.join(names)}: expected arrays on one device, got devices {sorted(devices)}")
 
 
-def empty_like(ref: DeviceArray, shape: tuple, dtype: str):
+def empty_like(ref: DeviceArray, shape: Tuple[int, ...], dtype: str) -> Any:
     """A new array of the same library and device as ``ref`` (torch or CuPy)."""
     if is_torch_tensor(ref.obj):
         import torch

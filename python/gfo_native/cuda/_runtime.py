@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import _core
 
 REBUILD_HINT = (
@@ -44,7 +46,7 @@ def require(what: str = "CUDA") -> None:
             "CUDA_VISIBLE_DEVICES, or use device='cpu'")
 
 
-def check_device(device) -> str:
+def check_device(device: Any) -> str:
     """Validate a ``device=`` argument: "cpu" or "cuda" (also "cuda:N" / torch.device); requires CUDA for GPUs."""
     name = str(device)
     if name == "cpu":

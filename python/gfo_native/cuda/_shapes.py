@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any, Collection, Dict, Mapping, Tuple, Union
+
 from ._arrays import DeviceArray, activate, as_device_array, same_device
 from ._runtime import require
 
 
-def device_args(what: str, spec: dict, values: dict, writeable=()) -> dict[str, DeviceArray]:
+Spec = Mapping[str, Tuple[str, Tuple[Union[str, int], ...]]]
+
+
+def device_args(what: str, spec: Spec, values: Mapping[str, Any],
+                writeable: Collection[str] = ()) -> Dict[str, DeviceArray]:
     """``spec``: name -> (dtype, shape with "n"/"d" symbols); n and d come from the first 2-D entry."""
     require(what)
-    arrays, dims = {}, {}
+    arrays: Dict[str, DeviceArray] = {}
+    dims: Dict[Union[str, int], int] = {}
     for name, (dtype, shape) in spec.items():
         a = as_device_array(values[name], name, dtypes=(dtype,), ndim=len(shape), writeable=name in writeable)
         for sym, extent in zip(shape, a.shape):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import _core
 from ._arrays import activate, as_device_array, empty_like, same_device
 from ._runtime import require
 
 
-def evaluate(objective, X, out=None):
+def evaluate(objective: _core.Objective, X: Any, out: Any = None) -> Any:
     """``objective`` (a ``_core.Objective``) of every row of the (n, d) device array X, into ``out`` (n,)."""
     require("gfo_native.functions on a CUDA array")
     x = as_device_array(X, "X", ndim=2)

@@ -5,15 +5,19 @@ agree to a few ulp (CUDA's pow/log/sin/cos)."""
 
 from __future__ import annotations
 
-from .. import _core
-from ._shapes import device_args
+from typing import Any
 
-_SPEC = {"G": ("float64", ("m", "L")), "parents": ("int64", ("p",)), "lo": ("float64", ("L",)),
+from .. import _core
+from ._shapes import Spec, device_args
+
+_SPEC: Spec = {"G": ("float64", ("m", "L")), "parents": ("int64", ("p",)), "lo": ("float64", ("L",)),
          "hi": ("float64", ("L",)), "span": ("float64", ("L",)), "C": ("float64", ("n", "L"))}
 
 
-def offspring(seed, stream_pair, stream_gene, stream_mutate, stream_mutation, crossover, crossover_prob, alpha, eta_c,
-              mutation, mutation_prob, sigma, eta_m, G, parents, lo, hi, span, C) -> None:
+def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int, stream_mutation: int, crossover: int,
+              crossover_prob: float, alpha: float, eta_c: float, mutation: int, mutation_prob: float, sigma: float,
+              eta_m: float, G: Any, parents: Any, lo: Any, hi: Any, span: Any, C: Any) -> None:
+    """GA offspring into ``C`` on G's GPU (see :func:`gfo_native.reference.ga.offspring`)."""
     a = device_args("GA on the GPU", _SPEC, dict(G=G, parents=parents, lo=lo, hi=hi, span=span, C=C),
                     writeable=("C",))
     n, L = a["C"].shape
@@ -22,4 +26,5 @@ def offspring(seed, stream_pair, stream_gene, stream_mutate, stream_mutation, cr
     _core.cuda_ga_offspring(int(seed), int(stream_pair), int(stream_gene), int(stream_mutate), int(stream_mutation),
                             int(crossover), float(crossover_prob), float(alpha), float(eta_c), int(mutation),
                             float(mutation_prob), float(sigma), float(eta_m), n, L,
-                            *(a[k].ptr for k in ("G", "parents", "lo", "hi", "span", "C")), a["C"].stream)
+                            a["G"].ptr, a["parents"].ptr, a["lo"].ptr, a["hi"].ptr, a["span"].ptr, a["C"].ptr,
+                            a["C"].stream)

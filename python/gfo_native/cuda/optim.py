@@ -16,7 +16,10 @@ scalars: CPU tensors (float32 or float64), incremented on the host when the step
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
 import numpy as np
+import numpy.typing as npt
 
 from .. import _core
 from ._arrays import DTYPE_CODES, activate, as_device_array
@@ -29,7 +32,8 @@ STEP_IS_DOUBLE, INIT_BUFFER = 1, 2
 DTYPES = tuple(DTYPE_CODES)
 
 
-def run(kind: str, table: np.ndarray, code: int, *hyper, stream: int | None = None, device: int | None = None):
+def run(kind: str, table: npt.NDArray[np.uint64], code: int, *hyper: Any, stream: Optional[int] = None,
+        device: Optional[int] = None) -> None:
     """Launch ``_core.cuda_optim_<kind>`` on a CPU-kernel-style table (``kind``: sgd, adagrad, rmsprop, adam)."""
     require(f"gfo_native.torch optimizer on CUDA parameters ({kind})")
     if stream is None or device is None:
@@ -41,7 +45,7 @@ def run(kind: str, table: np.ndarray, code: int, *hyper, stream: int | None = No
     getattr(_core, f"cuda_optim_{kind}")(table, int(code), *hyper, int(stream))
 
 
-def _step_address(step, name: str) -> tuple[int, int]:
+def _step_address(step: Any, name: str) -> Tuple[int, int]:
     import torch
 
     if not isinstance(step, torch.Tensor) or step.device.type != "cpu" or step.numel() != 1:
@@ -51,11 +55,17 @@ def _step_address(step, name: str) -> tuple[int, int]:
     return int(step.data_ptr()), STEP_IS_DOUBLE if step.dtype == torch.float64 else 0
 
 
-def _tables(params, grads, states=(), steps=None, flags=None):
+_Tensors = Sequence[Any]  # torch CUDA tensors (or __cuda_array_interface__ arrays)
+_Key = Tuple[int, Optional[int], int]
+
+
+def _tables(params: _Tensors, grads: _Tensors, states: Sequence[Optional[_Tensors]] = (),
+            steps: Optional[_Tensors] = None, flags: Optional[Sequence[int]] = None
+            ) -> Dict[_Key, npt.NDArray[np.uint64]]:
     """{(dtype code, device): table} for lists of device tensors; states are lists (or None) like params."""
     if not isinstance(params, (list, tuple)) or not params:
         raise TypeError("params: expected a non-empty list of CUDA tensors")
-    groups: dict = {}
+    groups: Dict[_Key, List[npt.NDArray[np.uint64]]] = {}
     for i, p in enumerate(params):
         a = as_device_array(p, f"params[{i}]", dtypes=DTYPES, writeable=True)
         row = np.zeros(8, dtype=np.uint64)
@@ -77,7 +87,7 @@ def _tables(params, grads, states=(), steps=None, flags=None):
     return {key: np.stack(rows) for key, rows in groups.items()}
 
 
-def _launch(kind, tables, *hyper):
+def _launch(kind: str, tables: Dict[_Key, npt.NDArray[np.uint64]], *hyper: Any) -> None:
     require(f"gfo_native.cuda.optim.{kind}_")
     for (code, device, stream), table in tables.items():
         if device is not None:
@@ -85,11 +95,12 @@ def _launch(kind, tables, *hyper):
         getattr(_core, f"cuda_optim_{kind}")(table, code, *hyper, stream)
 
 
-def sgd_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-         maximize=False):
+def sgd_(params: _Tensors, grads: _Tensors, momentum_buffers: List[Any], *, lr: float, momentum: float = 0.0,
+         dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
     """torch.optim.SGD's rule. ``momentum_buffers``: a list; None entries are created (set to the gradient)."""
     require("gfo_native.cuda.optim.sgd_")
-    bufs, flags = None, None
+    bufs: Optional[List[Any]] = None
+    flags: Optional[List[int]] = None
     if momentum != 0:
         import torch
 
@@ -102,16 +113,18 @@ def sgd_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, we
             float(weight_decay), bool(nesterov), bool(maximize))
 
 
-def adagrad_(params, grads, state_sums, state_steps, *, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
-             maximize=False):
+def adagrad_(params: _Tensors, grads: _Tensors, state_sums: _Tensors, state_steps: _Tensors, *, lr: float = 1e-2,
+             lr_decay: float = 0.0, weight_decay: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
     """torch.optim.Adagrad's rule."""
     require("gfo_native.cuda.optim.adagrad_")
     _launch("adagrad", _tables(params, grads, (state_sums,), state_steps), float(lr), float(lr_decay),
             float(weight_decay), float(eps), bool(maximize))
 
 
-def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, state_steps, *, lr=1e-2, alpha=0.99,
-             eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False):
+def rmsprop_(params: _Tensors, grads: _Tensors, square_avgs: _Tensors, grad_avgs: Optional[_Tensors],
+             momentum_buffers: Optional[_Tensors], state_steps: _Tensors, *, lr: float = 1e-2, alpha: float = 0.99,
+             eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+             maximize: bool = False) -> None:
     """torch.optim.RMSprop's rule (``grad_avgs`` only when centered, ``momentum_buffers`` only when momentum > 0)."""
     require("gfo_native.cuda.optim.rmsprop_")
     states = (square_avgs, grad_avgs if centered else None, momentum_buffers if momentum > 0 else None)
@@ -119,8 +132,10 @@ def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, state_step
             float(weight_decay), float(momentum), bool(centered), bool(maximize))
 
 
-def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, lr=1e-3, beta1=0.9, beta2=0.999,
-          eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, amsgrad=False, maximize=False):
+def adam_(params: _Tensors, grads: _Tensors, exp_avgs: _Tensors, exp_avg_sqs: _Tensors,
+          max_exp_avg_sqs: Optional[_Tensors], state_steps: _Tensors, *, lr: float = 1e-3, beta1: float = 0.9,
+          beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
+          amsgrad: bool = False, maximize: bool = False) -> None:
     """torch.optim.Adam's rule (AdamW with ``decoupled_weight_decay=True``; ``max_exp_avg_sqs`` only with amsgrad)."""
     require("gfo_native.cuda.optim.adam_")
     states = (exp_avgs, exp_avg_sqs, max_exp_avg_sqs if amsgrad else None)

@@ -9,17 +9,19 @@ Work is queued on the array's current stream and not waited for.
 
 from __future__ import annotations
 
+from typing import Any, Optional, Sequence, Tuple
+
 import numpy as np
 
 from .. import _core
 from .._checks import non_negative_int, seed_value
-from ._arrays import activate, as_device_array
+from ._arrays import DeviceArray, activate, as_device_array
 from ._runtime import require
 
 __all__ = ["bits", "uniform", "normal"]
 
 
-def _out(n, dtype, out, allowed):
+def _out(n: Optional[int], dtype: Any, out: Any, allowed: Sequence[str]) -> Tuple[Any, DeviceArray]:
     if out is None:
         if n is None:
             raise ValueError("n: required when no out= array is given")
@@ -36,12 +38,12 @@ def _out(n, dtype, out, allowed):
     return out, a
 
 
-def _args(seed, stream, offset):
+def _args(seed: object, stream: object, offset: object) -> Tuple[int, int, int]:
     require("gfo_native.cuda.rng")
     return seed_value(seed), seed_value(stream, "stream"), seed_value(offset, "offset")
 
 
-def bits(seed: int, stream: int, n: int | None = None, offset: int = 0, out=None):
+def bits(seed: int, stream: int, n: Optional[int] = None, offset: int = 0, out: Any = None) -> Any:
     """Raw 32-bit words ``[offset, offset + n)`` (uint32); ``n`` defaults to ``out``'s size."""
     seed, stream, offset = _args(seed, stream, offset)
     n = None if n is None else non_negative_int(n, "n")
@@ -50,7 +52,8 @@ def bits(seed: int, stream: int, n: int | None = None, offset: int = 0, out=None
     return out
 
 
-def uniform(seed: int, stream: int, n: int | None = None, dtype="float64", offset: int = 0, out=None):
+def uniform(seed: int, stream: int, n: Optional[int] = None, dtype: Any = "float64", offset: int = 0,
+            out: Any = None) -> Any:
     """Uniforms in (0, 1), float32 or float64 (``dtype``: a name, a NumPy or a torch dtype)."""
     seed, stream, offset = _args(seed, stream, offset)
     n = None if n is None else non_negative_int(n, "n")
@@ -59,7 +62,8 @@ def uniform(seed: int, stream: int, n: int | None = None, dtype="float64", offse
     return out
 
 
-def normal(seed: int, stream: int, n: int | None = None, dtype="float64", offset: int = 0, out=None):
+def normal(seed: int, stream: int, n: Optional[int] = None, dtype: Any = "float64", offset: int = 0,
+           out: Any = None) -> Any:
     """Standard normals (Box-Muller on consecutive uniform pairs), float32 or float64."""
     seed, stream, offset = _args(seed, stream, offset)
     n = None if n is None else non_negative_int(n, "n")
