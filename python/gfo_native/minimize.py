@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -15,8 +15,9 @@ from .optimizers.registry import OPTIMIZERS
 from .optimizers.result import OptimizeResult
 
 
-def make_result(opt: Any, message: str, success: bool, history: dict[str, list], failures: list = ()
-                ) -> OptimizeResult:
+def make_result(opt: Any, message: str, success: bool, history: Dict[str, List[Any]],
+                failures: Sequence[Dict[str, Any]] = ()) -> OptimizeResult:
+    """The :class:`OptimizeResult` of an optimizer's current state (best point copied, history as arrays)."""
     return OptimizeResult(
         x=None if opt.best_x is None else opt.best_x.copy(), fun=float(opt.best_f), nfev=int(opt.nfev),
         nit=int(opt.generation), success=success, message=message, n_nonfinite=int(opt.n_nonfinite),
@@ -25,9 +26,9 @@ def make_result(opt: Any, message: str, success: bool, history: dict[str, list],
     )
 
 
-def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_000, seed: int = 0, *,
-             vectorized: bool = False, callback: Callable | None = None, progress: bool = False,
-             target: float | None = None, max_time: float | None = None, options: dict | None = None,
+def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: int = 10_000, seed: int = 0, *,
+             vectorized: bool = False, callback: Optional[Callable[[OptimizeResult], Any]] = None, progress: bool = False,
+             target: float | None = None, max_time: float | None = None, options: Optional[Dict[str, Any]] = None,
              executor: Any = None, max_retries: int | None = None, checkpoint: Any = None,
              checkpoint_every: int = 1, resume: bool = False) -> OptimizeResult:
     """Minimize ``fun`` over a box with a registered gradient-free method.
@@ -79,10 +80,10 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
     if resume and checkpoint is None:
         raise ValueError("resume: needs checkpoint=<file> to resume from")
     ckpt = None if checkpoint is None else RunCheckpoint(checkpoint, checkpoint_every, opt)
-    history: dict[str, list] = {"nfev": [], "fun": []}
-    failures: list[dict] = []
+    history: Dict[str, List[Any]] = {"nfev": [], "fun": []}
+    failures: List[Dict[str, Any]] = []
     batch_progress = None
-    restored = ckpt.restore() if resume else None
+    restored = ckpt.restore() if resume and ckpt is not None else None
     if restored is not None:
         history, failures, batch_progress = restored
     evaluation = as_evaluator(executor).bind(fun, vectorized=vectorized, max_retries=max_retries)
@@ -130,7 +131,7 @@ def minimize(fun: Callable, bounds: Any, method: str = "pso", budget: int = 10_0
     return res
 
 
-def _progress_bar(total: int, method: str):
+def _progress_bar(total: int, method: str) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=method, unit="eval", unit_scale=True, dynamic_ncols=True)

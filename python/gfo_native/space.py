@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Mapping, Sequence
+from typing import Any, List, Mapping, Sequence
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Dimension:
 
     size = 1
 
-    def decode(self, u: np.ndarray) -> list:
+    def decode(self, u: np.ndarray) -> List[Any]:
         """Values of the rows of ``u`` (shape (n, size)) as Python scalars."""
         raise NotImplementedError
 
@@ -70,15 +70,15 @@ class Dimension:
 class Uniform(Dimension):
     """A real in ``[low, high]``, uniform."""
 
-    def __init__(self, low: float, high: float):
+    def __init__(self, low: float, high: float) -> None:
         self.low, self.high = _real(low, "low"), _real(high, "high")
         if not self.low < self.high:
             raise ValueError(f"high: expected low < high, got low={self.low}, high={self.high}")
 
-    def decode(self, u):
+    def decode(self, u: np.ndarray) -> List[Any]:
         return [float(v) for v in self.low + np.clip(u[:, 0], 0.0, 1.0) * (self.high - self.low)]
 
-    def encode(self, value):
+    def encode(self, value: Any) -> np.ndarray:
         v = _real(value, "value")
         if not self.low <= v <= self.high:
             raise ValueError(f"value: {v} lies outside [{self.low}, {self.high}]")
@@ -88,17 +88,17 @@ class Uniform(Dimension):
 class LogUniform(Dimension):
     """A positive real in ``[low, high]``, uniform in its logarithm (learning rates, regularization)."""
 
-    def __init__(self, low: float, high: float):
+    def __init__(self, low: float, high: float) -> None:
         self.low, self.high = _real(low, "low"), _real(high, "high")
         if not 0 < self.low < self.high:
             raise ValueError(f"low: expected 0 < low < high, got low={self.low}, high={self.high}")
 
-    def decode(self, u):
+    def decode(self, u: np.ndarray) -> List[Any]:
         a, b = math.log(self.low), math.log(self.high)
         x = np.exp(a + np.clip(u[:, 0], 0.0, 1.0) * (b - a))
         return [float(v) for v in np.clip(x, self.low, self.high)]
 
-    def encode(self, value):
+    def encode(self, value: Any) -> np.ndarray:
         v = _real(value, "value")
         if not self.low <= v <= self.high:
             raise ValueError(f"value: {v} lies outside [{self.low}, {self.high}]")
@@ -109,7 +109,7 @@ class LogUniform(Dimension):
 class Int(Dimension):
     """An integer in ``[low, high]`` (both included); ``log=True`` spaces the bins logarithmically (low >= 1)."""
 
-    def __init__(self, low: int, high: int, log: bool = False):
+    def __init__(self, low: int, high: int, log: bool = False) -> None:
         for name, v in (("low", low), ("high", high)):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral):
                 raise TypeError(f"{name}: expected an integer, got {v!r}")
@@ -127,18 +127,18 @@ class Int(Dimension):
     def _values(self, u: np.ndarray) -> np.ndarray:
         a, b = self._edges()
         t = a + np.clip(u[:, 0], 0.0, 1.0) * (b - a)
-        return np.clip(np.floor(np.exp(t) if self.log else t), self.low, self.high)
+        return np.asarray(np.clip(np.floor(np.exp(t) if self.log else t), self.low, self.high))
 
-    def decode(self, u):
+    def decode(self, u: np.ndarray) -> List[Any]:
         return [int(x) for x in self._values(u)]
 
-    def snap(self, u):
+    def snap(self, u: np.ndarray) -> np.ndarray:
         v = self._values(u)
         a, b = self._edges()
         lo, hi = (np.log(v), np.log(v + 1)) if self.log else (v, v + 1)
-        return ((0.5 * (lo + hi) - a) / (b - a))[:, None]
+        return np.asarray(((0.5 * (lo + hi) - a) / (b - a))[:, None])
 
-    def encode(self, value):
+    def encode(self, value: Any) -> np.ndarray:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"value: expected an integer, got {value!r}")
         v = int(value)
@@ -152,7 +152,7 @@ class Int(Dimension):
 class Categorical(Dimension):
     """One of ``choices`` (any values); ``encoding`` is ``"onehot"`` (default) or ``"ordinal"``."""
 
-    def __init__(self, choices: Sequence[Any], encoding: str = "onehot"):
+    def __init__(self, choices: Sequence[Any], encoding: str = "onehot") -> None:
         if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
             raise TypeError(f"choices: expected a sequence of values, got {type(choices).__name__}")
         if len(choices) < 1:
@@ -166,21 +166,22 @@ class Categorical(Dimension):
         return len(self.choices) if self.encoding == "onehot" else 1
 
     def index(self, u: np.ndarray) -> np.ndarray:
+        """Index of the choice each row of ``u`` (n, size) decodes to."""
         if self.encoding == "onehot":
-            return np.argmax(u, axis=1)
+            return np.asarray(np.argmax(u, axis=1))
         k = len(self.choices)
-        return np.minimum(np.floor(np.clip(u[:, 0], 0.0, 1.0) * k), k - 1).astype(np.int64)
+        return np.asarray(np.minimum(np.floor(np.clip(u[:, 0], 0.0, 1.0) * k), k - 1).astype(np.int64))
 
-    def decode(self, u):
+    def decode(self, u: np.ndarray) -> List[Any]:
         return [self.choices[int(i)] for i in self.index(u)]
 
-    def snap(self, u):
+    def snap(self, u: np.ndarray) -> np.ndarray:
         i = self.index(u)
         if self.encoding == "onehot":
-            return np.eye(len(self.choices))[i]
+            return np.asarray(np.eye(len(self.choices))[i])
         return ((i + 0.5) / len(self.choices))[:, None]
 
-    def encode(self, value):
+    def encode(self, value: Any) -> np.ndarray:
         try:
             i = self.choices.index(value)
         except ValueError:
@@ -199,7 +200,7 @@ class Space:
         params: ``{name: Uniform | LogUniform | Int | Categorical}``.
     """
 
-    def __init__(self, params: Mapping[str, Dimension]):
+    def __init__(self, params: Mapping[str, Dimension]) -> None:
         if not isinstance(params, Mapping) or not params:
             raise TypeError("params: expected a non-empty dict {name: Uniform | LogUniform | Int | Categorical}")
         for k, v in params.items():

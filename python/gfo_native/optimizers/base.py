@@ -19,7 +19,7 @@ import copy
 import dataclasses
 import numbers
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Dict, Tuple, Type, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from ..reference.rng import stream_id
 from ..space import Space
 
 STATE_VERSION = 1
+
+_OptT = TypeVar("_OptT", bound="Optimizer")
 
 
 def _as_bounds(bounds: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -68,9 +70,10 @@ class Optimizer:
     name: ClassVar[str] = ""
     area: ClassVar[str] = ""  # kernel area of _core / reference
     min_popsize: ClassVar[int] = 1
-    needs_bounds: ClassVar[bool] = False
+    needs_bounds: bool = False  # class default; an algorithm may decide per instance
+    _init_args: Tuple[Tuple[Any, ...], Dict[str, Any]]
 
-    def __new__(cls, *args: Any, **kwargs: Any):
+    def __new__(cls: Type[_OptT], *args: Any, **kwargs: Any) -> _OptT:
         self = super().__new__(cls)
         # Constructor arguments, kept for pickling (an instance is rebuilt, then its state loaded).
         self._init_args = (copy.deepcopy(args), copy.deepcopy(kwargs))
@@ -78,7 +81,7 @@ class Optimizer:
 
     def __init__(self, bounds: Any = None, *, dim: int | None = None, x0: Any = None, sigma0: Any = None,
                  popsize: int | None = None, seed: int = 0, impl: str = "native",
-                 max_generations: int | None = None, target: float | None = None):
+                 max_generations: int | None = None, target: float | None = None) -> None:
         self.space = bounds if isinstance(bounds, Space) else None
         if self.space is not None:
             bounds = self.space.bounds
@@ -121,7 +124,8 @@ class Optimizer:
         if target is not None and (isinstance(target, bool) or not isinstance(target, numbers.Real)):
             raise TypeError(f"target: expected a number, got {type(target).__name__}")
         self.target = None if target is None else float(target)
-        self.k = Backend(self.impl, self.area) if self.area else None
+        # the area's kernels (native or reference); None for algorithms without kernels
+        self.k: Any = Backend(self.impl, self.area) if self.area else None
         self.generation = 0
         self.nfev = 0
         self.n_nonfinite = 0
@@ -133,6 +137,7 @@ class Optimizer:
     # ------------------------------------------------------------------ algorithm hooks
     @classmethod
     def default_popsize(cls, dim: int) -> int:
+        """Points per generation when ``popsize`` is not given."""
         return 4 + int(3 * np.log(dim))  # Hansen's CMA-ES default; algorithms override with their own
 
     def _init_state(self) -> Any:
@@ -168,7 +173,8 @@ class Optimizer:
         if self._pending is None:
             X = self._ask()
             self._pending = X
-        return self._pending.copy()
+        batch: np.ndarray = self._pending.copy()
+        return batch
 
     def ask_dicts(self) -> list[dict[str, Any]]:
         """The asked batch decoded by the optimizer's Space, one dict per row (same batch as ``ask()``)."""
@@ -226,6 +232,7 @@ class Optimizer:
 
     @property
     def stop_reason(self) -> str | None:
+        """Why the optimizer wants to stop (target, max_generations, or the algorithm's own criterion), else None."""
         if self.target is not None and self.best_f <= self.target:
             return f"target {self.target:g} reached"
         if self.max_generations is not None and self.generation >= self.max_generations:
@@ -233,6 +240,7 @@ class Optimizer:
         return self._stop_reason()
 
     def stop(self) -> bool:
+        """Whether :attr:`stop_reason` is set."""
         return self.stop_reason is not None
 
     # ------------------------------------------------------------------ checkpoints
@@ -248,6 +256,12 @@ class Optimizer:
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` of an optimizer built with the same method, dim and popsize.
+
+        Raises:
+            TypeError: ``sd`` is not a dict.
+            ValueError: it belongs to another method, format version, dimension or popsize.
+        """
         if not isinstance(sd, dict):
             raise TypeError(f"state_dict: expected a dict, got {type(sd).__name__}")
         for key, mine in (("method", self.name), ("version", STATE_VERSION), ("dim", self.dim), ("popsize", self.popsize)):
@@ -261,7 +275,7 @@ class Optimizer:
         if sd["state"] is not None:
             self.state = type(self.state)(**copy.deepcopy(sd["state"]))
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         args, kwargs = self._init_args
         return (_restore, (type(self), args, kwargs, self.state_dict()))
 
@@ -270,7 +284,7 @@ class Optimizer:
                 f"nfev={self.nfev}, best_f={self.best_f:.6g}, impl={self.impl!r})")
 
 
-def _restore(cls, args, kwargs, sd):
+def _restore(cls: Type[_OptT], args: Tuple[Any, ...], kwargs: Dict[str, Any], sd: Dict[str, Any]) -> _OptT:
     opt = cls(*args, **kwargs)
     opt.load_state_dict(sd)
     return opt

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict, List
 
 import numpy as np
 
 
-class OptimizeResult(dict):
+class OptimizeResult(Dict[str, Any]):
     """Result of :func:`gfo_native.minimize`.
 
     Attributes:
@@ -30,7 +30,7 @@ class OptimizeResult(dict):
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
 
-    def __dir__(self):
+    def __dir__(self) -> List[str]:
         return list(self.keys())
 
     def plot(self, ax: Any = None, label: str | None = None, log: bool = True) -> Any:
