@@ -61,7 +61,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+from typing import Any  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
     # gfo_native.torch needs torch: imported on first use only, so `import gfo_native` works without it.
     if name == "torch":
         import importlib

@@ -27,7 +27,7 @@ def tensor_pointer(t: Any, name: str, *, dtypes: Iterable[str] = ("torch.float32
     return int(t.data_ptr())
 
 
-def _strided():
+def _strided() -> Any:
     import torch
 
     return torch.strided

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 AREAS = ["functions", "grad", "population", "es", "bo", "zo", "dist", "gpu"]
 
@@ -68,7 +69,7 @@ def write_report(out: Path, status: dict[str, tuple[int, float]]) -> Path:
     return path
 
 
-def plot_area(data: dict, out: Path) -> list[Path]:
+def plot_area(data: dict[str, Any], out: Path) -> list[Path]:
     try:
         import matplotlib
 
@@ -109,7 +110,7 @@ def plot_area(data: dict, out: Path) -> list[Path]:
     return pngs
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Any, path: Path) -> Path:
     fig.savefig(path, dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
 

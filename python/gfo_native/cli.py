@@ -6,7 +6,7 @@ import argparse
 import importlib
 import json
 import sys
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -45,13 +45,13 @@ def _parse_bounds(text: str, dim: int | None) -> list[tuple[float, float]]:
     return pairs  # type: ignore[return-value]
 
 
-def _load_function(spec: str):
+def _load_function(spec: str) -> Callable[..., Any]:
     module_name, sep, attr = spec.partition(":")
     if not sep or not attr:
         raise SystemExit(f"expected MODULE:FUNCTION, got {spec!r} (e.g. gfo_native.functions:rastrigin)")
     sys.path.insert(0, "")
     try:
-        fn = getattr(importlib.import_module(module_name), attr)
+        fn: Callable[..., Any] = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as e:
         raise SystemExit(f"cannot load {spec!r}: {e}") from None
     if not callable(fn):

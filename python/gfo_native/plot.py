@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib
 

@@ -18,7 +18,7 @@ def branin(X: np.ndarray) -> np.ndarray:
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     x1, x2 = X[:, 0], X[:, 1]
     b, c, t = 5.1 / (4.0 * math.pi**2), 5.0 / math.pi, 1.0 / (8.0 * math.pi)
-    return (x2 - b * x1**2 + c * x1 - 6.0) ** 2 + 10.0 * (1.0 - t) * np.cos(x1) + 10.0
+    return np.asarray((x2 - b * x1**2 + c * x1 - 6.0) ** 2 + 10.0 * (1.0 - t) * np.cos(x1) + 10.0)
 
 
 _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
@@ -32,7 +32,7 @@ def hartmann6(X: np.ndarray) -> np.ndarray:
     """Hartmann-6 on [0, 1]^6; global minimum -3.32237 (six local minima)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     inner = np.sum(_H6_A[None, :, :] * (X[:, None, :] - _H6_P[None, :, :]) ** 2, axis=2)
-    return -np.sum(_H6_ALPHA * np.exp(-inner), axis=1)
+    return np.asarray(-np.sum(_H6_ALPHA * np.exp(-inner), axis=1))
 
 
 def ackley5(X: np.ndarray) -> np.ndarray:

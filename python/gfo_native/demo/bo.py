@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Dict
 
 import numpy as np
 
@@ -23,8 +24,8 @@ def run(quick: bool) -> str:
         lines.append(f"{method:<15}{np.median(regret):>14.3g}{time.perf_counter() - t0:>9.2f}")
     space = Space({"lr": LogUniform(1e-4, 1.0), "layers": Int(1, 6), "act": Categorical(["relu", "tanh", "gelu"])})
 
-    def loss(p):  # a stand-in for a validation loss
-        return (np.log10(p["lr"]) + 2.0) ** 2 + 0.2 * abs(p["layers"] - 3) + (p["act"] != "gelu")
+    def loss(p: Dict[str, Any]) -> float:  # a stand-in for a validation loss
+        return float((np.log10(p["lr"]) + 2.0) ** 2 + 0.2 * abs(p["layers"] - 3) + (p["act"] != "gelu"))
 
     res = minimize(loss, space, method="bo", budget=15 if quick else 25, seed=0)
     lines.append(f"mixed space {list(space.names)}: best {res.x} loss {res.fun:.3g} in {res.nfev} evaluations")

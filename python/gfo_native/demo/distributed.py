@@ -7,22 +7,24 @@ import multiprocessing
 import os
 import tempfile
 import time
+from typing import Any, Tuple
 
 import numpy as np
 
 from .. import minimize
+from ..optimizers.result import OptimizeResult
 
 SLEEP_S = 0.02
 BOUNDS = [(-5.0, 5.0)] * 4
 
 
-def slow_sphere(x):
+def slow_sphere(x: np.ndarray) -> float:
     """Stands for an expensive simulation: the time is spent waiting, as in a remote call or a solver."""
     time.sleep(SLEEP_S)
     return float(np.sum(x * x))
 
 
-def _timed(**kw):
+def _timed(**kw: Any) -> Tuple[float, OptimizeResult]:
     t0 = time.perf_counter()
     res = minimize(slow_sphere, BOUNDS, method="random_search", seed=0, options={"popsize": 10}, **kw)
     return time.perf_counter() - t0, res
@@ -36,7 +38,10 @@ def run(quick: bool) -> str:
     lines.append(f"{'serial':<28}{t1:>8.2f}{1.0:>8.2f}x  -")
     ctx = multiprocessing.get_context("forkserver")  # not fork: this process may hold OpenMP/torch threads
     ctx.set_forkserver_preload([__name__])  # the server imports the package once; workers fork from it
-    factory = lambda: cf.ProcessPoolExecutor(2, mp_context=ctx)  # noqa: E731
+
+    def factory() -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(2, mp_context=ctx)
+
     with factory() as pool:
         minimize(slow_sphere, BOUNDS, method="random_search", budget=10, options={"popsize": 10}, executor=pool)
         t2, res = _timed(budget=n, executor=pool)

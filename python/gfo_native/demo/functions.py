@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Tuple
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from .. import rng
 from ..reference import functions as R
 
 
-def _best_of(fn, repeat=3):
+def _best_of(fn: Callable[[], Any], repeat: int = 3) -> Tuple[float, Any]:
     best = np.inf
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 
 from .. import optim, rng
 
 
-def _median_ms(fn, repeat):
+def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -52,7 +53,7 @@ def _torch_part(quick: bool) -> list[str]:
     lines = [f"torch: MLP {depth} x Linear({width}, {width}) ({depth * 2} tensors, "
              f"{depth * (width * width + width):,} parameters), AdamW lr 1e-3, {train_steps} training steps; step time median of a few steps"]
     results = {}
-    makers = {"gfo_native.torch.AdamW": lambda ps: gt.AdamW(ps, lr=1e-3),
+    makers: Dict[str, Callable[[List[Any]], Any]] = {"gfo_native.torch.AdamW": lambda ps: gt.AdamW(ps, lr=1e-3),
               "torch AdamW fused": lambda ps: torch.optim.AdamW(ps, lr=1e-3, fused=True),
               "torch AdamW foreach": lambda ps: torch.optim.AdamW(ps, lr=1e-3, foreach=True),
               "torch AdamW for-loop": lambda ps: torch.optim.AdamW(ps, lr=1e-3, foreach=False)}
@@ -73,10 +74,10 @@ def _torch_part(quick: bool) -> list[str]:
     ref = results["torch AdamW for-loop"][2]
     ours_ms = results["gfo_native.torch.AdamW"][1]
     lines.append(f"  {'optimizer':<24}{'final loss':>12}{'step ms':>10}{'ours faster':>13}{'max |dp| vs for-loop':>22}")
-    for label, (loss, ms, params) in results.items():
+    for label, (final_loss, ms, params) in results.items():
         diff = max(float((a - b).abs().max()) for a, b in zip(params, ref))
         speed = f"{ms / ours_ms:>12.2f}x" if ms == ms else f"{'-':>13}"
-        lines.append(f"  {label:<24}{loss:>12.5f}{ms:>10.3f}{speed}{diff:>22.1e}")
+        lines.append(f"  {label:<24}{final_loss:>12.5f}{ms:>10.3f}{speed}{diff:>22.1e}")
     return lines
 
 

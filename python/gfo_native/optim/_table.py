@@ -23,4 +23,4 @@ def new_table(n: int) -> np.ndarray:
 
 
 def address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
+    return int(a.__array_interface__["data"][0])

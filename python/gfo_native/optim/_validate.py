@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from typing import Any, List, Sequence
 
 import numpy as np
 
 from .._checks import FLOAT_DTYPES
 
 
-def array_list(arrays, name: str) -> list:
+def array_list(arrays: Any, name: str) -> List[Any]:
+    """``list(arrays)`` for a list or tuple, else TypeError naming ``name``."""
     if isinstance(arrays, np.ndarray) or not isinstance(arrays, (list, tuple)):
         raise TypeError(f"{name}: expected a list of numpy arrays, got {type(arrays).__name__}")
     return list(arrays)
 
 
-def check_params(params: Sequence, name: str = "params") -> list:
-    params = array_list(params, name)
-    for i, p in enumerate(params):
+def check_params(params: Sequence[np.ndarray], name: str = "params") -> List[np.ndarray]:
+    """The parameters as a list: float32/float64, C-contiguous, writeable arrays (errors name the index)."""
+    checked = array_list(params, name)
+    for i, p in enumerate(checked):
         if not isinstance(p, np.ndarray):
             raise TypeError(f"{name}[{i}]: expected a numpy.ndarray, got {type(p).__name__}")
         if p.dtype not in FLOAT_DTYPES:
@@ -27,15 +29,16 @@ def check_params(params: Sequence, name: str = "params") -> list:
             raise ValueError(f"{name}[{i}]: expected a C-contiguous array (arrays are updated in place, never copied)")
         if not p.flags.writeable:
             raise ValueError(f"{name}[{i}]: array is read-only")
-    return params
+    return checked
 
 
-def check_like(arrays, params: list, name: str, *, writeable: bool = True, allow_none: bool = False) -> list:
+def check_like(arrays: Any, params: Sequence[np.ndarray], name: str, *, writeable: bool = True,
+               allow_none: bool = False) -> List[Any]:
     """Each array matches its parameter's shape and dtype, C-contiguous (and writeable when updated)."""
-    arrays = array_list(arrays, name)
-    if len(arrays) != len(params):
-        raise ValueError(f"{name}: expected {len(params)} arrays (one per parameter), got {len(arrays)}")
-    for i, (a, p) in enumerate(zip(arrays, params)):
+    checked = array_list(arrays, name)
+    if len(checked) != len(params):
+        raise ValueError(f"{name}: expected {len(params)} arrays (one per parameter), got {len(checked)}")
+    for i, (a, p) in enumerate(zip(checked, params)):
         if a is None and allow_none:
             continue
         if not isinstance(a, np.ndarray):
@@ -48,10 +51,10 @@ def check_like(arrays, params: list, name: str, *, writeable: bool = True, allow
             raise ValueError(f"{name}[{i}]: expected a C-contiguous array (never copied silently)")
         if writeable and not a.flags.writeable:
             raise ValueError(f"{name}[{i}]: array is read-only")
-    return arrays
+    return checked
 
 
-def state_steps(steps, n: int, name: str = "state_steps") -> np.ndarray:
+def state_steps(steps: Any, n: int, name: str = "state_steps") -> np.ndarray:
     """A float64 array of per-tensor step counts that the call increments in place.
 
     An integer ``k >= 1`` means "this is update number k for every tensor" (nothing is stored).
@@ -64,10 +67,12 @@ def state_steps(steps, n: int, name: str = "state_steps") -> np.ndarray:
         raise TypeError(f"{name}: expected an int or a float64 array of shape ({n},)")
     if not steps.flags.c_contiguous or not steps.flags.writeable:
         raise ValueError(f"{name}: expected a writeable C-contiguous array")
-    return steps
+    checked_steps: np.ndarray = steps
+    return checked_steps
 
 
-def real(v, name: str, *, low: float | None = 0.0, high: float | None = None, high_open: bool = False) -> float:
+def real(v: object, name: str, *, low: float | None = 0.0, high: float | None = None, high_open: bool = False) -> float:
+    """``float(v)`` for a real, non-NaN ``v`` in ``[low, high]`` (``[low, high)`` if ``high_open``)."""
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(v).__name__}")
     v = float(v)
@@ -81,6 +86,7 @@ def real(v, name: str, *, low: float | None = 0.0, high: float | None = None, hi
 
 
 def impl_name(impl: str) -> str:
+    """``impl`` if it is "native" or "reference", else ValueError."""
     if impl not in ("native", "reference"):
         raise ValueError(f"impl: expected 'native' or 'reference', got {impl!r}")
     return impl

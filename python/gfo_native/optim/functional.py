@@ -11,6 +11,7 @@ number k" for all tensors.
 from __future__ import annotations
 
 import math
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -22,7 +23,9 @@ from ._validate import check_like, check_params, impl_name, real, state_steps as
 __all__ = ["sgd_", "adagrad_", "rmsprop_", "adam_", "clip_grad_norm_", "clip_grad_value_"]
 
 
-def _tables(params, grads, states=(), steps=None, flags=None):
+def _tables(params: Sequence[np.ndarray], grads: Sequence[np.ndarray],
+            states: Sequence[Optional[Sequence[np.ndarray]]] = (), steps: Optional[np.ndarray] = None,
+            flags: Optional[Sequence[int]] = None) -> Dict[int, np.ndarray]:
     """One table per dtype present: {dtype code: table}."""
     codes = [T.DTYPE_CODES[p.dtype] for p in params]
     out = {}
@@ -44,8 +47,9 @@ def _tables(params, grads, states=(), steps=None, flags=None):
     return out
 
 
-def sgd_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-         nesterov=False, maximize=False, impl="native"):
+def sgd_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], momentum_buffers: Any, *, lr: float,
+         momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+         maximize: bool = False, impl: str = "native") -> None:
     r"""SGD with momentum, dampening, Nesterov momentum, L2 weight decay (torch.optim.SGD's rule).
 
     ``momentum_buffers`` is a list with one entry per parameter; a ``None`` entry (first step) is replaced by
@@ -76,8 +80,9 @@ def sgd_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, we
         _core.optim_sgd(t, code, lr, momentum, dampening, weight_decay, bool(nesterov), bool(maximize))
 
 
-def adagrad_(params, grads, state_sums, state_steps, *, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
-             maximize=False, impl="native"):
+def adagrad_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], state_sums: Sequence[np.ndarray],
+             state_steps: Any, *, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+             eps: float = 1e-10, maximize: bool = False, impl: str = "native") -> None:
     r"""Adagrad (Duchi et al., JMLR 2011) with torch's lr decay :math:`lr / (1 + (t-1)\,lr\_decay)`."""
     params = check_params(params)
     grads = check_like(grads, params, "grads", writeable=False)
@@ -92,8 +97,10 @@ def adagrad_(params, grads, state_sums, state_steps, *, lr=1e-2, lr_decay=0.0, w
         _core.optim_adagrad(t, code, lr, lr_decay, weight_decay, eps, bool(maximize))
 
 
-def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, state_steps, *, lr=1e-2, alpha=0.99,
-             eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False, impl="native"):
+def rmsprop_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], square_avgs: Sequence[np.ndarray],
+             grad_avgs: Optional[Sequence[np.ndarray]], momentum_buffers: Any, state_steps: Any, *, lr: float = 1e-2,
+             alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+             centered: bool = False, maximize: bool = False, impl: str = "native") -> None:
     r"""RMSprop (Hinton's lecture 6e; centered variant of Graves 2013), torch.optim.RMSprop's rule.
 
     ``grad_avgs`` is used only when ``centered`` and ``momentum_buffers`` only when ``momentum > 0``
@@ -114,9 +121,11 @@ def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, state_step
         _core.optim_rmsprop(t, code, lr, alpha, eps, weight_decay, momentum, bool(centered), bool(maximize))
 
 
-def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, lr=1e-3, beta1=0.9,
-          beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, amsgrad=False, maximize=False,
-          impl="native"):
+def adam_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], exp_avgs: Sequence[np.ndarray],
+          exp_avg_sqs: Sequence[np.ndarray], max_exp_avg_sqs: Optional[Sequence[np.ndarray]], state_steps: Any, *,
+          lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+          decoupled_weight_decay: bool = False, amsgrad: bool = False, maximize: bool = False,
+          impl: str = "native") -> None:
     r"""Adam (Kingma & Ba, ICLR 2015), AMSGrad (Reddi et al., ICLR 2018) and AdamW's decoupled decay
     (Loshchilov & Hutter, ICLR 2019), with torch.optim.Adam's bias corrections and eps placement.
 
@@ -140,7 +149,8 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
                          bool(maximize))
 
 
-def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False, impl="native"):
+def clip_grad_norm_(grads: Sequence[np.ndarray], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, impl: str = "native") -> float:
     """Scales the gradients in place so that their global L2 norm is at most ``max_norm`` (torch's rule:
     coefficient ``max_norm / (norm + 1e-6)`` clamped at 1). Returns the norm before clipping.
 
@@ -163,7 +173,7 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False, im
     return total
 
 
-def clip_grad_value_(grads, clip_value, impl="native"):
+def clip_grad_value_(grads: Sequence[np.ndarray], clip_value: float, impl: str = "native") -> None:
     """Clamps every gradient element to ``[-clip_value, clip_value]`` in place."""
     grads = check_params(grads, "grads")
     clip_value = real(clip_value, "clip_value")

@@ -9,6 +9,8 @@ Each step is one native call per dtype over all tensors (``impl="native"``) or t
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
 import numpy as np
 
 from . import functional as F
@@ -20,9 +22,10 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 class Optimizer:
     """Shared machinery: lr/schedule, per-tensor step counters, grad filtering, state_dict."""
 
-    state_names: tuple = ()
+    state_names: Tuple[str, ...] = ()
 
-    def __init__(self, params, lr, impl: str = "native"):
+    def __init__(self, params: Sequence[np.ndarray], lr: Union[float, Callable[[int], float]],
+                 impl: str = "native") -> None:
         self.params = check_params(params)
         if not callable(lr):
             lr = real(lr, "lr")
@@ -32,19 +35,22 @@ class Optimizer:
         self.state_steps = np.zeros(len(self.params))
         self.state = {name: self._new_state(name) for name in self.state_names}
 
-    def _new_state(self, name: str) -> list:
+    def _new_state(self, name: str) -> List[Any]:
         return [np.zeros_like(p) for p in self.params]
 
     def current_lr(self) -> float:
+        """The learning rate of the next step (a schedule evaluated at the completed steps)."""
         return float(self.lr(self.step_count)) if callable(self.lr) else self.lr
 
-    def step(self, grads) -> None:
+    def step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
         """One update; ``grads`` has one array (or None to skip) per parameter."""
         grads = check_like(grads, self.params, "grads", writeable=False, allow_none=True)
         idx = [i for i, g in enumerate(grads) if g is not None]
         lr = real(self.current_lr(), "lr")
         if idx:
-            sub = lambda xs: [xs[i] for i in idx] if xs is not None else None  # noqa: E731
+            def sub(xs: Optional[Sequence[Any]]) -> Optional[List[Any]]:
+                return [xs[i] for i in idx] if xs is not None else None
+
             steps = self.state_steps if len(idx) == len(self.params) else self.state_steps[idx]
             self._update([self.params[i] for i in idx], sub(grads), {k: sub(v) for k, v in self.state.items()},
                          steps, lr)
@@ -55,12 +61,13 @@ class Optimizer:
                     self.state[name][i] = a
         self.step_count += 1
 
-    _last_states: dict = {}
+    _last_states: Dict[str, List[Any]] = {}
 
-    def _update(self, params, grads, states, steps, lr):  # pragma: no cover - abstract
+    def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray, lr: float) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> Dict[str, Any]:
+        """Step counters, state arrays (copies) and hyperparameters."""
         return {
             "step_count": self.step_count,
             "state_steps": self.state_steps.copy(),
@@ -68,7 +75,12 @@ class Optimizer:
             "hyperparameters": self.hyperparameters(),
         }
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (arrays copied).
+
+        Raises:
+            ValueError, TypeError: the state does not match this optimizer's parameters.
+        """
         state = state_dict["state"]
         if set(state) != set(self.state):
             raise ValueError(f"state_dict: expected state {sorted(self.state)}, got {sorted(state)}")
@@ -82,7 +94,8 @@ class Optimizer:
         self.state_steps[...] = steps
         self.step_count = int(state_dict["step_count"])
 
-    def hyperparameters(self) -> dict:
+    def hyperparameters(self) -> Dict[str, Any]:
+        """The constructor's hyperparameters (besides lr)."""
         return {}
 
 
@@ -95,25 +108,27 @@ class SGD(Optimizer):
 
     state_names = ("momentum_buffer",)
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
-                 maximize=False, impl="native"):
+    def __init__(self, params: Sequence[np.ndarray], lr: Union[float, Callable[[int], float]] = 1e-3,
+                 momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, impl)
         self.momentum, self.dampening = real(momentum, "momentum"), real(dampening, "dampening", low=None)
         self.weight_decay, self.nesterov, self.maximize = real(weight_decay, "weight_decay"), nesterov, maximize
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("nesterov: requires momentum > 0 and dampening == 0")
 
-    def _new_state(self, name):
+    def _new_state(self, name: str) -> List[Any]:
         return [None] * len(self.params)  # created from the first gradient, as torch does
 
-    def _update(self, params, grads, states, steps, lr):
+    def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray,
+                lr: float) -> None:
         bufs = states["momentum_buffer"]
         F.sgd_(params, grads, bufs, lr=lr, momentum=self.momentum, dampening=self.dampening,
                weight_decay=self.weight_decay, nesterov=self.nesterov, maximize=self.maximize, impl=self.impl)
         steps += 1.0
         self._last_states = {"momentum_buffer": bufs} if self.momentum != 0 else {}
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
         return dict(momentum=self.momentum, dampening=self.dampening, weight_decay=self.weight_decay,
                     nesterov=self.nesterov, maximize=self.maximize)
 
@@ -126,21 +141,23 @@ class Adagrad(Optimizer):
 
     state_names = ("sum",)
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 *, maximize=False, impl="native"):
+    def __init__(self, params: Sequence[np.ndarray], lr: Union[float, Callable[[int], float]] = 1e-2,
+                 lr_decay: float = 0.0, weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, *, maximize: bool = False, impl: str = "native") -> None:
         self.initial_accumulator_value = real(initial_accumulator_value, "initial_accumulator_value")
         super().__init__(params, lr, impl)
         self.lr_decay, self.weight_decay = real(lr_decay, "lr_decay"), real(weight_decay, "weight_decay")
         self.eps, self.maximize = real(eps, "eps"), maximize
 
-    def _new_state(self, name):
+    def _new_state(self, name: str) -> List[Any]:
         return [np.full_like(p, self.initial_accumulator_value) for p in self.params]
 
-    def _update(self, params, grads, states, steps, lr):
+    def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray,
+                lr: float) -> None:
         F.adagrad_(params, grads, states["sum"], steps, lr=lr, lr_decay=self.lr_decay,
                    weight_decay=self.weight_decay, eps=self.eps, maximize=self.maximize, impl=self.impl)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
         return dict(lr_decay=self.lr_decay, weight_decay=self.weight_decay,
                     initial_accumulator_value=self.initial_accumulator_value, eps=self.eps, maximize=self.maximize)
 
@@ -155,19 +172,21 @@ class RMSprop(Optimizer):
 
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
-                 maximize=False, impl="native"):
+    def __init__(self, params: Sequence[np.ndarray], lr: Union[float, Callable[[int], float]] = 1e-2,
+                 alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, *, maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, impl)
         self.alpha, self.eps = real(alpha, "alpha"), real(eps, "eps")
         self.weight_decay, self.momentum = real(weight_decay, "weight_decay"), real(momentum, "momentum")
         self.centered, self.maximize = centered, maximize
 
-    def _update(self, params, grads, states, steps, lr):
+    def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray,
+                lr: float) -> None:
         F.rmsprop_(params, grads, states["square_avg"], states["grad_avg"], states["momentum_buffer"], steps, lr=lr,
                    alpha=self.alpha, eps=self.eps, weight_decay=self.weight_decay, momentum=self.momentum,
                    centered=self.centered, maximize=self.maximize, impl=self.impl)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
         return dict(alpha=self.alpha, eps=self.eps, weight_decay=self.weight_decay, momentum=self.momentum,
                     centered=self.centered, maximize=self.maximize)
 
@@ -184,8 +203,9 @@ class Adam(Optimizer):
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False, impl="native"):
+    def __init__(self, params: Sequence[np.ndarray], lr: Union[float, Callable[[int], float]] = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
+                 amsgrad: bool = False, *, maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, impl)
         if len(betas) != 2:
             raise ValueError(f"betas: expected two values, got {betas!r}")
@@ -194,12 +214,13 @@ class Adam(Optimizer):
         self.eps, self.weight_decay = real(eps, "eps"), real(weight_decay, "weight_decay")
         self.amsgrad, self.maximize = amsgrad, maximize
 
-    def _update(self, params, grads, states, steps, lr):
+    def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray,
+                lr: float) -> None:
         F.adam_(params, grads, states["exp_avg"], states["exp_avg_sq"], states["max_exp_avg_sq"], steps, lr=lr,
                 beta1=self.betas[0], beta2=self.betas[1], eps=self.eps, weight_decay=self.weight_decay,
                 decoupled_weight_decay=self.decoupled, amsgrad=self.amsgrad, maximize=self.maximize, impl=self.impl)
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> Dict[str, Any]:
         return dict(betas=self.betas, eps=self.eps, weight_decay=self.weight_decay, amsgrad=self.amsgrad,
                     maximize=self.maximize, decoupled_weight_decay=self.decoupled)
 
@@ -210,6 +231,7 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, impl="native"):
+    def __init__(self, params: Sequence[np.ndarray], lr: Union[float, Callable[[int], float]] = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad: bool = False, *, maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, impl=impl)

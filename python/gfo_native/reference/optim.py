@@ -9,33 +9,35 @@ every element-wise operation runs in the parameter's dtype, per-step scalars are
 from __future__ import annotations
 
 import math
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 
-def _steps(state_steps, n):
+def _steps(state_steps: Any, n: int) -> np.ndarray:
     if isinstance(state_steps, np.ndarray):
         return state_steps
     return np.full(n, float(state_steps) - 1.0)
 
 
-def _lerp(start, end, w, dt):
+def _lerp(start: np.ndarray, end: np.ndarray, w: float, dt: np.dtype[Any]) -> np.ndarray:
     # torch.lerp: start + w (end - start) when |w| < 0.5, else end - (end - start)(1 - w).
-    w = dt.type(w)
-    if abs(float(w)) < 0.5:
-        return start + w * (end - start)
-    return end - (end - start) * (dt.type(1) - w)
+    wt = dt.type(w)
+    if abs(float(wt)) < 0.5:
+        return np.asarray(start + wt * (end - start))
+    return np.asarray(end - (end - start) * (dt.type(1) - wt))
 
 
-def _direction(g, p, weight_decay, maximize, dt):
+def _direction(g: np.ndarray, p: np.ndarray, weight_decay: float, maximize: bool, dt: np.dtype[Any]) -> np.ndarray:
     d = -g if maximize else g.copy()
     if weight_decay != 0:
         d = d + dt.type(weight_decay) * p
     return d
 
 
-def sgd_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-         nesterov=False, maximize=False):
+def sgd_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], momentum_buffers: Any, *, lr: float,
+         momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+         maximize: bool = False) -> None:
     for i, (p, g) in enumerate(zip(params, grads)):
         dt = p.dtype
         d = _direction(g, p, weight_decay, maximize, dt)
@@ -50,8 +52,9 @@ def sgd_(params, grads, momentum_buffers, *, lr, momentum=0.0, dampening=0.0, we
         p[...] = p + dt.type(-lr) * d
 
 
-def adagrad_(params, grads, state_sums, state_steps, *, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
-             maximize=False):
+def adagrad_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], state_sums: Sequence[np.ndarray],
+             state_steps: Any, *, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+             eps: float = 1e-10, maximize: bool = False) -> None:
     steps = _steps(state_steps, len(params))
     for i, (p, g, s) in enumerate(zip(params, grads, state_sums)):
         dt = p.dtype
@@ -63,8 +66,10 @@ def adagrad_(params, grads, state_sums, state_steps, *, lr=1e-2, lr_decay=0.0, w
         p[...] = p + (dt.type(-clr) * d) / std
 
 
-def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, state_steps, *, lr=1e-2, alpha=0.99,
-             eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False):
+def rmsprop_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], square_avgs: Sequence[np.ndarray],
+             grad_avgs: Any, momentum_buffers: Any, state_steps: Any, *, lr: float = 1e-2,
+             alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+             centered: bool = False, maximize: bool = False) -> None:
     steps = _steps(state_steps, len(params))
     for i, (p, g, sq) in enumerate(zip(params, grads, square_avgs)):
         dt = p.dtype
@@ -86,8 +91,10 @@ def rmsprop_(params, grads, square_avgs, grad_avgs, momentum_buffers, state_step
             p[...] = p + (dt.type(-lr) * d) / avg
 
 
-def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, lr=1e-3, beta1=0.9,
-          beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, amsgrad=False, maximize=False):
+def adam_(params: Sequence[np.ndarray], grads: Sequence[np.ndarray], exp_avgs: Sequence[np.ndarray],
+          exp_avg_sqs: Sequence[np.ndarray], max_exp_avg_sqs: Any, state_steps: Any, *,
+          lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+          decoupled_weight_decay: bool = False, amsgrad: bool = False, maximize: bool = False) -> None:
     steps = _steps(state_steps, len(params))
     for i, (p, g, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
         dt = p.dtype
@@ -114,7 +121,8 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
         p[...] = p + (dt.type(-step_size) * m) / denom
 
 
-def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(grads: Sequence[np.ndarray], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> float:
     """Scales all gradients by max_norm / (total_norm + 1e-6) when that is below 1; returns the total L2 norm."""
     total = math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
     if error_if_nonfinite and not math.isfinite(total):
@@ -126,6 +134,6 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     return total
 
 
-def clip_grad_value_(grads, clip_value):
+def clip_grad_value_(grads: Sequence[np.ndarray], clip_value: float) -> None:
     for g in grads:
         np.clip(g, -clip_value, clip_value, out=g)
