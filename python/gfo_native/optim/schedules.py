@@ -28,6 +28,7 @@ class Schedule:
         return float(self.value(t))
 
     def value(self, t: int) -> float:  # pragma: no cover - abstract
+        """The learning rate after ``t`` completed steps (unchecked; call the schedule to check ``t``)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -36,6 +37,8 @@ class Schedule:
 
 
 class constant(Schedule):
+    """``lr`` at every step."""
+
     def __init__(self, lr: float) -> None:
         self.lr = real(lr, "lr")
 
