@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
+import numpy as np
 import torch
 
 from .. import _core
@@ -11,17 +13,18 @@ from ..optim import _table as T
 from . import _layout as L
 
 
-def _tables(parameters):
+def _tables(parameters: Union[torch.Tensor, Iterable[torch.Tensor]]) -> Tuple[List[Tuple[int, np.ndarray]],
+            torch.dtype]:
     if isinstance(parameters, torch.Tensor):
         parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]
-    by_code: dict = {}
+    by_code: Dict[int, List[torch.Tensor]] = {}
     for i, g in enumerate(grads):
         code = L._CODES.get(g.dtype)
         if code is None:
             raise TypeError(f"parameters[{i}].grad: expected dtype float32 or float64, got {g.dtype}")
         by_code.setdefault(code, []).append(g)
-    out = []
+    out: List[Tuple[int, np.ndarray]] = []
     for code, gs in sorted(by_code.items()):
         t = T.new_table(len(gs))
         t[:, T.GRAD] = [L.grad_pointer(g, "grad") for g in gs]
@@ -30,7 +33,8 @@ def _tables(parameters):
     return out, (grads[0].dtype if grads else torch.float32)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm_(parameters: Union[torch.Tensor, Iterable[torch.Tensor]], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: Optional[bool] = None) -> torch.Tensor:
     """torch.nn.utils.clip_grad_norm_ (L2 only), fused; returns the total norm as a tensor."""
     if float(norm_type) != 2.0:
         raise ValueError(f"norm_type: only the L2 norm (2.0) is supported, got {norm_type!r}")
@@ -45,7 +49,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return torch.tensor(total, dtype=dtype)
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: Union[torch.Tensor, Iterable[torch.Tensor]], clip_value: float,
+                     foreach: Optional[bool] = None) -> None:
     """torch.nn.utils.clip_grad_value_, fused."""
     for code, t in _tables(parameters)[0]:
         _core.optim_clamp_grads(t, code, float(clip_value))

@@ -9,13 +9,16 @@ table is rebuilt (gradient column only, when just the gradient tensors changed).
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
 import numpy as np
 import torch
 
 from .._torch_ptr import tensor_pointer
 from ..optim import _table as T
 
-_GRAD = torch.Tensor.grad.__get__
+# unbound getters: map() over them is faster than attribute access in a Python loop
+_GRAD: Callable[[torch.Tensor], Optional[torch.Tensor]] = torch.Tensor.grad.__get__  # type: ignore[union-attr]
 _DATA_PTR = torch.Tensor.data_ptr
 _IS_CONTIGUOUS = torch.Tensor.is_contiguous
 _CODES = {torch.float32: 0, torch.float64: 1}
@@ -25,23 +28,23 @@ _CUDA_DTYPES = ("torch.float32", "torch.float64", "torch.bfloat16", "torch.float
 CPU = -1  # device of a part: -1 for the CPU, else the CUDA device index
 
 
-def scalar_dtype():
+def scalar_dtype() -> torch.dtype:
     """torch's dtype for state["step"] (float32 unless the default dtype is float64)."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def device_of(t) -> int:
+def device_of(t: torch.Tensor) -> int:
     return CPU if t.device.type == "cpu" else (t.device.index if t.device.index is not None else 0)
 
 
-def pointer(t, name: str) -> int:
+def pointer(t: torch.Tensor, name: str) -> int:
     """tensor_pointer on the tensor's own device (CUDA tensors need the CUDA kernels: checked at launch)."""
     if t.device.type == "cuda":
         return tensor_pointer(t, name, dtypes=_CUDA_DTYPES, device="cuda")
     return tensor_pointer(t, name)
 
 
-def grad_pointer(g, name: str) -> int:
+def grad_pointer(g: torch.Tensor, name: str) -> int:
     if g.is_sparse or g.layout != torch.strided:
         raise TypeError(f"{name}: sparse gradients are not supported by the fused optimizers")
     return pointer(g, name)
@@ -51,7 +54,10 @@ class GroupLayout:
     """Rows (one per parameter with a gradient) split by dtype and device: [(dtype code, table, row params)],
     with ``devices[k]`` the device of part k (CPU or a CUDA index)."""
 
-    def __init__(self, params, grads, key, parts, devices=None):
+    init_cleared: bool  # set once SGD's "new momentum buffer" flags are cleared (clear_init_flags)
+
+    def __init__(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
+                 parts: List[Tuple[int, np.ndarray, List[int]]], devices: Optional[List[int]] = None) -> None:
         self.devices = devices if devices is not None else [CPU] * len(parts)
         self.params = params
         self.nparams = len(params)
@@ -62,16 +68,17 @@ class GroupLayout:
         self.parts = parts
         self.param_ptrs = list(map(_DATA_PTR, params))
 
-    def still_valid(self, params, grads, key) -> bool:
+    def still_valid(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any,
+                    ...]) -> bool:
         return (params is self.params and len(params) == self.nparams and key == self.key
                 and list(map(id, grads)) == self.grad_ids and list(map(_DATA_PTR, params)) == self.param_ptrs)
 
-    def same_rows(self, params, grads, key) -> bool:
+    def same_rows(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...]) -> bool:
         return (params is self.params and len(params) == self.nparams and key == self.key
                 and [g is not None for g in grads] == self.has_grad
                 and list(map(_DATA_PTR, params)) == self.param_ptrs)
 
-    def refresh_grads(self, grads) -> None:
+    def refresh_grads(self, grads: List[Any]) -> None:
         """New gradient tensors for the same parameters (e.g. after zero_grad(set_to_none=True)).
 
         torch itself guarantees that a .grad has its parameter's dtype, device and size, so only the
@@ -91,9 +98,11 @@ class GroupLayout:
         self.grad_ids = list(map(id, grads))
 
 
-def build(params, grads, key, state_of, slots) -> GroupLayout:
+def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
+          state_of: Callable[[torch.Tensor], Dict[str, Any]], slots: Callable[[torch.Tensor, Dict[str, Any]], Tuple[Any,
+          ...]]) -> GroupLayout:
     """``slots(p, state) -> (s0, s1, s2, step, flags)`` creates missing state and returns the tensors."""
-    by_code: dict[tuple, list] = {}
+    by_code: Dict[Tuple[int, int], List[int]] = {}
     for i, (p, g) in enumerate(zip(params, grads)):
         if g is None:
             continue
@@ -105,7 +114,8 @@ def build(params, grads, key, state_of, slots) -> GroupLayout:
         if device_of(g) != dev:
             raise ValueError(f"params[{i}].grad: on {g.device}, the parameter on {p.device}")
         by_code.setdefault((dev, code), []).append(i)
-    parts, devices = [], []
+    parts: List[Tuple[int, np.ndarray, List[int]]] = []
+    devices: List[int] = []
     for (dev, code), idx in sorted(by_code.items()):
         table = T.new_table(len(idx))
         for r, i in enumerate(idx):
@@ -134,7 +144,7 @@ def build(params, grads, key, state_of, slots) -> GroupLayout:
     return GroupLayout(params, grads, key, parts, devices)
 
 
-def step_tensor(state) -> torch.Tensor:
+def step_tensor(state: Dict[str, Any]) -> torch.Tensor:
     """state["step"] as a CPU scalar tensor (created at 0; Python numbers from old checkpoints converted)."""
     step = state.get("step")
     if not isinstance(step, torch.Tensor):

@@ -13,15 +13,24 @@ than being copied. ``foreach``/``fused`` are accepted for compatibility and igno
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
+
 import torch
 
 from .. import _core
+from ..optim import _table as T
 from . import _layout as L
+
+if TYPE_CHECKING:
+    from torch.optim.optimizer import ParamsT
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
+# what _slots returns for one parameter: its three state tensors, its step tensor (or None), its flags
+_Slots = Tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor], int]
 
-def _lr(group) -> float:
+
+def _lr(group: Dict[str, Any]) -> float:
     lr = group["lr"]
     if isinstance(lr, torch.Tensor):
         if lr.requires_grad:
@@ -39,10 +48,10 @@ class _CudaKernels:
     """``core.optim_<kind>(table, code, ...)`` for tables of CUDA tensors on device ``dev``: the CPU kernels'
     signature, launched by gfo_native.cuda.optim.run (which raises a clear error without CUDA)."""
 
-    def __init__(self, dev: int):
+    def __init__(self, dev: int) -> None:
         self.dev = dev
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., None]:
         from ..cuda import optim as cuda_optim
 
         kind = name[len("optim_"):]
@@ -52,24 +61,24 @@ class _CudaKernels:
 class _Fused(torch.optim.Optimizer):
     """Shared step(): validate/cached layout per group, then one kernel call per dtype."""
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: Dict[str, Any]) -> None:
         if defaults.get("differentiable"):
             raise ValueError("differentiable: not supported by the gfo_native fused optimizers")
         if defaults.get("capturable"):
             raise ValueError("capturable: not supported (CUDA graphs need a CUDA build)")
-        self._layouts: dict = {}
+        self._layouts: Dict[int, Any] = {}
         super().__init__(params, defaults)
 
     # Anything that may replace params, groups or state invalidates the cached tables.
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
         super().add_param_group(param_group)
         self._layouts = {}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self._layouts = {}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
         self._layouts = {}
 
@@ -77,16 +86,16 @@ class _Fused(torch.optim.Optimizer):
         """Forget cached pointer tables (call after replacing state tensors by hand)."""
         self._layouts = {}
 
-    def _layout_key(self, group) -> tuple:
+    def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return ()
 
-    def _slots(self, group, p, state):  # -> (s0, s1, s2, step, flags)
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         raise NotImplementedError
 
-    def _run(self, group, code, table, core) -> None:
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
         raise NotImplementedError
 
-    def _layout(self, gi, group):
+    def _layout(self, gi: int, group: Dict[str, Any]) -> Any:
         params = group["params"]
         grads = list(map(L._GRAD, params))
         key = self._layout_key(group)
@@ -100,7 +109,7 @@ class _Fused(torch.optim.Optimizer):
         self._layouts[gi] = lay
         return lay
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """Performs a single optimization step (``closure`` re-evaluates the model and returns the loss)."""
         loss = None
         if closure is not None:
@@ -113,15 +122,16 @@ class _Fused(torch.optim.Optimizer):
             self._after(lay)
         return loss
 
-    def _after(self, lay) -> None:
+    def _after(self, lay: Any) -> None:
         pass
 
 
 class SGD(_Fused):
     __doc__ = "Fused drop-in for torch.optim.SGD (momentum, dampening, nesterov, weight_decay, maximize)."
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: Optional[bool] = None, differentiable: bool = False, fused: Optional[bool] = None) -> None:
         _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
         _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
@@ -130,37 +140,39 @@ class SGD(_Fused):
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
                                       differentiable=differentiable, fused=fused))
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
         for g in self.param_groups:
             g.setdefault("nesterov", False)
             g.setdefault("maximize", False)
 
-    def _layout_key(self, group):
+    def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (group["momentum"] != 0,)
 
-    def _slots(self, group, p, state):
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if group["momentum"] == 0:
             return None, None, None, None, 0
         buf = state.get("momentum_buffer")
         if buf is None:
             state["momentum_buffer"] = torch.empty_like(p, memory_format=torch.contiguous_format)
-            return state["momentum_buffer"], None, None, None, L.T.INIT_BUFFER
+            return state["momentum_buffer"], None, None, None, T.INIT_BUFFER
         return buf, None, None, None, 0
 
-    def _run(self, group, code, table, core):
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
         core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
                         float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]))
 
-    def _after(self, lay):
+    def _after(self, lay: Any) -> None:
         L.clear_init_flags(lay)
 
 
 class Adagrad(_Fused):
     __doc__ = "Fused drop-in for torch.optim.Adagrad (lr_decay, weight_decay, initial_accumulator_value, eps, maximize)."
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0, eps: float = 1e-10,
+                 foreach: Optional[bool] = None, *, maximize: bool = False, differentiable: bool = False,
+                 fused: Optional[bool] = None) -> None:
         _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
         _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
@@ -173,12 +185,12 @@ class Adagrad(_Fused):
             for p in group["params"]:
                 self._slots(group, p, self.state[p])
 
-    def _slots(self, group, p, state):
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if "sum" not in state:
             state["sum"] = torch.full_like(p, group["initial_accumulator_value"], memory_format=torch.preserve_format)
         return state["sum"], None, None, L.step_tensor(state), 0
 
-    def _run(self, group, code, table, core):
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
         core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
                             float(group["eps"]), bool(group["maximize"]))
 
@@ -186,8 +198,9 @@ class Adagrad(_Fused):
 class RMSprop(_Fused):
     __doc__ = "Fused drop-in for torch.optim.RMSprop (alpha, eps, weight_decay, momentum, centered, maximize)."
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: Optional[bool] = None, maximize: bool = False, differentiable: bool = False) -> None:
         _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
         _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
         _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
@@ -197,10 +210,10 @@ class RMSprop(_Fused):
                                       weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
 
-    def _layout_key(self, group):
+    def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (group["momentum"] > 0, bool(group["centered"]))
 
-    def _slots(self, group, p, state):
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if "square_avg" not in state:
             state["step"] = torch.zeros((), dtype=L.scalar_dtype())
             state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
@@ -211,7 +224,7 @@ class RMSprop(_Fused):
         return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
                 state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
 
-    def _run(self, group, code, table, core):
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
         core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
                             float(group["weight_decay"]), float(group["momentum"]), bool(group["centered"]),
                             bool(group["maximize"]))
@@ -220,31 +233,34 @@ class RMSprop(_Fused):
 class Adam(_Fused):
     __doc__ = "Fused drop-in for torch.optim.Adam (betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)."
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
-                 decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 amsgrad: bool = False, *,
+                 foreach: Optional[bool] = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: Optional[bool] = None,
+                 decoupled_weight_decay: bool = False) -> None:
         _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
         _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        betas = tuple(float(b) for b in betas)
-        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        float_betas = tuple(float(b) for b in betas)
+        _check(0.0 <= float_betas[0] < 1.0, f"Invalid beta parameter at index 0: {float_betas[0]}")
+        _check(0.0 <= float_betas[1] < 1.0, f"Invalid beta parameter at index 1: {float_betas[1]}")
         _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        super().__init__(params, dict(lr=lr, betas=float_betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
         for g in self.param_groups:
             g.setdefault("amsgrad", False)
             g.setdefault("maximize", False)
             g.setdefault("decoupled_weight_decay", False)
 
-    def _layout_key(self, group):
+    def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (bool(group["amsgrad"]),)
 
-    def _slots(self, group, p, state):
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if "exp_avg" not in state:
             state["step"] = torch.tensor(0.0, dtype=L.scalar_dtype())
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
@@ -254,7 +270,7 @@ class Adam(_Fused):
         return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
                 L.step_tensor(state), 0)
 
-    def _run(self, group, code, table, core):
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
         beta1, beta2 = group["betas"]
         core.optim_adam(table, code, _lr(group), float(beta1), float(beta2), float(group["eps"]),
                          float(group["weight_decay"]), bool(group["decoupled_weight_decay"]), bool(group["amsgrad"]),
@@ -264,13 +280,16 @@ class Adam(_Fused):
 class AdamW(Adam):
     __doc__ = "Fused drop-in for torch.optim.AdamW (Adam with decoupled weight decay, default 1e-2)."
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: Optional[bool] = None, capturable: bool = False,
+                 differentiable: bool = False, fused: Optional[bool] = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
         for g in self.param_groups:
             g["decoupled_weight_decay"] = True
