@@ -45,12 +45,13 @@ def run_unit(fun: Callable, rows: Any, vectorized: bool, portable: bool = True) 
     except Exception as e:  # noqa: BLE001 - any failure of user code is an outcome, not a worker crash
         text = "".join(traceback.format_exception_only(type(e), e)).strip()
         tb = traceback.format_exc()
+        sent: Exception | None = e
         if portable:
             try:
                 pickle.dumps(e)
             except Exception:  # noqa: BLE001
-                e = None
-        return ERROR, e, f"{text}\n{tb}"
+                sent = None
+        return ERROR, sent, f"{text}\n{tb}"
 
 
 class RemoteWorker:

@@ -82,7 +82,7 @@ def dumps(tree: Any) -> bytes:
     arrays: dict[str, np.ndarray] = {}
     body = json.dumps(_encode(tree, arrays), separators=(",", ":")).encode()
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub: **kwds could name allow_pickle
     npz = buf.getvalue()
     header = {"format": FORMAT_VERSION, "sha256": hashlib.sha256(body + npz).hexdigest(),
               "tree": len(body), "arrays": len(npz)}

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, NoReturn, Sequence
 
 import numpy as np
 
@@ -67,7 +67,7 @@ class Workers:
     def submit(self, rows: Any) -> Hashable:
         raise NotImplementedError
 
-    def wait(self, tokens: list) -> list[tuple[Hashable, tuple]]:
+    def wait(self, tokens: list) -> Sequence[tuple[Hashable, tuple]]:
         """Block until at least one of ``tokens`` finished; ``[(token, outcome), ...]``.
 
         The outcome is ``run_unit``'s, or ``(CRASH, text)`` when the worker died (the backend has replaced
@@ -180,7 +180,7 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return [X[i] for i in rows.tolist()]
 
 
-def _reraise(out: tuple) -> None:
+def _reraise(out: tuple) -> NoReturn:
     _, exc, text = out
     if exc is None:
         raise RuntimeError(f"fun raised in a worker:\n{text}")

@@ -42,7 +42,7 @@ class ExecutorEvaluator(Evaluator):
 
 class _PoolWorkers(Workers):
     def __init__(self, source: Any, fun: Callable, vectorized: bool, max_in_flight: int | None):
-        self.factory = None if isinstance(source, cf.Executor) else source
+        self.factory: Any = None if isinstance(source, cf.Executor) else source
         self.pool = source if self.factory is None else self._make()
         self.fun, self.vectorized = fun, vectorized
         self.n_workers = getattr(self.pool, "_max_workers", None) or os.cpu_count() or 1

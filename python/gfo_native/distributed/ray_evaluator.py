@@ -46,7 +46,7 @@ class RayEvaluator(Evaluator):
         self.init_kwargs = dict(init_kwargs or {})
         self._started_ray = False
         self._actors: list = []  # idle between runs
-        self._actor_cls = None
+        self._actor_cls: Any = None  # the Ray actor class, made on first use
 
     def _ray(self):
         ray = import_ray()

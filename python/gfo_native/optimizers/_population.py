@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import reference
-from .._backend import Backend
+from .._backend import Backend as Backend  # re-exported: optimizers use pop.Backend
 from .._checks import finite_float
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,7 @@ class BayesianOptimization(Optimizer):
         self.local_iters = non_negative_int(local_iters, "local_iters")
         self.fit_restarts = non_negative_int(fit_restarts, "fit_restarts")
         self._n_initial = None if n_initial is None else positive_int(n_initial, "n_initial")
+        self._rng: ModuleType
         if kwargs.get("impl", "native") == "reference":
             self._rng = reference_rng
         else:

@@ -165,7 +165,8 @@ class OpenES(_NoiseES):
         if optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer: expected 'adam' or 'sgd', got {optimizer!r}")
         self.optimizer = optimizer
-        self.lr = None if lr is None else finite_float(lr, "lr", low=0.0, low_open=True)
+        # a float once the base has set sigma0 (the default depends on it)
+        self.lr: Any = None if lr is None else finite_float(lr, "lr", low=0.0, low_open=True)
         self.beta1 = finite_float(beta1, "beta1", low=0.0, high=1.0)
         self.beta2 = finite_float(beta2, "beta2", low=0.0, high=1.0)
         self.eps = finite_float(eps, "eps", low=0.0)
@@ -239,7 +240,8 @@ class SNES(_NoiseES):
     def __init__(self, bounds: Any = None, *, eta_mu: float = 1.0, eta_sigma: float | None = None,
                  antithetic: bool = False, tolx: float = 1e-12, **kwargs: Any):
         self.eta_mu = finite_float(eta_mu, "eta_mu", low=0.0, low_open=True)
-        self.eta_sigma = None if eta_sigma is None else finite_float(eta_sigma, "eta_sigma", low=0.0, low_open=True)
+        # a float once the dimension is known (the default depends on it)
+        self.eta_sigma: Any = None if eta_sigma is None else finite_float(eta_sigma, "eta_sigma", low=0.0, low_open=True)
         self.tolx = finite_float(tolx, "tolx", low=0.0)
         super().__init__(bounds, antithetic=antithetic, **kwargs)
         if self.eta_sigma is None:

@@ -96,6 +96,7 @@ class PSO(Optimizer):
         """The inertia weight of the current generation."""
         if self.w_end is None:
             return self.w
+        assert self.w_generations is not None  # checked in __init__ whenever w_end is set
         t = min(self.generation / self.w_generations, 1.0)
         return self.w + (self.w_end - self.w) * t
 
