@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Tuple
 
 from .. import functions as F
 from ..minimize import minimize
+from ..optimizers.result import OptimizeResult
 
 METHODS = ["random_search", "hill_climbing", "sa", "pso", "ga", "de"]
 
 
-def _run(method, fname, d, budget, impl):
+def _run(method: str, fname: str, d: int, budget: int, impl: str) -> Tuple[OptimizeResult, float]:
     lo, hi = F.DOMAINS[fname]
     t0 = time.perf_counter()
     res = minimize(F.FUNCTIONS[fname], [(lo, hi)] * d, method=method, budget=budget, seed=0, vectorized=True,

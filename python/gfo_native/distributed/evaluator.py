@@ -151,7 +151,7 @@ class Evaluation:
                 if on_progress is not None:
                     on_progress(p)
         self.failures.extend(p.failed[i] for i in sorted(p.failed))
-        return p.values.copy()
+        return np.asarray(p.values.copy())
 
     @staticmethod
     def _fail(p: BatchProgress, X: Any, rows: np.ndarray, text: str, attempts: int) -> None:

@@ -7,6 +7,7 @@ and tie-breaking are the same code on both sides; the O(popsize * dim) work live
 from __future__ import annotations
 
 import numbers
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from .._backend import Backend as Backend  # re-exported: optimizers use pop.Bac
 from .._checks import finite_float
 
 
-def random_numbers(impl: str):
+def random_numbers(impl: str) -> ModuleType:
     """The Philox module of an implementation: both give identical numbers, the native one faster."""
     if impl == "native":
         from .. import rng
@@ -28,7 +29,7 @@ def random_numbers(impl: str):
 def span(opt: Any) -> np.ndarray:
     """Per-coordinate scale of moves: the box width where finite, else 4 * sigma0."""
     width = opt.upper - opt.lower
-    return np.where(np.isfinite(width), width, 4.0 * opt.sigma0)
+    return np.asarray(np.where(np.isfinite(width), width, 4.0 * opt.sigma0))
 
 
 def initial_population(opt: Any, n: int, purpose: int) -> np.ndarray:

@@ -121,24 +121,24 @@ class BayesianOptimization(Optimizer):
         return U
 
     def _to_box(self, U: np.ndarray) -> np.ndarray:
-        return self.lower + U * (self.upper - self.lower)
+        return np.asarray(self.lower + U * (self.upper - self.lower))
 
     def _to_unit(self, X: np.ndarray) -> np.ndarray:
-        return np.clip((X - self.lower) / (self.upper - self.lower), 0.0, 1.0)
+        return np.asarray(np.clip((X - self.lower) / (self.upper - self.lower), 0.0, 1.0))
 
     # ------------------------------------------------------------------ random numbers (running offsets per ask)
     def _uniform(self, shape: tuple[int, ...]) -> np.ndarray:
         n = int(np.prod(shape))
         u = self._rng.uniform(self.seed, self.stream(_UNIFORM), n, offset=self._offsets[0])
         self._offsets[0] += n
-        return u.reshape(shape)
+        return np.asarray(u.reshape(shape))
 
     def _normal(self, shape: tuple[int, ...], purpose: int = _NORMAL) -> np.ndarray:
         n = int(np.prod(shape))
         i = 1 if purpose == _NORMAL else 2
         z = self._rng.normal(self.seed, self.stream(purpose), n, offset=self._offsets[i])
         self._offsets[i] += n
-        return z.reshape(shape)
+        return np.asarray(z.reshape(shape))
 
     # ------------------------------------------------------------------ ask / tell
     def _ask(self) -> np.ndarray:
@@ -178,7 +178,7 @@ class BayesianOptimization(Optimizer):
         scale = float(np.max(np.abs(y)))  # divide first: values near 1e308 would overflow the variance
         y = y / scale if scale > 0 else y
         sd = float(np.std(y))
-        return (y - np.mean(y)) / (sd if sd > 0 else 1.0)
+        return np.asarray((y - np.mean(y)) / (sd if sd > 0 else 1.0))
 
     def fit(self) -> tuple[GPFit, np.ndarray]:
         """Fit the GP to the observations (warm-started); returns it and the standardized values."""
@@ -238,4 +238,4 @@ class BayesianOptimization(Optimizer):
             x[better] = Y[rows[better], j[better]]
             fx[better] = fy[rows[better], j[better]]
             sigma = np.where(better, np.minimum(2.0 * sigma, 0.25), np.maximum(0.5 * sigma, 1e-6))
-        return x[int(np.argmax(fx))]
+        return np.asarray(x[int(np.argmax(fx))])

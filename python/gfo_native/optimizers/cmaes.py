@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, List
 
 import numpy as np
 from scipy.linalg import lapack
@@ -40,8 +40,8 @@ class CMAESState:
     p_c: np.ndarray
     gen: int = 0         # generation within the run
     eigen_gen: int = 0   # run generation of the last eigendecomposition
-    best_hist: list = dataclasses.field(default_factory=list)
-    median_hist: list = dataclasses.field(default_factory=list)
+    best_hist: List[float] = dataclasses.field(default_factory=list)
+    median_hist: List[float] = dataclasses.field(default_factory=list)
     run: int = 0                 # restarts done
     popsize: int = 0             # this run's lambda
     large_runs: int = 0          # BIPOP: runs in the large-population regime after the first
@@ -203,11 +203,11 @@ class CMAES(Optimizer):
 
     @property
     def sigma(self) -> float:
-        return self.state.sigma
+        return float(self.state.sigma)
 
     @property
     def mean(self) -> np.ndarray:
-        return self.state.mean.copy()
+        return np.asarray(self.state.mean.copy())
 
     # ------------------------------------------------------------------ ask / tell
     def _sample(self) -> np.ndarray:
@@ -225,7 +225,7 @@ class CMAES(Optimizer):
 
     def _ask(self) -> np.ndarray:
         U = self._sample()
-        return np.minimum(np.maximum(U, self.lower), self.upper) if self._boxed else U.copy()
+        return np.asarray(np.minimum(np.maximum(U, self.lower), self.upper) if self._boxed else U.copy())
 
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         s, st = self.state, self._strat
@@ -261,7 +261,7 @@ class CMAES(Optimizer):
         fin = f[np.isfinite(f)]
         iqr = float(np.subtract(*np.percentile(fin, [75, 25]))) if fin.size >= 2 else 0.0
         scale = self.state.sigma ** 2 * float(np.mean(self.state.D ** 2))
-        return f + ((iqr if iqr > 0 else 1.0) / scale) * pen
+        return np.asarray(f + ((iqr if iqr > 0 else 1.0) / scale) * pen)
 
     def _decompose(self, s: CMAESState) -> None:
         """Lazy eigendecomposition C = B diag(D^2) B^T by LAPACK dsyevd (the lower triangle of C)."""

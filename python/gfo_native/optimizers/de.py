@@ -97,7 +97,7 @@ class DifferentialEvolution(Optimizer):
     def _ask(self) -> np.ndarray:
         st = self.state
         if self.generation == 0:
-            return st.X
+            return np.asarray(st.X)
         n, d = st.X.shape
         rnd = pop.random_numbers(self.impl)
         R = distinct_partners(rnd.uniform(self.seed, self.stream(_PARTNERS), 3 * n), n)
@@ -108,7 +108,7 @@ class DifferentialEvolution(Optimizer):
         U = np.empty_like(st.X)
         self.k.trials(self.seed, self.stream(_CR), _STRATEGIES[self.strategy], self.CR, st.X, best, R, F, jrand,
                       self.lower, self.upper, U)
-        return U
+        return np.asarray(U)
 
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state

@@ -255,7 +255,7 @@ class SNES(_NoiseES):
         return SNESState(mean=self.x0.copy(), sigma=self.sigma0.copy())
 
     def _scale(self) -> np.ndarray:
-        return self.state.sigma
+        return np.asarray(self.state.sigma)
 
     def _update(self, f: np.ndarray) -> None:
         s = self.state

@@ -115,7 +115,7 @@ class GA(Optimizer):
         n = genomes.shape[0]
         weights = 2.0 ** np.arange(self.bits - 1, -1, -1)
         k = genomes.reshape(n, self.dim, self.bits) @ weights  # exact: integers below 2^53
-        return self.lower + (self.upper - self.lower) * (k / (2.0 ** self.bits - 1.0))
+        return np.asarray(self.lower + (self.upper - self.lower) * (k / (2.0 ** self.bits - 1.0)))
 
     def _init_state(self) -> GAState:
         self.mutation_prob = 1.0 / self.genome_length if self._mutation_prob is None else self._mutation_prob

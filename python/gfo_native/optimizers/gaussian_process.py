@@ -24,6 +24,7 @@ import dataclasses
 import functools
 import math
 import warnings
+from typing import Any, ContextManager, Optional, Tuple
 
 import numpy as np
 
@@ -42,7 +43,7 @@ LS_PRIOR_SD = 1.5
 
 
 @functools.lru_cache(maxsize=1)
-def _threadpools():
+def _threadpools() -> Any:
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # optional: without it BLAS keeps its own thread count
@@ -50,7 +51,7 @@ def _threadpools():
     return ThreadpoolController()
 
 
-def single_threaded_blas():
+def single_threaded_blas() -> ContextManager[Any]:
     """BLAS on one thread while fitting: the matrices are small (n <= a few thousand), where BLAS threads
     cost more in wake-ups than they save, and far more on a loaded machine."""
     ctl = _threadpools()
@@ -90,7 +91,7 @@ def default_theta(dim: int) -> np.ndarray:
     return prior(dim)[0]
 
 
-def _unpack(theta: np.ndarray, dim: int):
+def _unpack(theta: np.ndarray, dim: int) -> Tuple[np.ndarray, float, float, float]:
     return np.exp(-theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1]), float(theta[dim + 2])
 
 
@@ -178,7 +179,8 @@ def fit_gp(k: Backend, X: np.ndarray, y: np.ndarray, starts: list[np.ndarray], m
     return fit
 
 
-def _fit_one(k, X, y, theta0, bounds, maxiter, best_theta, best_val):
+def _fit_one(k: Backend, X: np.ndarray, y: np.ndarray, theta0: np.ndarray, bounds: np.ndarray, maxiter: int,
+             best_theta: Optional[np.ndarray], best_val: float) -> Tuple[Optional[np.ndarray], float]:
     """One L-BFGS-B run; returns the better of its end point and (best_theta, best_val)."""
     from scipy.optimize import minimize as scipy_minimize  # imported on first use: slow to import
 

@@ -106,10 +106,10 @@ class PSO(Optimizer):
             return np.full(n, int(np.argmin(pbest_f)), dtype=np.int64)
         i = np.arange(n)
         cand = np.stack([(i - 1) % n, i, (i + 1) % n], axis=1)
-        return cand[i, np.argmin(pbest_f[cand], axis=1)].astype(np.int64)
+        return np.asarray(cand[i, np.argmin(pbest_f[cand], axis=1)].astype(np.int64))
 
     def _ask(self) -> np.ndarray:
-        return self.state.X
+        return np.asarray(self.state.X)
 
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state

@@ -71,18 +71,18 @@ class SimulatedAnnealing(Optimizer):
         k = self.generation if k is None else k
         T0 = self.state.T0
         if self.cooling == "geometric":
-            return T0 * self.alpha ** k
+            return float(T0 * self.alpha ** k)
         if self.cooling == "logarithmic":
-            return T0 * math.log(2.0) / math.log(k + 2.0)
-        return T0 * max(1.0 - k / self.cooling_generations, 1e-3)
+            return float(T0 * math.log(2.0) / math.log(k + 2.0))
+        return float(T0 * max(1.0 - k / self.cooling_generations, 1e-3))
 
     def _ask(self) -> np.ndarray:
         st = self.state
         if self.generation == 0:
-            return st.X
+            return np.asarray(st.X)
         Y = np.empty_like(st.X)
         self.k.propose(self.seed, self.stream(_PROPOSE), st.step, st.X, self.span, self.lower, self.upper, Y)
-        return Y
+        return np.asarray(Y)
 
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state

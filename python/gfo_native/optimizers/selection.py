@@ -15,7 +15,7 @@ def tournament(f: np.ndarray, m: int, u: np.ndarray, size: int) -> np.ndarray:
     Uses ``m * size`` uniforms; the first best contestant wins a tie."""
     n = f.size
     cand = np.minimum((u[: m * size] * n).astype(np.int64), n - 1).reshape(m, size)
-    return cand[np.arange(m), np.argmin(f[cand], axis=1)]
+    return np.asarray(cand[np.arange(m), np.argmin(f[cand], axis=1)])
 
 
 def _windowed_weights(f: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def _windowed_weights(f: np.ndarray) -> np.ndarray:
     worst, best = f[finite].max(), f[finite].min()
     spread = worst - best
     if not spread > 0 or not np.isfinite(spread):
-        return finite.astype(np.float64)
+        return np.asarray(finite.astype(np.float64))
     w = np.where(finite, (worst - np.where(finite, f, worst)) + 0.01 * spread, 0.0)
     return w
 

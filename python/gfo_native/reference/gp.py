@@ -39,7 +39,7 @@ def _seq_sum(a: np.ndarray, axis: int) -> np.ndarray:
     """Sum from 0 in index order (what the native loops do), not NumPy's pairwise order."""
     if a.shape[axis] == 0:
         return np.zeros(np.delete(a.shape, axis))
-    return np.take(np.cumsum(a, axis=axis), -1, axis=axis)
+    return np.asarray(np.take(np.cumsum(a, axis=axis), -1, axis=axis))
 
 
 def _sq_dist(X1: np.ndarray, X2: np.ndarray, inv_ls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +50,7 @@ def _sq_dist(X1: np.ndarray, X2: np.ndarray, inv_ls: np.ndarray) -> tuple[np.nda
 
 def _matern_of_r2(r2: np.ndarray, s2: float) -> np.ndarray:
     s5r = SQRT5 * np.sqrt(r2)
-    return s2 * ((1.0 + s5r + FIVE_THIRDS * r2) * _exp(-s5r))
+    return np.asarray(s2 * ((1.0 + s5r + FIVE_THIRDS * r2) * _exp(-s5r)))
 
 
 def matern52(X1: np.ndarray, X2: np.ndarray, inv_ls: np.ndarray, s2: float, out: np.ndarray) -> None:
