@@ -11,6 +11,7 @@ up to the libm differences of the normal draws.
 from __future__ import annotations
 
 import math
+from typing import Tuple
 
 import numpy as np
 
@@ -42,18 +43,18 @@ def transposed_dot(V: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def sample(seed, stream, mean, sigma, B, D, X) -> None:
+def sample(seed: int, stream: int, mean: np.ndarray, sigma: float, B: np.ndarray, D: np.ndarray, X: np.ndarray) -> None:
     lam, n = X.shape
     T = D * rng.normal(seed, stream, lam * n).reshape(lam, n)
     X[...] = mean + sigma * lane_dot(T, B)
 
 
-def _h_sigma(ps_norm, cs, generation, n, chi_n) -> float:
+def _h_sigma(ps_norm: float, cs: float, generation: int, n: int, chi_n: float) -> float:
     corr = np.sqrt(1.0 - (1.0 - cs) ** (2.0 * (generation + 1)))
     return 1.0 if ps_norm / corr < (1.4 + 2.0 / (n + 1)) * chi_n else 0.0
 
 
-def _ordered_sum(v) -> float:
+def _ordered_sum(v: np.ndarray) -> float:
     s = 0.0
     for x in v:
         s += float(x)
@@ -68,14 +69,16 @@ def _chunked_norm(v: np.ndarray, chunk: int = 4096) -> float:
     return math.sqrt(s)
 
 
-def _weighted_sum(w, Y) -> np.ndarray:
+def _weighted_sum(w: np.ndarray, Y: np.ndarray) -> np.ndarray:
     out = np.zeros(Y.shape[1])
     for r in range(len(w)):
         out += w[r] * Y[r]
     return out
 
 
-def tell(X, f, weights, mu, params, generation, mean, sigma, C, B, D, p_sigma, p_c):
+def tell(X: np.ndarray, f: np.ndarray, weights: np.ndarray, mu: int, params: np.ndarray, generation: int,
+         mean: np.ndarray, sigma: float, C: np.ndarray, B: np.ndarray, D: np.ndarray, p_sigma: np.ndarray,
+         p_c: np.ndarray) -> Tuple[float, float, float]:
     cs, ds, cc, c1, cmu, cm, mueff, chi_n = (float(v) for v in params)
     lam, n = X.shape
     order = np.argsort(f, kind="stable")
@@ -104,12 +107,14 @@ def tell(X, f, weights, mu, params, generation, mean, sigma, C, B, D, p_sigma, p
     return sigma * math.exp(ex), h, ps_norm
 
 
-def sep_sample(seed, stream, mean, sigma, D, X) -> None:
+def sep_sample(seed: int, stream: int, mean: np.ndarray, sigma: float, D: np.ndarray, X: np.ndarray) -> None:
     lam, n = X.shape
     X[...] = mean + sigma * (D * rng.normal(seed, stream, lam * n).reshape(lam, n))
 
 
-def sep_tell(X, f, weights, mu, params, generation, mean, sigma, c, D, p_sigma, p_c):
+def sep_tell(X: np.ndarray, f: np.ndarray, weights: np.ndarray, mu: int, params: np.ndarray, generation: int,
+             mean: np.ndarray, sigma: float, c: np.ndarray, D: np.ndarray, p_sigma: np.ndarray,
+             p_c: np.ndarray) -> Tuple[float, float, float]:
     cs, ds, cc, c1, cmu, cm, mueff, chi_n = (float(v) for v in params)
     lam, n = X.shape
     order = np.argsort(f, kind="stable")

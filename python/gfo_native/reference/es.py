@@ -6,12 +6,15 @@ Noise row ``p`` is ``eps[p, j] = normal(seed, stream, p * d + j)``; antithetic m
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import rng
 
 
-def perturb(seed, stream, mean, sigma, lo, hi, first, antithetic, out) -> None:
+def perturb(seed: int, stream: int, mean: np.ndarray, sigma: np.ndarray, lo: Any,
+            hi: Any, first: int, antithetic: bool, out: np.ndarray) -> None:
     m, d = out.shape
     for r in range(m):
         i = first + r
@@ -20,7 +23,8 @@ def perturb(seed, stream, mean, sigma, lo, hi, first, antithetic, out) -> None:
         out[r] = x if lo is None else np.minimum(np.maximum(x, lo), hi)
 
 
-def noise_dot(seed, stream, a, b, g1, g2) -> None:
+def noise_dot(seed: int, stream: int, a: np.ndarray, b: Any, g1: np.ndarray,
+              g2: Any) -> None:
     d = g1.shape[0]
     g1[...] = 0.0
     if g2 is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import rng
@@ -10,8 +12,8 @@ UNIFORM, ONE_POINT, TWO_POINT, BLX, ARITHMETIC, SBX = range(6)
 NO_MUTATION, GAUSSIAN, POLYNOMIAL, BITFLIP = range(4)
 
 
-def _clip(v, lo, hi):
-    return np.minimum(np.maximum(v, lo), hi)
+def _clip(v: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    return np.asarray(np.minimum(np.maximum(v, lo), hi))
 
 
 def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int, stream_mutation: int,

@@ -12,6 +12,7 @@ Matérn-5/2 (Rasmussen & Williams 2006, Eq. 4.17), t_j = (x_j - y_j) / l_j, r2 =
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Tuple
 
 import numpy as np
 
@@ -27,7 +28,7 @@ VAR_FLOOR = 1e-12
 KINDS = {"log_ei": 0, "ei": 1, "ucb": 2, "log_pi": 3}
 
 
-def _elementwise(fn):
+def _elementwise(fn: Callable[[float], float]) -> Callable[[Any], np.ndarray]:
     vf = np.frompyfunc(fn, 1, 1)
     return lambda x: np.asarray(vf(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
@@ -70,7 +71,8 @@ def matern52_grad_log_ls(X: np.ndarray, inv_ls: np.ndarray, s2: float, alpha: np
     out[...] = 2.0 * _seq_sum(partial, 0)
 
 
-def _posterior(X, inv_ls, s2, mean, L, alpha, Xc):
+def _posterior(X: np.ndarray, inv_ls: np.ndarray, s2: float, mean: float, L: np.ndarray, alpha: np.ndarray,
+               Xc: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     n = X.shape[0]
     k = _matern_of_r2(_sq_dist(Xc, X, inv_ls)[0], s2)  # (m, n): k[c, i] = k(X[i], Xc[c])
     mu = mean + _seq_sum(k * alpha, 1)
@@ -84,7 +86,8 @@ def _posterior(X, inv_ls, s2, mean, L, alpha, Xc):
     return mu, var
 
 
-def posterior(X, inv_ls, s2, mean, L, alpha, Xc, mu, var) -> None:
+def posterior(X: np.ndarray, inv_ls: np.ndarray, s2: float, mean: float, L: np.ndarray, alpha: np.ndarray,
+              Xc: np.ndarray, mu: np.ndarray, var: np.ndarray) -> None:
     mu[...], var[...] = _posterior(X, inv_ls, s2, mean, L, alpha, Xc)
 
 
@@ -147,7 +150,8 @@ def log_ndtr_values(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def acquisition(X, inv_ls, s2, mean, L, alpha, Xc, kind: int, best: float, param: float, out) -> None:
+def acquisition(X: np.ndarray, inv_ls: np.ndarray, s2: float, mean: float, L: np.ndarray, alpha: np.ndarray,
+                Xc: np.ndarray, kind: int, best: float, param: float, out: np.ndarray) -> None:
     mu, var = _posterior(X, inv_ls, s2, mean, L, alpha, Xc)
     sigma = np.sqrt(var)
     if kind == KINDS["ucb"]:
