@@ -16,7 +16,7 @@ import numpy as np
 OK, ERROR, CRASH = "ok", "error", "crash"
 
 
-def evaluate_batch(fun: Callable, X: Any, vectorized: bool) -> np.ndarray:
+def evaluate_batch(fun: Callable[..., Any], X: Any, vectorized: bool) -> np.ndarray:
     """Objective values of the rows of X (an array, or a list of dicts) as a float64 (n,) array."""
     if vectorized:
         y = np.asarray(fun(X), dtype=np.float64).reshape(-1)
@@ -34,7 +34,7 @@ def evaluate_batch(fun: Callable, X: Any, vectorized: bool) -> np.ndarray:
     return y
 
 
-def run_unit(fun: Callable, rows: Any, vectorized: bool, portable: bool = True) -> tuple:
+def run_unit(fun: Callable[..., Any], rows: Any, vectorized: bool, portable: bool = True) -> tuple[Any, ...]:
     """``(OK, values)`` or ``(ERROR, exception_or_None, text)``.
 
     ``portable``: the outcome crosses a process boundary, so the exception is kept only if it pickles
@@ -57,11 +57,11 @@ def run_unit(fun: Callable, rows: Any, vectorized: bool, portable: bool = True) 
 class RemoteWorker:
     """A worker that holds the objective (Ray actors): it is shipped once per actor and bind, not per unit."""
 
-    def __init__(self, fun: Callable, vectorized: bool):
+    def __init__(self, fun: Callable[..., Any], vectorized: bool):
         self.load(fun, vectorized)
 
-    def load(self, fun: Callable, vectorized: bool) -> None:
+    def load(self, fun: Callable[..., Any], vectorized: bool) -> None:
         self.fun, self.vectorized = fun, vectorized
 
-    def run(self, rows: Any) -> tuple:
+    def run(self, rows: Any) -> tuple[Any, ...]:
         return run_unit(self.fun, rows, self.vectorized)

@@ -113,7 +113,7 @@ def loads(data: bytes, name: str = "checkpoint") -> Any:
         raise CheckpointError(f"checkpoint: {name} is corrupt ({type(e).__name__}: {e})") from None
 
 
-def save_checkpoint(path: str | os.PathLike, tree: Any) -> None:
+def save_checkpoint(path: str | os.PathLike[str], tree: Any) -> None:
     """Write ``tree`` to ``path`` atomically (temporary file, fsync, rename, fsync of the directory)."""
     path = Path(path)
     data = dumps(tree)
@@ -140,6 +140,6 @@ def save_checkpoint(path: str | os.PathLike, tree: Any) -> None:
         os.close(dfd)
 
 
-def load_checkpoint(path: str | os.PathLike) -> Any:
+def load_checkpoint(path: str | os.PathLike[str]) -> Any:
     """The tree saved at ``path`` (FileNotFoundError if there is none, CheckpointError if it is unusable)."""
     return loads(Path(path).read_bytes(), name=repr(str(path)))

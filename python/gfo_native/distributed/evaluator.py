@@ -42,18 +42,18 @@ class BatchProgress:
 
     done: np.ndarray
     values: np.ndarray
-    failed: dict[int, dict]
+    failed: dict[int, dict[str, Any]]
 
     @classmethod
     def empty(cls, n: int) -> "BatchProgress":
         return cls(np.zeros(n, dtype=bool), np.full(n, np.nan), {})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"done": self.done.copy(), "values": self.values.copy(),
                 "failed": [[i, dict(f)] for i, f in sorted(self.failed.items())]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "BatchProgress":
+    def from_dict(cls, d: dict[str, Any]) -> "BatchProgress":
         return cls(np.array(d["done"], dtype=bool), np.array(d["values"], dtype=np.float64),
                    {int(i): f for i, f in d["failed"]})
 
@@ -67,7 +67,7 @@ class Workers:
     def submit(self, rows: Any) -> Hashable:
         raise NotImplementedError
 
-    def wait(self, tokens: list) -> Sequence[tuple[Hashable, tuple]]:
+    def wait(self, tokens: list[Any]) -> Sequence[tuple[Hashable, tuple[Any, ...]]]:
         """Block until at least one of ``tokens`` finished; ``[(token, outcome), ...]``.
 
         The outcome is ``run_unit``'s, or ``(CRASH, text)`` when the worker died (the backend has replaced
@@ -92,7 +92,7 @@ class Evaluation:
         self.workers, self.vectorized = workers, bool(vectorized)
         self.max_retries = None if max_retries is None else non_negative_int(max_retries, "max_retries")
         self.max_resubmits = non_negative_int(max_resubmits, "max_resubmits")
-        self.failures: list[dict] = []
+        self.failures: list[dict[str, Any]] = []
         self.n_retries = 0
         self.n_resubmits = 0
 
@@ -162,9 +162,11 @@ class Evaluation:
 
     @property
     def n_failed(self) -> int:
+        """Evaluations recorded as failed so far (see ``max_retries``)."""
         return len(self.failures)
 
     def close(self) -> None:
+        """Release the workers of this run (the evaluator may keep its pool for the next)."""
         self.workers.close()
 
     def __enter__(self) -> "Evaluation":
@@ -180,7 +182,7 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return [X[i] for i in rows.tolist()]
 
 
-def _reraise(out: tuple) -> NoReturn:
+def _reraise(out: tuple[Any, ...]) -> NoReturn:
     _, exc, text = out
     if exc is None:
         raise RuntimeError(f"fun raised in a worker:\n{text}")
@@ -199,7 +201,7 @@ class Evaluator:
     def __init__(self, *, max_resubmits: int = 3):
         self.max_resubmits = non_negative_int(max_resubmits, "max_resubmits")
 
-    def bind(self, fun: Callable, *, vectorized: bool = False, max_retries: int | None = None) -> Evaluation:
+    def bind(self, fun: Callable[..., Any], *, vectorized: bool = False, max_retries: int | None = None) -> Evaluation:
         """Ship ``fun`` to the workers once; the returned Evaluation evaluates batches (close it when done).
 
         Args:
@@ -212,7 +214,7 @@ class Evaluator:
             raise TypeError(f"fun: expected a callable, got {type(fun).__name__}")
         return Evaluation(self._workers(fun, bool(vectorized)), vectorized, max_retries, self.max_resubmits)
 
-    def _workers(self, fun: Callable, vectorized: bool) -> Workers:
+    def _workers(self, fun: Callable[..., Any], vectorized: bool) -> Workers:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -228,9 +230,9 @@ class Evaluator:
 class _InlineWorkers(Workers):
     """Runs each unit at submit time, in this process."""
 
-    def __init__(self, fun: Callable, vectorized: bool):
+    def __init__(self, fun: Callable[..., Any], vectorized: bool):
         self.fun, self.vectorized = fun, vectorized
-        self.done: dict[int, tuple] = {}
+        self.done: dict[int, tuple[Any, ...]] = {}
         self.count = 0
 
     def submit(self, rows: Any) -> int:
@@ -238,14 +240,14 @@ class _InlineWorkers(Workers):
         self.done[self.count] = run_unit(self.fun, rows, self.vectorized, portable=False)
         return self.count
 
-    def wait(self, tokens: list) -> list[tuple[int, tuple]]:
+    def wait(self, tokens: list[Any]) -> list[tuple[int, tuple[Any, ...]]]:
         return [(t, self.done.pop(t)) for t in tokens]
 
 
 class SerialEvaluator(Evaluator):
     """Evaluate in this process, one unit after the other (the reference the parallel evaluators match)."""
 
-    def _workers(self, fun: Callable, vectorized: bool) -> Workers:
+    def _workers(self, fun: Callable[..., Any], vectorized: bool) -> Workers:
         return _InlineWorkers(fun, vectorized)
 
 

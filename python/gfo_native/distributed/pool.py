@@ -36,18 +36,18 @@ class ExecutorEvaluator(Evaluator):
         self.executor = executor
         self.max_in_flight = None if max_in_flight is None else positive_int(max_in_flight, "max_in_flight")
 
-    def _workers(self, fun: Callable, vectorized: bool) -> Workers:
+    def _workers(self, fun: Callable[..., Any], vectorized: bool) -> Workers:
         return _PoolWorkers(self.executor, fun, vectorized, self.max_in_flight)
 
 
 class _PoolWorkers(Workers):
-    def __init__(self, source: Any, fun: Callable, vectorized: bool, max_in_flight: int | None):
+    def __init__(self, source: Any, fun: Callable[..., Any], vectorized: bool, max_in_flight: int | None):
         self.factory: Any = None if isinstance(source, cf.Executor) else source
         self.pool = source if self.factory is None else self._make()
         self.fun, self.vectorized = fun, vectorized
         self.n_workers = getattr(self.pool, "_max_workers", None) or os.cpu_count() or 1
         self.capacity = max_in_flight or 2 * self.n_workers
-        self.submitted_to: dict[cf.Future, cf.Executor] = {}
+        self.submitted_to: dict[cf.Future[Any], cf.Executor] = {}
 
     def _make(self) -> cf.Executor:
         pool = self.factory()
@@ -55,7 +55,7 @@ class _PoolWorkers(Workers):
             raise TypeError(f"executor: the factory returned {type(pool).__name__}, not a concurrent.futures.Executor")
         return pool
 
-    def submit(self, rows: Any) -> cf.Future:
+    def submit(self, rows: Any) -> cf.Future[Any]:
         try:
             fut = self.pool.submit(run_unit, self.fun, rows, self.vectorized)
         except cf.BrokenExecutor:  # broke between two waits: same recovery as a lost result
@@ -64,7 +64,7 @@ class _PoolWorkers(Workers):
         self.submitted_to[fut] = self.pool
         return fut
 
-    def wait(self, tokens: list) -> list[tuple[cf.Future, tuple]]:
+    def wait(self, tokens: list[Any]) -> list[tuple[cf.Future[Any], tuple[Any, ...]]]:
         done, _ = cf.wait(tokens, return_when=cf.FIRST_COMPLETED)
         out = []
         for fut in done:

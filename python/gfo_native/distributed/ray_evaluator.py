@@ -9,7 +9,7 @@ from ._work import CRASH, ERROR, RemoteWorker
 from .evaluator import Evaluator, Workers
 
 
-def import_ray():
+def import_ray() -> Any:
     """Ray, imported only when asked for; a clear message when it is missing."""
     try:
         import ray
@@ -37,7 +37,7 @@ class RayEvaluator(Evaluator):
     """
 
     def __init__(self, num_workers: int | None = None, *, address: str | None = None, cpus_per_worker: float = 1,
-                 init_kwargs: dict | None = None, max_resubmits: int = 3):
+                 init_kwargs: dict[str, Any] | None = None, max_resubmits: int = 3):
         super().__init__(max_resubmits=max_resubmits)
         self.num_workers = None if num_workers is None else positive_int(num_workers, "num_workers")
         if not cpus_per_worker > 0:
@@ -45,10 +45,10 @@ class RayEvaluator(Evaluator):
         self.address, self.cpus_per_worker = address, float(cpus_per_worker)
         self.init_kwargs = dict(init_kwargs or {})
         self._started_ray = False
-        self._actors: list = []  # idle between runs
+        self._actors: list[Any] = []  # idle between runs
         self._actor_cls: Any = None  # the Ray actor class, made on first use
 
-    def _ray(self):
+    def _ray(self) -> Any:
         ray = import_ray()
         if not ray.is_initialized():
             kwargs = {"include_dashboard": False, **self.init_kwargs}
@@ -57,7 +57,7 @@ class RayEvaluator(Evaluator):
             self._actors, self._actor_cls = [], None  # those of an earlier Ray session are gone
         return ray
 
-    def _workers(self, fun: Callable, vectorized: bool) -> Workers:
+    def _workers(self, fun: Callable[..., Any], vectorized: bool) -> Workers:
         ray = self._ray()
         n = self.num_workers
         if n is None:
@@ -91,7 +91,7 @@ class RayEvaluator(Evaluator):
 class _ActorPool(Workers):
     """Units go to the least loaded actor, two at most per actor (an actor runs its calls in order)."""
 
-    def __init__(self, owner: RayEvaluator, ray: Any, fun_ref: Any, vectorized: bool, actors: list):
+    def __init__(self, owner: RayEvaluator, ray: Any, fun_ref: Any, vectorized: bool, actors: list[Any]):
         self.owner, self.ray, self.fun_ref, self.vectorized = owner, ray, fun_ref, vectorized
         self.actors = list(actors)
         self.load = [0] * len(actors)
@@ -101,14 +101,14 @@ class _ActorPool(Workers):
         self.errors = (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
                        ray.exceptions.ObjectLostError, ray.exceptions.NodeDiedError)
 
-    def submit(self, rows: Any):
+    def submit(self, rows: Any) -> Any:
         i = min(range(len(self.actors)), key=self.load.__getitem__)
         ref = self.actors[i].run.remote(rows)
         self.load[i] += 1
         self.where[ref] = self.actors[i]
         return ref
 
-    def wait(self, tokens: list) -> list[tuple[Any, tuple]]:
+    def wait(self, tokens: list[Any]) -> list[tuple[Any, tuple[Any, ...]]]:
         ray = self.ray
         ray.wait(tokens, num_returns=1)
         ready, _ = ray.wait(tokens, num_returns=len(tokens), timeout=0)

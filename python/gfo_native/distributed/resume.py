@@ -26,18 +26,18 @@ PARTIAL_EVERY_S = 1.0  # within a long batch, save finished points at most this 
 class RunCheckpoint:
     """Writes a run's checkpoints every ``every`` generations (and within batches); restores them."""
 
-    def __init__(self, path: str | os.PathLike, every: int, opt: Any):
+    def __init__(self, path: str | os.PathLike[str], every: int, opt: Any):
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"checkpoint: expected a file path, got {type(path).__name__}")
         self.path, self.every, self.opt = os.fspath(path), positive_int(every, "checkpoint_every"), opt
         self.last_partial = time.monotonic()
 
-    def _identity(self) -> dict:
+    def _identity(self) -> dict[str, Any]:
         o = self.opt
         return {"method": o.name, "dim": o.dim, "popsize": o.popsize, "seed": o.seed,
                 "lower": o.lower.copy(), "upper": o.upper.copy()}
 
-    def save(self, history: dict, failures: list, progress: BatchProgress | None = None) -> None:
+    def save(self, history: dict[str, Any], failures: list[Any], progress: BatchProgress | None = None) -> None:
         save_checkpoint(self.path, {
             "kind": "gfo_native.minimize", "run_version": RUN_VERSION, "gfo_native": __version__,
             "identity": self._identity(), "optimizer": self.opt.state_dict(),
@@ -45,18 +45,18 @@ class RunCheckpoint:
             "batch": None if progress is None else progress.to_dict(),
         })
 
-    def after_generation(self, history: dict, failures: list) -> bool:
+    def after_generation(self, history: dict[str, Any], failures: list[Any]) -> bool:
         if self.opt.generation % self.every:
             return False
         self.save(history, failures)
         return True
 
-    def partial(self, history: dict, failures: list, progress: BatchProgress) -> None:
+    def partial(self, history: dict[str, Any], failures: list[Any], progress: BatchProgress) -> None:
         if time.monotonic() - self.last_partial >= PARTIAL_EVERY_S:
             self.save(history, failures, progress)
             self.last_partial = time.monotonic()
 
-    def restore(self) -> tuple[dict, list, BatchProgress | None] | None:
+    def restore(self) -> tuple[dict[str, Any], list[Any], BatchProgress | None] | None:
         """Load the checkpoint into the optimizer: (history, failures, batch progress), or None if no file."""
         try:
             ck = load_checkpoint(self.path)
@@ -72,7 +72,9 @@ class RunCheckpoint:
         for key, value in mine.items():
             same = np.array_equal(saved[key], value) if isinstance(value, np.ndarray) else saved[key] == value
             if not same:
-                shown = (lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
+                def shown(v: Any) -> Any:
+                    return v.tolist() if isinstance(v, np.ndarray) else v
+
                 raise CheckpointError(f"{where} was written by a run with {key}={shown(saved[key])!r}; this run "
                                       f"has {key}={shown(value)!r} (use the same call, or another checkpoint file)")
         try:

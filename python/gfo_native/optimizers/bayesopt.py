@@ -101,6 +101,7 @@ class BayesianOptimization(Optimizer):
 
     @property
     def n_initial(self) -> int:
+        """Evaluations of the initial design before the GP is used (rounded up to whole batches)."""
         n = max(5, self.dim + 3) if self._n_initial is None else self._n_initial
         return -(-n // self.popsize) * self.popsize
 

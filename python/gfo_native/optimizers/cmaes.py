@@ -203,10 +203,12 @@ class CMAES(Optimizer):
 
     @property
     def sigma(self) -> float:
+        """The current global step size."""
         return float(self.state.sigma)
 
     @property
     def mean(self) -> np.ndarray:
+        """The current distribution mean (a copy), shape (dim,)."""
         return np.asarray(self.state.mean.copy())
 
     # ------------------------------------------------------------------ ask / tell

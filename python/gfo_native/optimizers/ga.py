@@ -106,6 +106,7 @@ class GA(Optimizer):
     # ------------------------------------------------------------------ genome <-> points
     @property
     def genome_length(self) -> int:
+        """Genes per individual: ``dim * bits`` for binary genomes, else ``dim``."""
         return self.dim * self.bits if self.genome == "binary" else self.dim
 
     def decode(self, genomes: np.ndarray) -> np.ndarray:
