@@ -71,7 +71,7 @@ def train_es(data, steps: int = 300, batch: int = 256, population: int = 8, lr: 
 def adam_class():
     """gfo_native.torch.Adam where it exists, else torch.optim.Adam."""
     try:
-        from ..torch import Adam  # type: ignore[attr-defined]
+        from ..torch import Adam
 
         return Adam, "gfo_native.torch.Adam"
     except ImportError:
