@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Tuple
 
 
-def digits_split(n_train: int = 1400):
+def digits_split(n_train: int = 1400) -> Any:
     """Digits (8x8 images, 10 classes, shipped with scikit-learn) as float32 tensors, a fixed split."""
     import torch
     from sklearn.datasets import load_digits
@@ -18,21 +19,21 @@ def digits_split(n_train: int = 1400):
     return X[tr], y[tr], X[te], y[te]
 
 
-def make_mlp(hidden: int = 32, seed: int = 0):
+def make_mlp(hidden: int = 32, seed: int = 0) -> Any:
     import torch
 
     torch.manual_seed(seed)
     return torch.nn.Sequential(torch.nn.Linear(64, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
 
 
-def _accuracy(model, X, y) -> float:
+def _accuracy(model: Any, X: Any, y: Any) -> float:
     import torch
 
     with torch.no_grad():
         return float((model(X).argmax(1) == y).float().mean())
 
 
-def _train(data, steps, batch, make_opt, zeroth_order: bool):
+def _train(data: Any, steps: int, batch: int, make_opt: Callable[..., Any], zeroth_order: bool) -> Any:
     import torch
     import torch.nn.functional as F
 
@@ -53,14 +54,15 @@ def _train(data, steps, batch, make_opt, zeroth_order: bool):
     return _accuracy(model, Xte, yte), time.perf_counter() - t0
 
 
-def train_mezo(data, steps: int = 1000, batch: int = 256, lr: float = 0.015, eps: float = 1e-3):
+def train_mezo(data: Any, steps: int = 1000, batch: int = 256, lr: float = 0.015, eps: float = 1e-3) -> Any:
     """MeZO (one Gaussian direction per step). Returns (held-out accuracy, seconds)."""
     from ..torch import MeZO
 
     return _train(data, steps, batch, lambda p: MeZO(p, lr=lr, eps=eps, seed=0), True)
 
 
-def train_es(data, steps: int = 300, batch: int = 256, population: int = 8, lr: float = 0.02, sigma: float = 0.02):
+def train_es(data: Any, steps: int = 300, batch: int = 256, population: int = 8, lr: float = 0.02,
+             sigma: float = 0.02) -> Any:
     """OpenAI-ES with Adam on the estimate. Returns (held-out accuracy, seconds)."""
     from ..torch import ES
 
@@ -68,7 +70,7 @@ def train_es(data, steps: int = 300, batch: int = 256, population: int = 8, lr: 
                                                    optimizer="adam", seed=0), True)
 
 
-def adam_class():
+def adam_class() -> Tuple[Any, str]:
     """gfo_native.torch.Adam where it exists, else torch.optim.Adam."""
     try:
         from ..torch import Adam
@@ -80,16 +82,18 @@ def adam_class():
         return torch.optim.Adam, "torch.optim.Adam"
 
 
-def train_adam(data, steps: int = 300, batch: int = 256, lr: float = 1e-2):
+def train_adam(data: Any, steps: int = 300, batch: int = 256, lr: float = 1e-2) -> Any:
     """Backprop with Adam. Returns (held-out accuracy, seconds)."""
     cls, _ = adam_class()
     return _train(data, steps, batch, lambda p: cls(p, lr=lr), False)
 
 
-def compare(scale: float = 1.0):
+def compare(scale: float = 1.0) -> Any:
     """Rows (method, steps, forward passes per step, accuracy, seconds); ``scale`` multiplies the steps."""
     data = digits_split()
-    n = lambda base: max(1, int(base * scale))  # noqa: E731
+    def n(base: int) -> int:
+        return max(1, int(base * scale))
+
     rows = []
     acc, t = train_adam(data, steps=n(100))
     rows.append((f"{adam_class()[1]} (backprop)", n(100), "1 + backward", acc, t))
@@ -100,7 +104,7 @@ def compare(scale: float = 1.0):
     return rows
 
 
-def format_rows(rows) -> str:
+def format_rows(rows: Any) -> str:
     lines = ["digits MLP 64-32-10, held-out accuracy (397 images)",
              f"{'method':<40} {'steps':>6} {'fwd/step':>13} {'accuracy':>9} {'time s':>7}"]
     for name, steps, fwd, acc, t in rows:

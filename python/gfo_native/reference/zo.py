@@ -12,6 +12,8 @@ float32, Rademacher ``z_i = +1`` if bit ``i mod 32`` of word ``i // 32`` is set,
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import rng
@@ -29,11 +31,11 @@ def directions(seed: int, stream: int, distribution: int, n: int, offset: int = 
     first = offset // 32
     words = rng.bits(seed, stream, (offset + n + 31) // 32 - first, first)
     bit = (words[(idx // np.uint64(32)).astype(np.int64) - first] >> (idx % np.uint64(32)).astype(np.uint32)) & 1
-    return np.where(bit == 1, np.float32(1), np.float32(-1))
+    return np.asarray(np.where(bit == 1, np.float32(1), np.float32(-1)))
 
 
 def bf16_to_float(bits: np.ndarray) -> np.ndarray:
-    return (bits.astype(np.uint32) << np.uint32(16)).view(np.float32)
+    return np.asarray((bits.astype(np.uint32) << np.uint32(16)).view(np.float32))
 
 
 def round_bf16(x: np.ndarray) -> np.ndarray:
@@ -41,11 +43,12 @@ def round_bf16(x: np.ndarray) -> np.ndarray:
     b = np.asarray(x, dtype=np.float32).view(np.uint32)
     r = ((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) & np.uint32(0xFFFF0000))
     r = np.where((b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000), np.uint32(0x7FC00000), r)
-    return r.astype(np.uint32).view(np.float32)
+    return np.asarray(r.astype(np.uint32).view(np.float32))
 
 
-def zo_apply(params, *, seed, distribution, streams, op_slots, op_scales, coefs=None, lrs=None,
-             weight_decays=None, momentum=0.0, momentum_buffers=None, grad_buffers=None) -> None:
+def zo_apply(params: Any, *, seed: int, distribution: int, streams: Any, op_slots: Any, op_scales: Any,
+             coefs: Any = None, lrs: Any = None, weight_decays: Any = None, momentum: float = 0.0,
+             momentum_buffers: Any = None, grad_buffers: Any = None) -> None:
     """In place on ``params`` (float32 arrays, or uint16 arrays of bfloat16 bits); see the module doc."""
     nt = len(params)
     streams = np.asarray(streams, dtype=np.uint64).reshape(-1, nt)

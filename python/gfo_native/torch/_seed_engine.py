@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -31,8 +31,11 @@ import torch
 from .._checks import finite_float, positive_int, seed_value
 from . import _zo_kernels as K
 
+if TYPE_CHECKING:
+    from torch.optim.optimizer import ParamsT
 
-def _world(distributed: bool, process_group):
+
+def _world(distributed: bool, process_group: Any) -> Tuple[int, int]:
     if not distributed:
         return 1, 0
     import torch.distributed as dist
@@ -47,8 +50,8 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     _kind = "zo"
 
-    def __init__(self, params, defaults: dict, *, seed: int, distribution: str, n_directions: int,
-                 two_sided: bool, momentum: float, distributed: bool, process_group, impl: str):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any], *, seed: int, distribution: str, n_directions: int,
+                 two_sided: bool, momentum: float, distributed: bool, process_group: Any, impl: str) -> None:
         super().__init__(params, defaults)
         if distribution not in K.DISTRIBUTIONS:
             raise ValueError(f"distribution: expected one of {sorted(K.DISTRIBUTIONS)}, got {distribution!r}")
@@ -68,7 +71,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         self._current_col = 0
         self._step_count = 0
         self._nskipped = 0
-        self._steps_log: list[dict] = []
+        self._steps_log: list[dict[str, Any]] = []
         plist = self._params()
         K.check_params(plist)
         for g in self.param_groups:
@@ -87,7 +90,7 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _per_tensor(self, key: str) -> list[float]:
         return [float(g[key]) for g in self.param_groups for _ in g["params"]]
 
-    def _momentum_buffers(self):
+    def _momentum_buffers(self) -> Optional[List[torch.Tensor]]:
         if self.momentum == 0.0:
             return None
         bufs = []
@@ -125,24 +128,24 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _coefficients(self, losses: np.ndarray) -> np.ndarray:  # (K, 2) -> (K,) float64
         raise NotImplementedError
 
-    def _grad_buffers(self):  # ES with Adam writes the estimate into p.grad
+    def _grad_buffers(self) -> Optional[List[torch.Tensor]]:  # ES with Adam writes the estimate into p.grad
         return None
 
     def _after_update(self) -> None:
         pass
 
-    def _segments(self, h: float):
+    def _segments(self, h: float) -> List[Tuple[float, Optional[int]]]:
         # (scale, column of the loss evaluated after it or None)
         return [(h, 0), (-2.0 * h, 1), (h, None)] if self.two_sided else [(h, 0), (-h, None)]
 
-    def _pass(self, params, streams, ops, coefs=None) -> None:
+    def _pass(self, params: Any, streams: Any, ops: Any, coefs: Any = None) -> None:
         K.zo_apply(params, seed=self.seed, distribution=K.DISTRIBUTIONS[self.distribution], streams=streams,
                    ops=ops, coefs=coefs, lrs=self._per_tensor("lr"), weight_decays=self._per_tensor("weight_decay"),
                    momentum=self.momentum, momentum_buffers=self._momentum_buffers() if coefs is not None else None,
                    grad_buffers=self._grad_buffers() if coefs is not None else None, impl=self.impl)
 
     @torch.no_grad()
-    def step(self, closure: Callable[[], object]):  # type: ignore[override]
+    def step(self, closure: Callable[[], object]) -> float:  # type: ignore[override]
         """One step; ``closure()`` evaluates the loss at the current (perturbed) parameters and returns it.
 
         Returns the mean of all evaluated losses over all ranks (the same value on every rank).
@@ -182,13 +185,13 @@ class SeedOptimizer(torch.optim.Optimizer):
         return float(np.mean(losses)) if np.all(np.isfinite(losses)) else float("nan")
 
     # -- checkpoints -----------------------------------------------------------------------------
-    def _log_header(self) -> dict:
+    def _log_header(self) -> dict[str, Any]:
         return {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
                 "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
                 "groups": self._group_of_tensor()}
 
     @property
-    def log(self) -> dict:
+    def log(self) -> dict[str, Any]:
         """The replayable record of the run so far (plain Python data: JSON- and pickle-friendly)."""
         d = self._log_header()
         d["steps"] = copy.deepcopy(self._steps_log)
@@ -199,12 +202,12 @@ class SeedOptimizer(torch.optim.Optimizer):
         """Directions whose loss was NaN/inf and that were given a zero coefficient."""
         return self._nskipped
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         sd = super().state_dict()
         sd["seed_optimizer"] = {"step": self._step_count, "nskipped": self._nskipped, "log": self.log}
         return sd
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         state_dict = dict(state_dict)
         extra = state_dict.pop("seed_optimizer", None)
         super().load_state_dict(state_dict)
@@ -214,7 +217,7 @@ class SeedOptimizer(torch.optim.Optimizer):
             self._steps_log = copy.deepcopy(extra["log"]["steps"])
 
 
-def _as_float(v) -> float:
+def _as_float(v: Any) -> float:
     if isinstance(v, torch.Tensor):
         if v.numel() != 1:
             raise ValueError(f"closure: expected a scalar loss, got a tensor of shape {tuple(v.shape)}")

@@ -7,7 +7,7 @@ own Philox stream and the element index inside it is the element's position in t
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, List, Sequence
 
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[i
     return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES) for i, p in enumerate(params)]
 
 
-def _buffer_addresses(buffers, nt, name):
+def _buffer_addresses(buffers: Any, nt: int, name: str) -> List[int]:
     if buffers is None:
         return [0] * nt
     out = []
@@ -52,8 +52,9 @@ def _buffer_addresses(buffers, nt, name):
 
 
 def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, streams: np.ndarray,
-             ops: Sequence[tuple[int, float]], coefs=None, lrs=None, weight_decays=None, momentum: float = 0.0,
-             momentum_buffers=None, grad_buffers=None, impl: str = "native") -> None:
+             ops: Sequence[tuple[int, float]], coefs: Any = None, lrs: Any = None, weight_decays: Any = None,
+             momentum: float = 0.0, momentum_buffers: Any = None, grad_buffers: Any = None,
+             impl: str = "native") -> None:
     """One fused pass (see ``gfo/zo.hpp``): ops ``(slot, scale)`` sorted by slot, then the optional update.
 
     ``coefs`` (one per slot) enables the update; ``grad_buffers`` switches it to writing the estimated
@@ -75,7 +76,10 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
         check_params(params)
         arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
                   else p.detach().numpy() for p in params]
-        as_np = (lambda bs: None if bs is None else [None if b is None else b.detach().numpy() for b in bs])
+
+        def as_np(bs: Any) -> Any:
+            return None if bs is None else [None if b is None else b.detach().numpy() for b in bs]
+
         ref_zo.zo_apply(arrays, seed=seed, distribution=distribution, streams=streams, op_slots=slots,
                         op_scales=scales, coefs=c, lrs=lrs, weight_decays=wds, momentum=momentum,
                         momentum_buffers=as_np(momentum_buffers), grad_buffers=as_np(grad_buffers))

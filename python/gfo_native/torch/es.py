@@ -4,11 +4,16 @@ Scale: LLM Fine-Tuning Beyond Reinforcement Learning", 2025)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+
 import numpy as np
 import torch
 
 from .._checks import finite_float
 from ._seed_engine import SeedOptimizer
+
+if TYPE_CHECKING:
+    from torch.optim.optimizer import ParamsT
 
 
 def centered_ranks(losses: np.ndarray) -> np.ndarray:
@@ -53,10 +58,10 @@ class ES(SeedOptimizer):
 
     _kind = "es"
 
-    def __init__(self, params, lr: float = 0.01, sigma: float = 0.01, population: int = 16,
+    def __init__(self, params: ParamsT, lr: float = 0.01, sigma: float = 0.01, population: int = 16,
                  weight_decay: float = 0.0, *, distribution: str = "gaussian", optimizer: str = "sgd",
-                 betas=(0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0, distributed: bool = False,
-                 process_group=None, impl: str = "native"):
+                 betas: Sequence[float] = (0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0,
+                 distributed: bool = False, process_group: Any = None, impl: str = "native") -> None:
         finite_float(lr, "lr", low=0.0)
         self.sigma = finite_float(sigma, "sigma", low=0.0, low_open=True)
         finite_float(weight_decay, "weight_decay", low=0.0)
@@ -78,7 +83,8 @@ class ES(SeedOptimizer):
             self._adam = make_adam(self.param_groups, self.betas, self.adam_eps)
 
     @property
-    def current_sign(self):
+    def current_sign(self) -> Optional[int]:
+        """+1 or -1: the side of the pair the closure is evaluating (None outside a step)."""
         return None if self.current_direction is None else (1 if self._current_col == 0 else -1)
 
     def _scale(self) -> float:
@@ -88,9 +94,9 @@ class ES(SeedOptimizer):
         bad = ~np.isfinite(losses)
         self._nskipped += int(bad.sum())
         F = centered_ranks(losses).reshape(losses.shape)
-        return (F[:, 0] - F[:, 1]) / (losses.size * self.sigma)
+        return np.asarray((F[:, 0] - F[:, 1]) / (losses.size * self.sigma))
 
-    def _grad_buffers(self):
+    def _grad_buffers(self) -> Optional[List[torch.Tensor]]:
         if self._adam is None:
             return None
         grads = []
@@ -106,18 +112,18 @@ class ES(SeedOptimizer):
             with torch.enable_grad():
                 self._adam.step()
 
-    def _log_header(self) -> dict:
+    def _log_header(self) -> dict[str, Any]:
         d = super()._log_header()
         d.update(sigma=self.sigma, optimizer=self.inner, betas=list(self.betas), adam_eps=self.adam_eps)
         return d
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         sd = super().state_dict()
         if self._adam is not None:
             sd["adam"] = self._adam.state_dict()
         return sd
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         state_dict = dict(state_dict)
         adam = state_dict.pop("adam", None)
         super().load_state_dict(state_dict)
@@ -125,12 +131,12 @@ class ES(SeedOptimizer):
             self._adam.load_state_dict(adam)
 
 
-def make_adam(groups, betas, eps):
+def make_adam(groups: Any, betas: Sequence[float], eps: float) -> torch.optim.Adam:
     """The inner Adam over ``groups``' tensors; its weight decay is 0 (the L2 term is in the gradient)."""
-    return torch.optim.Adam([{"params": list(g["params"]), "lr": g["lr"]} for g in groups], betas=tuple(betas),
+    return torch.optim.Adam([{"params": list(g["params"]), "lr": g["lr"]} for g in groups], betas=tuple(betas),  # type: ignore[arg-type]
                             eps=eps, weight_decay=0.0, foreach=False)
 
 
-def sync_adam(adam, lrs) -> None:
+def sync_adam(adam: torch.optim.Optimizer, lrs: Any) -> None:
     for g, lr in zip(adam.param_groups, lrs):
         g["lr"] = lr

@@ -3,10 +3,15 @@ with Just Forward Passes", NeurIPS 2023; Spall, IEEE TAC 1992)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._checks import finite_float
 from ._seed_engine import SeedOptimizer, finite_or_zero
+
+if TYPE_CHECKING:
+    from torch.optim.optimizer import ParamsT
 
 
 class MeZO(SeedOptimizer):
@@ -56,10 +61,10 @@ class MeZO(SeedOptimizer):
 
     _kind = "mezo"
 
-    def __init__(self, params, lr: float = 1e-6, eps: float = 1e-3, weight_decay: float = 0.0, *,
+    def __init__(self, params: ParamsT, lr: float = 1e-6, eps: float = 1e-3, weight_decay: float = 0.0, *,
                  n_directions: int = 1, two_sided: bool = True, distribution: str = "gaussian",
-                 momentum: float = 0.0, seed: int = 0, distributed: bool = False, process_group=None,
-                 impl: str = "native"):
+                 momentum: float = 0.0, seed: int = 0, distributed: bool = False, process_group: Any = None,
+                 impl: str = "native") -> None:
         finite_float(lr, "lr", low=0.0)
         self.eps = finite_float(eps, "eps", low=0.0, low_open=True)
         finite_float(weight_decay, "weight_decay", low=0.0)
@@ -76,7 +81,7 @@ class MeZO(SeedOptimizer):
             g = (losses[:, 0] - losses[:, 1]) / denom
         return finite_or_zero(g, self) / self.n_directions
 
-    def _log_header(self) -> dict:
+    def _log_header(self) -> dict[str, Any]:
         d = super()._log_header()
         d["eps"] = self.eps
         return d

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -10,7 +12,7 @@ from .es import make_adam, sync_adam
 
 
 @torch.no_grad()
-def replay(params, log: dict, *, impl: str = "native") -> None:
+def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     """Apply a logged MeZO/ES run to ``params`` in place (the same tensors, in the same order, as the run's
     optimizer had, holding the initial weights).
 
