@@ -26,6 +26,7 @@ def blocks(lang):
 def test_python_blocks_run(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("ray")
+    pytest.importorskip("matplotlib")  # the tour plots a result
     code = "import matplotlib\nmatplotlib.use('Agg')\n" + "\n".join(blocks("python"))
     (tmp_path / "readme_blocks.py").write_text(code)
     # the package this test imported (installed, or the source tree on a relative PYTHONPATH)
