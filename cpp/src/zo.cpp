@@ -22,38 +22,10 @@ constexpr std::int64_t kChunk = 1 << 14;  // elements per unit of parallel work 
 inline float bits_as_float(std::uint32_t b) { return __builtin_bit_cast(float, b); }
 inline std::uint32_t float_as_bits(float f) { return __builtin_bit_cast(std::uint32_t, f); }
 
-// Philox4x32-10 on 16 consecutive blocks, structure-of-arrays so that the compiler vectorises the lanes.
+// Philox4x32-10 on kBlocks consecutive blocks, word j of block l in w[j][l] (vectorised lanes).
 inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t block0,
                         std::uint32_t (&w)[4][kBlocks]) {
-  std::uint32_t c0[kBlocks], c1[kBlocks], c2[kBlocks], c3[kBlocks];
-  for (int l = 0; l < kBlocks; ++l) {
-    const std::uint64_t b = block0 + static_cast<std::uint64_t>(l);
-    c0[l] = static_cast<std::uint32_t>(b);
-    c1[l] = static_cast<std::uint32_t>(b >> 32);
-    c2[l] = static_cast<std::uint32_t>(stream);
-    c3[l] = static_cast<std::uint32_t>(stream >> 32);
-  }
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    for (int l = 0; l < kBlocks; ++l) {
-      const std::uint64_t p0 = static_cast<std::uint64_t>(kPhiloxM0) * c0[l];
-      const std::uint64_t p1 = static_cast<std::uint64_t>(kPhiloxM1) * c2[l];
-      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
-      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
-      c1[l] = static_cast<std::uint32_t>(p1);
-      c3[l] = static_cast<std::uint32_t>(p0);
-      c0[l] = n0;
-      c2[l] = n2;
-    }
-    k0 += kPhiloxW0;
-    k1 += kPhiloxW1;
-  }
-  for (int l = 0; l < kBlocks; ++l) {
-    w[0][l] = c0[l];
-    w[1][l] = c1[l];
-    w[2][l] = c2[l];
-    w[3][l] = c3[l];
-  }
+  philox_lanes(seed, stream, block0, kBlocks, w[0], w[1], w[2], w[3]);
 }
 
 // The float32 uniform of a word is u = N 2^-24 with N = 2 (w >> 9) + 1 odd and below 2^24.
