@@ -37,6 +37,14 @@ inline void require_ndim(const py::array& a, const char* name, py::ssize_t ndim)
   }
 }
 
+// A float64 vector of length n (e.g. a per-coordinate parameter of an (m, n) batch); errors name the argument.
+inline double* vector_of(const py::array& a, const char* name, py::ssize_t n, bool writeable = false) {
+  double* p = data_of<double>(a, name, writeable);
+  if (a.ndim() != 1 || a.shape(0) != n)
+    throw py::value_error(std::string(name) + ": expected shape (" + std::to_string(n) + ",)");
+  return p;
+}
+
 inline bool is_float32(const py::array& a) { return a.dtype().equal(py::dtype::of<float>()); }
 
 // Converts a raw address handed from Python (e.g. tensor.data_ptr()) into a typed pointer.

@@ -10,13 +10,6 @@
 namespace gfo::bind {
 namespace {
 
-double* vec(const py::array& a, const char* name, py::ssize_t n, bool writeable = false) {
-  double* p = data_of<double>(a, name, writeable);
-  if (a.ndim() != 1 || a.shape(0) != n)
-    throw py::value_error(std::string(name) + ": expected shape (" + std::to_string(n) + ",)");
-  return p;
-}
-
 double* mat(const py::array& a, const char* name, py::ssize_t r, py::ssize_t c, bool writeable = false) {
   double* p = data_of<double>(a, name, writeable);
   if (a.ndim() != 2 || a.shape(0) != r || a.shape(1) != c)
@@ -26,7 +19,7 @@ double* mat(const py::array& a, const char* name, py::ssize_t r, py::ssize_t c, 
 
 // params = (c_sigma, d_sigma, c_c, c1, cmu, c_m, mueff, chi_n)
 CmaParams params_of(const py::array& params, std::int64_t mu, std::int64_t generation, std::int64_t lam) {
-  const double* q = vec(params, "params", 8);
+  const double* q = vector_of(params, "params", 8);
   if (mu < 1 || mu > lam) throw py::value_error("mu: expected 1 <= mu <= popsize");
   return CmaParams{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], mu, generation};
 }
@@ -39,7 +32,7 @@ void register_cmaes(py::module_& m) {
     require_ndim(X, "X", 2);
     double* x = data_of<double>(X, "X", true);
     const auto lam = X.shape(0), n = X.shape(1);
-    const double *mp = vec(mean, "mean", n), *bp = mat(B, "B", n, n), *dp = vec(D, "D", n);
+    const double *mp = vector_of(mean, "mean", n), *bp = mat(B, "B", n, n), *dp = vector_of(D, "D", n);
     std::unique_ptr<double[]> work(new double[lam * n]);
     py::gil_scoped_release nogil;
     cma_sample(seed, stream, mp, sigma, bp, dp, lam, n, x, work.get());
@@ -51,10 +44,10 @@ void register_cmaes(py::module_& m) {
     require_ndim(X, "X", 2);
     const double* x = data_of<double>(X, "X");
     const auto lam = X.shape(0), n = X.shape(1);
-    const double *fp = vec(f, "f", lam), *wp = vec(weights, "weights", lam), *bp = mat(B, "B", n, n),
-                 *dp = vec(D, "D", n);
-    double *mp = vec(mean, "mean", n, true), *cp = mat(C, "C", n, n, true), *ps = vec(p_sigma, "p_sigma", n, true),
-           *pc = vec(p_c, "p_c", n, true);
+    const double *fp = vector_of(f, "f", lam), *wp = vector_of(weights, "weights", lam), *bp = mat(B, "B", n, n),
+                 *dp = vector_of(D, "D", n);
+    double *mp = vector_of(mean, "mean", n, true), *cp = mat(C, "C", n, n, true), *ps = vector_of(p_sigma, "p_sigma", n, true),
+           *pc = vector_of(p_c, "p_c", n, true);
     const CmaParams p = params_of(params, mu, generation, lam);
     std::unique_ptr<double[]> work(new double[(2 * lam + 3) * n]);
     std::vector<std::int64_t> order(lam);
@@ -72,7 +65,7 @@ void register_cmaes(py::module_& m) {
     require_ndim(X, "X", 2);
     double* x = data_of<double>(X, "X", true);
     const auto lam = X.shape(0), n = X.shape(1);
-    const double *mp = vec(mean, "mean", n), *dp = vec(D, "D", n);
+    const double *mp = vector_of(mean, "mean", n), *dp = vector_of(D, "D", n);
     py::gil_scoped_release nogil;
     sep_sample(seed, stream, mp, sigma, dp, lam, n, x);
   }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("D"), py::arg("X"));
@@ -83,9 +76,9 @@ void register_cmaes(py::module_& m) {
     require_ndim(X, "X", 2);
     const double* x = data_of<double>(X, "X");
     const auto lam = X.shape(0), n = X.shape(1);
-    const double *fp = vec(f, "f", lam), *wp = vec(weights, "weights", lam);
-    double *mp = vec(mean, "mean", n, true), *cp = vec(c, "c", n, true), *dp = vec(D, "D", n, true),
-           *ps = vec(p_sigma, "p_sigma", n, true), *pc = vec(p_c, "p_c", n, true);
+    const double *fp = vector_of(f, "f", lam), *wp = vector_of(weights, "weights", lam);
+    double *mp = vector_of(mean, "mean", n, true), *cp = vector_of(c, "c", n, true), *dp = vector_of(D, "D", n, true),
+           *ps = vector_of(p_sigma, "p_sigma", n, true), *pc = vector_of(p_c, "p_c", n, true);
     const CmaParams p = params_of(params, mu, generation, lam);
     std::unique_ptr<double[]> work(new double[2 * n]);
     std::vector<std::int64_t> order(lam);

@@ -8,13 +8,6 @@
 namespace gfo::bind {
 namespace {
 
-const double* vec(const py::array& a, const char* name, py::ssize_t n, bool writeable = false) {
-  const double* p = data_of<double>(a, name, writeable);
-  if (a.ndim() != 1 || a.shape(0) != n)
-    throw py::value_error(std::string(name) + ": expected shape (" + std::to_string(n) + ",)");
-  return p;
-}
-
 void register_es(py::module_& m) {
   m.def("es_perturb", [](std::uint64_t seed, std::uint64_t stream, const py::array& mean, const py::array& sigma,
                          const py::object& lo, const py::object& hi, std::int64_t first, bool antithetic,
@@ -23,11 +16,11 @@ void register_es(py::module_& m) {
     double* o = data_of<double>(out, "out", true);
     const auto rows = out.shape(0), d = out.shape(1);
     if (first < 0) throw py::value_error("first: expected a non-negative member index");
-    const double *mp = vec(mean, "mean", d), *sp = vec(sigma, "sigma", d);
+    const double *mp = vector_of(mean, "mean", d), *sp = vector_of(sigma, "sigma", d);
     const double *l = nullptr, *h = nullptr;
     if (!lo.is_none() || !hi.is_none()) {
-      l = vec(py::cast<py::array>(lo), "lo", d);
-      h = vec(py::cast<py::array>(hi), "hi", d);
+      l = vector_of(py::cast<py::array>(lo), "lo", d);
+      h = vector_of(py::cast<py::array>(hi), "hi", d);
     }
     py::gil_scoped_release nogil;
     es_perturb(seed, stream, mp, sp, l, h, first, rows, d, antithetic, o);
@@ -42,8 +35,8 @@ void register_es(py::module_& m) {
     double* p1 = data_of<double>(g1, "g1", true);
     const auto d = g1.shape(0), rows = a.shape(0);
     if (b.is_none() != g2.is_none()) throw py::value_error("b, g2: pass both or neither");
-    const double* bp = b.is_none() ? nullptr : vec(py::cast<py::array>(b), "b", rows);
-    double* p2 = g2.is_none() ? nullptr : const_cast<double*>(vec(py::cast<py::array>(g2), "g2", d, true));
+    const double* bp = b.is_none() ? nullptr : vector_of(py::cast<py::array>(b), "b", rows);
+    double* p2 = g2.is_none() ? nullptr : const_cast<double*>(vector_of(py::cast<py::array>(g2), "g2", d, true));
     py::gil_scoped_release nogil;
     es_noise_dot(seed, stream, ap, bp, rows, d, p1, p2);
   }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("b"), py::arg("g1"), py::arg("g2"));

@@ -7,20 +7,13 @@
 namespace gfo::bind {
 namespace {
 
-// Vectors of length d for an (n, d) output; errors name the argument.
-const double* vec(const py::array& a, const char* name, py::ssize_t d) {
-  const double* p = data_of<double>(a, name);
-  if (a.ndim() != 1 || a.shape(0) != d) throw py::value_error(std::string(name) + ": expected shape (d,)");
-  return p;
-}
-
 void register_sampling(py::module_& m) {
   m.def("sampling_uniform_box", [](std::uint64_t seed, std::uint64_t stream, const py::array& lo,
                                    const py::array& hi, py::array out) {
     require_ndim(out, "out", 2);
     double* o = data_of<double>(out, "out", true);
     const auto n = out.shape(0), d = out.shape(1);
-    const double *l = vec(lo, "lo", d), *h = vec(hi, "hi", d);
+    const double *l = vector_of(lo, "lo", d), *h = vector_of(hi, "hi", d);
     py::gil_scoped_release nogil;
     sample_uniform_box(seed, stream, l, h, n, d, o);
   }, py::arg("seed"), py::arg("stream"), py::arg("lo"), py::arg("hi"), py::arg("out"));
@@ -29,8 +22,8 @@ void register_sampling(py::module_& m) {
     require_ndim(out, "out", 2);
     double* o = data_of<double>(out, "out", true);
     const auto n = out.shape(0), d = out.shape(1);
-    const double *c = vec(center, "center", d), *s = vec(scale, "scale", d), *l = vec(lo, "lo", d),
-                 *h = vec(hi, "hi", d);
+    const double *c = vector_of(center, "center", d), *s = vector_of(scale, "scale", d), *l = vector_of(lo, "lo", d),
+                 *h = vector_of(hi, "hi", d);
     py::gil_scoped_release nogil;
     sample_gaussian_box(seed, stream, c, s, l, h, n, d, o);
   }, py::arg("seed"), py::arg("stream"), py::arg("center"), py::arg("scale"), py::arg("lo"), py::arg("hi"),

@@ -14,6 +14,7 @@
 
 #include "gfo/functions.hpp"
 #include "gfo/ga.hpp"
+#include "gfo/optim.hpp"
 
 namespace gfo::cuda {
 
@@ -74,43 +75,16 @@ void ga_offspring(std::uint64_t seed, GaStreams streams, const GaParams& p, std:
 // tensor, in HOST memory (the launcher reads it and copies what the kernel needs to the device at once).
 // Tensor addresses are device addresses; the step counter (torch keeps it as a CPU scalar tensor) is a
 // HOST address, incremented here.
-enum Column : int {
-  kParam = 0,   // T*       parameter, updated in place
-  kGrad = 1,    // T*       gradient (read only)
-  kState0 = 2,  // T*       momentum_buffer (SGD) / sum (Adagrad) / square_avg (RMSprop) / exp_avg (Adam)
-  kState1 = 3,  // T*       grad_avg (RMSprop, centered) / exp_avg_sq (Adam)
-  kState2 = 4,  // T*       momentum_buffer (RMSprop) / max_exp_avg_sq (Adam, amsgrad)
-  kStep = 5,    // host float* or double* step counter, incremented by the call (0: none)
-  kFlags = 6,   // bit field of Flag
-  kNumel = 7,   // element count
-  kColumns = 8,
-};
-
-enum Flag : std::uint64_t {
-  kStepIsDouble = 1,  // the step counter is a double (else float, torch's default scalar dtype)
-  kInitBuffer = 2,    // SGD: a new momentum buffer, set to the (decayed) gradient as torch's first step does
-};
+using optim::Column;
+using optim::Flag;
+using optim::kColumns, optim::kFlags, optim::kGrad, optim::kNumel, optim::kParam, optim::kState0, optim::kState1,
+    optim::kState2, optim::kStep, optim::kInitBuffer, optim::kStepIsDouble;
 
 // Storage dtype of params, grads and states; the arithmetic runs in float32 for all three 32-bit-or-less
 // types (bf16/fp16 are loaded to float32 and rounded once when stored) and in float64 for float64.
 enum class DType : int { float32 = 0, float64 = 1, bfloat16 = 2, float16 = 3 };
 
-struct SGDOptions {
-  double lr, momentum, dampening, weight_decay;
-  bool nesterov, maximize;
-};
-struct AdagradOptions {
-  double lr, lr_decay, weight_decay, eps;
-  bool maximize;
-};
-struct RMSpropOptions {
-  double lr, alpha, eps, weight_decay, momentum;
-  bool centered, maximize;
-};
-struct AdamOptions {
-  double lr, beta1, beta2, eps, weight_decay;
-  bool decoupled_weight_decay, amsgrad, maximize;
-};
+using optim::AdagradOptions, optim::AdamOptions, optim::RMSpropOptions, optim::SGDOptions;
 
 // `table` is (n, kColumns) row-major host memory. One kernel launch covers all n tensors.
 void sgd_step(DType dtype, const std::uint64_t* table, std::int64_t n, const SGDOptions& o, Stream stream);
