@@ -11,14 +11,24 @@
 namespace gfo {
 namespace {
 
-// Deb & Agrawal (1995): the spread factor of simulated binary crossover for uniform u.
-inline double sbx_beta(double u, double inv_eta1) {
-  return u <= 0.5 ? std::pow(2.0 * u, inv_eta1) : std::pow(1.0 / (2.0 * (1.0 - u)), inv_eta1);
+// Bound-aware SBX (Deb & Agrawal 1995, in the bounded form of Deb's NSGA-II code): the spread factor's
+// density is truncated at the bound `dist` away from the nearer parent, so children never need clipping
+// far from the box and genes near a bound are not piled onto it. Twin: reference/ga.py _sbx_bounded.
+inline double sbx_beta_q(double u, double dist, double dy, double eta) {
+  const double alpha = 2.0 - std::pow(1.0 + 2.0 * dist / dy, -(eta + 1.0));
+  const double ua = u * alpha, inv = 1.0 / (eta + 1.0);
+  return u <= 1.0 / alpha ? std::pow(ua, inv) : std::pow(1.0 / (2.0 - ua), inv);
 }
 
-// Deb & Goyal (1996): the polynomial mutation's perturbation (in units of the span) for uniform u.
-inline double poly_delta(double u, double inv_eta1) {
-  return u < 0.5 ? std::pow(2.0 * u, inv_eta1) - 1.0 : 1.0 - std::pow(2.0 * (1.0 - u), inv_eta1);
+// Bound-aware polynomial mutation (Deb & Goyal 1996; Deb & Deb 2014): the perturbation's density is
+// truncated at the bounds. With an infinite bound the truncation term is 0 (the unbounded operator in
+// units of span). Twin: reference/ga.py _polynomial_bounded.
+inline double poly_gene(double x, double u, double eta, double lo, double hi, double span) {
+  const double inv = 1.0 / (eta + 1.0);
+  const double r_lo = std::max(1.0 - (x - lo) / span, 0.0), r_hi = std::max(1.0 - (hi - x) / span, 0.0);
+  const double delta = u < 0.5 ? std::pow(2.0 * u + (1.0 - 2.0 * u) * std::pow(r_lo, eta + 1.0), inv) - 1.0
+                               : 1.0 - std::pow(2.0 * (1.0 - u) + 2.0 * (u - 0.5) * std::pow(r_hi, eta + 1.0), inv);
+  return clip(x + delta * span, lo, hi);
 }
 
 void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t k, std::int64_t L,
@@ -62,7 +72,7 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
   }
   // per-gene operators: the gene stream's numbers drawn a segment at a time
   double u0[kSegment], u1[kSegment], which[kSegment];
-  const double widen = 1.0 + 2.0 * p.alpha, inv = 1.0 / (p.eta_c + 1.0);
+  const double widen = 1.0 + 2.0 * p.alpha;
   for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
     const std::int64_t m = std::min(kSegment, L - j0);
     if (p.crossover != GaCrossover::uniform) uniform_segment(seed, s.gene, g0 + static_cast<std::uint64_t>(j0), m, u0);
@@ -84,13 +94,21 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
           if (c1) c1[j] = clip((mn - p.alpha * I) + u1[t] * (widen * I), lo[j], hi[j]);
         }
         break;
-      default:  // sbx; each gene recombined with probability 1/2, as in Deb's implementation (NSGA-II)
+      default:  // sbx: a gene is recombined with probability 1/2 (w < 1/2), the children swap sides when w < 1/4
         uniform_segment(seed, s.gene, g1 + static_cast<std::uint64_t>(j0), m, which);
         for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
-          const double beta = sbx_beta(u0[t], inv);
-          const bool mix = which[t] < 0.5;
-          c0[j] = mix ? clip(0.5 * ((1.0 + beta) * a[j] + (1.0 - beta) * b[j]), lo[j], hi[j]) : a[j];
-          if (c1) c1[j] = mix ? clip(0.5 * ((1.0 - beta) * a[j] + (1.0 + beta) * b[j]), lo[j], hi[j]) : b[j];
+          const double y1 = std::min(a[j], b[j]), y2 = std::max(a[j], b[j]);
+          if (!(which[t] < 0.5 && y2 - y1 > 1e-14)) {  // (a branch: the pow calls are the cost, skip them)
+            c0[j] = a[j];
+            if (c1) c1[j] = b[j];
+            continue;
+          }
+          const double dy = y2 - y1;
+          const double c_lo = clip(0.5 * ((y1 + y2) - sbx_beta_q(u0[t], y1 - lo[j], dy, p.eta_c) * dy), lo[j], hi[j]);
+          const double c_hi = clip(0.5 * ((y1 + y2) + sbx_beta_q(u0[t], hi[j] - y2, dy, p.eta_c) * dy), lo[j], hi[j]);
+          const bool swap = which[t] < 0.25;
+          c0[j] = swap ? c_hi : c_lo;
+          if (c1) c1[j] = swap ? c_lo : c_hi;
         }
         break;
     }
@@ -102,7 +120,6 @@ void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int6
   UniformCursor uv(seed, s.mutation);
   NormalCursor zv(seed, s.mutation);
   const std::uint64_t base = static_cast<std::uint64_t>(m * L);
-  const double inv = 1.0 / (p.eta_m + 1.0);
   double hit[kSegment];
   for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
     const std::int64_t len = std::min(kSegment, L - j0);
@@ -115,7 +132,7 @@ void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int6
           c[j] = clip(c[j] + p.sigma * span[j] * zv(base + j), lo[j], hi[j]);
           break;
         case GaMutation::polynomial:
-          c[j] = clip(c[j] + poly_delta(uv(base + j), inv) * span[j], lo[j], hi[j]);
+          c[j] = poly_gene(c[j], uv(base + j), p.eta_m, lo[j], hi[j], span[j]);
           break;
         case GaMutation::bitflip:
           c[j] = 1.0 - c[j];

@@ -71,6 +71,9 @@ class Optimizer:
     area: ClassVar[str] = ""  # kernel area of _core / reference
     min_popsize: ClassVar[int] = 1
     needs_bounds: bool = False  # class default; an algorithm may decide per instance
+    # True for an algorithm whose _ask returns a new array every generation and whose _tell keeps no reference
+    # to the asked array (it copies what it retains): ask() then hands that array out without copying it.
+    hands_out_batch: ClassVar[bool] = False
     _init_args: Tuple[Tuple[Any, ...], Dict[str, Any]]
 
     def __new__(cls: Type[_OptT], *args: Any, **kwargs: Any) -> _OptT:
@@ -169,10 +172,16 @@ class Optimizer:
 
     # ------------------------------------------------------------------ public API
     def ask(self) -> np.ndarray:
-        """The batch to evaluate, shape (popsize, dim), float64. Asking again before `tell` returns the same batch."""
+        """The batch to evaluate, shape (popsize, dim), float64. Asking again before `tell` returns the same batch.
+
+        The optimizer keeps no reference to the array after `tell`. Where the algorithm allows
+        (``hands_out_batch``) it is the pending batch itself, not a copy: a second `ask` before `tell` returns
+        the same array object."""
         if self._pending is None:
             X = self._ask()
             self._pending = X
+        if self.hands_out_batch:
+            return self._pending
         batch: np.ndarray = self._pending.copy()
         return batch
 

@@ -69,6 +69,7 @@ class DifferentialEvolution(Optimizer):
     """
 
     area = "de"
+    hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
     min_popsize = 4
 
     def __init__(self, bounds: Any = None, *, strategy: str = "best1bin", F: Any = (0.5, 1.0), CR: float = 0.9,

@@ -32,7 +32,9 @@ class GA(Optimizer):
 
     Per generation: select ``popsize`` parents from the population, recombine consecutive pairs (each pair
     with probability ``crossover_prob``), mutate each gene with probability ``mutation_prob``, evaluate the
-    children; the ``elitism`` best parents then replace the worst children (De Jong 1975).
+    children; the ``elitism`` best parents then replace the worst children they beat (De Jong 1975). The
+    default keeps 5% of the population (at least 1; MATLAB's ``ga`` uses the same EliteCount): on 10-D
+    rastrigin at 10,000 evaluations this takes the median best from about 0.08 (one elite) to about 0.01.
 
     Genomes:
         ``"real"``: one float gene per coordinate, kept in the box by clipping after each operator.
@@ -46,11 +48,14 @@ class GA(Optimizer):
         Baker 1985, selection pressure ``rank_pressure`` in [1, 2], default 1.5).
 
     Crossover: ``"sbx"`` (simulated binary, Deb & Agrawal 1995, ``eta_c`` default 15, each gene recombined with
-    probability 1/2 as in Deb's NSGA-II code), ``"blx"`` (BLX-alpha,
+    probability 1/2 and the two children swapping sides with probability 1/2, as in Deb's NSGA-II code; in
+    a finite box the bound-aware form, whose spread distribution is truncated at the bounds so children
+    land inside the box, Deb & Agrawal 1995 / Deb's NSGA-II code), ``"blx"`` (BLX-alpha,
     Eshelman & Schaffer 1993, ``alpha`` default 0.5), ``"arithmetic"`` (whole arithmetic, Michalewicz 1996),
     ``"uniform"`` (Syswerda 1989), ``"one_point"``, ``"two_point"``; binary genomes take the last three.
 
-    Mutation: ``"polynomial"`` (Deb & Goyal 1996, ``eta_m`` default 20), ``"gaussian"`` (``sigma`` times the
+    Mutation: ``"polynomial"`` (Deb & Goyal 1996, ``eta_m`` default 20; bound-aware: the perturbation's
+    density is truncated at the bounds, as in Deb & Deb 2014 / Deb's NSGA-II code), ``"gaussian"`` (``sigma`` times the
     box width), ``"bitflip"`` (binary), ``"none"``; ``mutation_prob`` defaults to 1 / genome length
     (Mühlenbein 1992). Crossover probability defaults to 0.9 (Deb's NSGA-II settings).
 
@@ -59,12 +64,13 @@ class GA(Optimizer):
     """
 
     area = "ga"
+    hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
     min_popsize = 2
 
     def __init__(self, bounds: Any = None, *, genome: str = "real", bits: int = 16, selection: str = "tournament",
                  tournament_size: int = 3, rank_pressure: float = 1.5, crossover: str | None = None,
                  crossover_prob: float = 0.9, alpha: float = 0.5, eta_c: float = 15.0, mutation: str | None = None,
-                 mutation_prob: float | None = None, sigma: float = 0.1, eta_m: float = 20.0, elitism: int = 1,
+                 mutation_prob: float | None = None, sigma: float = 0.1, eta_m: float = 20.0, elitism: int | None = None,
                  **kwargs: Any):
         self.genome = pop.choice(genome, "genome", ("real", "binary"))
         if not pop.is_int(bits) or not 1 <= bits <= 52:
@@ -91,17 +97,22 @@ class GA(Optimizer):
         self._mutation_prob = None if mutation_prob is None else pop.probability(mutation_prob, "mutation_prob")
         self.sigma = pop.real(sigma, "sigma", low=0.0)
         self.eta_m = pop.real(eta_m, "eta_m", low=0.0)
-        if not pop.is_int(elitism) or elitism < 0:
+        if elitism is not None and (not pop.is_int(elitism) or elitism < 0):
             raise ValueError(f"elitism: expected a non-negative integer, got {elitism!r}")
-        self.elitism = int(elitism)
         self.needs_bounds = binary
         super().__init__(bounds, **kwargs)
+        self.elitism = self.default_elitism(self.popsize) if elitism is None else int(elitism)
         if self.elitism >= self.popsize:
             raise ValueError(f"elitism: {self.elitism} must be smaller than popsize {self.popsize}")
 
     @classmethod
     def default_popsize(cls, dim: int) -> int:
         return 100
+
+    @staticmethod
+    def default_elitism(popsize: int) -> int:
+        """Elites kept when ``elitism`` is not given: 5% of the population, at least 1 (fewer than popsize)."""
+        return min(max(1, -(-popsize // 20)), popsize - 1)
 
     # ------------------------------------------------------------------ genome <-> points
     @property

@@ -48,6 +48,7 @@ class HillClimbing(Optimizer):
     """
 
     area = "sampling"
+    hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
 
     def __init__(self, bounds: Any = None, *, exploration: float = 0.0, restart_patience: int | None = None,
                  **kwargs: Any):

@@ -58,6 +58,7 @@ class PSO(Optimizer):
     """
 
     area = "pso"
+    hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
     min_popsize = 2
 
     def __init__(self, bounds: Any = None, *, w: float = 0.7298, w_end: float | None = None,

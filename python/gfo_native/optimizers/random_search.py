@@ -30,6 +30,7 @@ class RandomSearch(Optimizer):
     """
 
     area = "sampling"
+    hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
 
     def __init__(self, bounds: Any = None, *, distribution: str = "uniform", center: str = "x0", **kwargs: Any):
         if distribution not in ("uniform", "gaussian"):

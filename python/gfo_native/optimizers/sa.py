@@ -45,6 +45,7 @@ class SimulatedAnnealing(Optimizer):
     """
 
     area = "sa"
+    hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
 
     def __init__(self, bounds: Any = None, *, T0: float | None = None, cooling: str = "geometric",
                  alpha: float = 0.95, cooling_generations: int = 1000, step: float = 0.1, **kwargs: Any):

@@ -16,6 +16,47 @@ def _clip(v: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     return np.asarray(np.minimum(np.maximum(v, lo), hi))
 
 
+def _sbx_bounded(A: np.ndarray, B: np.ndarray, u: np.ndarray, w: np.ndarray, eta: float, lo: np.ndarray,
+                 hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bound-aware SBX (Deb & Agrawal 1995; bounded form of Deb's NSGA-II code): twin of ga.cpp's sbx_gene.
+
+    A gene is recombined when w < 1/2 and the parents differ by more than 1e-14; the two children then
+    swap sides when w < 1/4 (probability 1/2 given recombination)."""
+    y1, y2 = np.minimum(A, B), np.maximum(A, B)
+    mix = (w < 0.5) & (y2 - y1 > 1e-14)
+    dy = np.where(mix, y2 - y1, 1.0)
+    inv = 1.0 / (eta + 1.0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        def beta_q(dist: np.ndarray) -> np.ndarray:
+            # the spread's density is truncated at the bound `dist` away from the nearer parent
+            alpha = 2.0 - np.power(1.0 + 2.0 * dist / dy, -(eta + 1.0))
+            ua = u * alpha
+            return np.asarray(np.where(u <= 1.0 / alpha, np.power(ua, inv), np.power(1.0 / (2.0 - ua), inv)))
+
+        c_lo = _clip(0.5 * ((y1 + y2) - beta_q(y1 - lo) * dy), lo, hi)
+        c_hi = _clip(0.5 * ((y1 + y2) + beta_q(hi - y2) * dy), lo, hi)
+    swap = w < 0.25
+    c0 = np.where(mix, np.where(swap, c_hi, c_lo), A)
+    c1 = np.where(mix, np.where(swap, c_lo, c_hi), B)
+    return c0, c1
+
+
+def _polynomial_bounded(x: np.ndarray, u: np.ndarray, eta: float, lo: np.ndarray, hi: np.ndarray,
+                        span: np.ndarray) -> np.ndarray:
+    """Bound-aware polynomial mutation (Deb & Goyal 1996; Deb & Deb 2014): twin of ga.cpp's poly_gene.
+
+    The perturbation's density is truncated at the bounds, so a gene near a bound moves less towards it.
+    With an infinite bound the truncation term vanishes (the unbounded operator, in units of ``span``)."""
+    inv = 1.0 / (eta + 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        r_lo = np.maximum(1.0 - (x - lo) / span, 0.0)  # 1 - normalised distance to the lower bound
+        r_hi = np.maximum(1.0 - (hi - x) / span, 0.0)
+        down = 2.0 * u + (1.0 - 2.0 * u) * np.power(r_lo, eta + 1.0)
+        up = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * np.power(r_hi, eta + 1.0)
+        delta = np.where(u < 0.5, np.power(down, inv) - 1.0, 1.0 - np.power(up, inv))
+    return _clip(x + delta * span, lo, hi)
+
+
 def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int, stream_mutation: int,
               crossover: int, crossover_prob: float, alpha: float, eta_c: float, mutation: int, mutation_prob: float,
               sigma: float, eta_m: float, G: np.ndarray, parents: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -53,13 +94,7 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         c1 = (1.0 - lam) * A + lam * B
     elif crossover == SBX:
         ug = rng.uniform(seed, stream_gene, 2 * npairs * L).reshape(npairs, 2, L)
-        inv = 1.0 / (eta_c + 1.0)
-        u = ug[:, 0]
-        with np.errstate(divide="ignore"):
-            beta = np.where(u <= 0.5, np.power(2.0 * u, inv), np.power(1.0 / (2.0 * (1.0 - u)), inv))
-        mix = ug[:, 1] < 0.5  # each gene recombined with probability 1/2 (Deb's implementation)
-        c0 = np.where(mix, _clip(0.5 * ((1.0 + beta) * A + (1.0 - beta) * B), lo, hi), A)
-        c1 = np.where(mix, _clip(0.5 * ((1.0 - beta) * A + (1.0 + beta) * B), lo, hi), B)
+        c0, c1 = _sbx_bounded(A, B, ug[:, 0], ug[:, 1], eta_c, lo, hi)
     else:
         raise ValueError("crossover: unknown operator code")
     cross = (up[:, 0] < crossover_prob)[:, None]
@@ -74,9 +109,7 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
             new = _clip(kids + sigma * span * z, lo, hi)
         elif mutation == POLYNOMIAL:
             u = rng.uniform(seed, stream_mutation, n * L).reshape(n, L)
-            inv = 1.0 / (eta_m + 1.0)
-            delta = np.where(u < 0.5, np.power(2.0 * u, inv) - 1.0, 1.0 - np.power(2.0 * (1.0 - u), inv))
-            new = _clip(kids + delta * span, lo, hi)
+            new = _polynomial_bounded(kids, u, eta_m, lo, hi, span)
         elif mutation == BITFLIP:
             new = 1.0 - kids
         else:
