@@ -32,20 +32,26 @@ def random_model(rng, n, lam):
 def test_full_kernels_match_reference(n, rng):
     lam = 4 + int(3 * np.log(n)) + 3
     m = random_model(rng, n, lam)
-    Xn, Xr = np.empty((lam, n)), np.empty((lam, n))
-    _core.cmaes_sample(11, 3, m["mean"], m["sigma"], m["B"], m["D"], Xn)
-    ref.sample(11, 3, m["mean"], m["sigma"], m["B"], m["D"], Xr)
+    Xn, Xr, Zn, Zr = np.empty((lam, n)), np.empty((lam, n)), np.empty((lam, n)), np.empty((lam, n))
+    _core.cmaes_sample(11, 3, m["mean"], m["sigma"], m["B"], m["D"], Xn, Zn)
+    ref.sample(11, 3, m["mean"], m["sigma"], m["B"], m["D"], Xr, Zr)
     np.testing.assert_allclose(Xn, Xr, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(Zn, Zr, rtol=1e-13, atol=1e-14)
+    # the normals reproduce the steps: B^T (x - m) / sigma = D z
+    np.testing.assert_allclose((Xn - m["mean"]) / m["sigma"] @ m["B"], m["D"] * Zn, rtol=1e-9, atol=1e-12)
     f = rng.standard_normal(lam)
     f[1] = np.inf
     st = strategy(n, lam, False)
     a = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in m.items()}
     b = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in m.items()}
-    sa = _core.cmaes_tell(Xn, f, st["weights"], st["mu"], st["params"], 4, a["mean"], a["sigma"], a["C"], a["B"],
+    sa = _core.cmaes_tell(Xn, Zn, f, st["weights"], st["mu"], st["params"], 4, a["mean"], a["sigma"], a["C"], a["B"],
                           a["D"], a["p_sigma"], a["p_c"])
-    sb = ref.tell(Xn, f, st["weights"], st["mu"], st["params"], 4, b["mean"], b["sigma"], b["C"], b["B"], b["D"],
+    sb = ref.tell(Xn, Zn, f, st["weights"], st["mu"], st["params"], 4, b["mean"], b["sigma"], b["C"], b["B"], b["D"],
                   b["p_sigma"], b["p_c"])
     np.testing.assert_allclose(sa, sb, rtol=1e-13)
+    diag = np.diagonal(a["C"])
+    assert sa[3:] == (np.min(f), np.sort(f)[lam // 2], np.inf, np.max(np.abs(a["p_c"])), np.min(diag), np.max(diag),
+                      np.max(np.abs(a["mean"])))
     for k in ("mean", "C", "p_sigma", "p_c"):
         np.testing.assert_allclose(a[k], b[k], rtol=1e-12, atol=1e-14, err_msg=k)
     assert np.array_equal(a["C"], a["C"].T)  # the kernel writes an exactly symmetric matrix

@@ -38,6 +38,61 @@ def test_noise_dot_matches_reference(d, rng):
     np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("d", [1, 7, 1023, 2**20 + 3])
+@pytest.mark.parametrize("antithetic", [True, False])
+def test_grad_matches_reference_and_reads_the_batch_bit_for_bit(d, antithetic, rng):
+    rows = 3 if d < 2**20 else 2
+    m = 2 * rows if antithetic else rows
+    mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
+    a = rng.standard_normal(rows)
+    a[1] = 0.0  # a zero coefficient is skipped in both modes
+    X, Xr = np.empty((m, d)), np.empty((m, d))
+    _core.es_perturb(9, 4, mean, sigma, None, None, 0, antithetic, X)
+    ref.perturb(9, 4, mean, sigma, None, None, 0, antithetic, Xr)
+    g = [np.empty(d) for _ in range(4)]
+    _core.es_grad(9, 4, a, mean, sigma, None, antithetic, 0.25, g[0])   # noise regenerated
+    _core.es_grad(9, 4, a, mean, sigma, X, antithetic, 0.25, g[1])      # members read from the batch
+    ref.grad(9, 4, a, mean, sigma, None, antithetic, 0.25, g[2])
+    ref.grad(9, 4, a, mean, sigma, Xr, antithetic, 0.25, g[3])
+    assert np.array_equal(g[0], g[1]) and np.array_equal(g[2], g[3])
+    np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
+    # the gradient is sum_p a_p eps_p / sigma scaled: compare with the noise dot product
+    eps_dot = np.empty(d)
+    _core.es_noise_dot(9, 4, a, None, eps_dot, None)
+    np.testing.assert_allclose(g[0], 0.25 * eps_dot / sigma, rtol=1e-9, atol=1e-9)
+
+
+def test_perturb_draws_pairs_once_and_any_slice_agrees(rng):
+    d, m = 1000, 7
+    mean, sigma = rng.standard_normal(d), np.ones(d)
+    whole = np.empty((m, d))
+    _core.es_perturb(1, 2, mean, sigma, None, None, 0, True, whole)
+    for first in range(m):
+        for stop in range(first + 1, m + 1):
+            part = np.empty((stop - first, d))
+            _core.es_perturb(1, 2, mean, sigma, None, None, first, True, part)
+            assert np.array_equal(part, whole[first:stop])
+    np.testing.assert_allclose(whole[0] - mean, mean - whole[1], rtol=1e-12, atol=1e-14)  # a mirrored pair
+
+
+def test_ask_out_fills_the_given_buffer():
+    opt = gn.OpenES(dim=30, x0=np.ones(30), sigma0=0.2, popsize=8, seed=4)
+    ref_opt = gn.OpenES(dim=30, x0=np.ones(30), sigma0=0.2, popsize=8, seed=4)
+    buf = np.empty((8, 30))
+    for _ in range(5):
+        X = opt.ask(out=buf)
+        assert X is buf and opt.ask() is buf
+        Y = ref_opt.ask()
+        assert np.array_equal(X, Y)
+        opt.tell(X, F.sphere(X))
+        ref_opt.tell(Y, F.sphere(Y))
+    assert np.array_equal(opt.state.mean, ref_opt.state.mean)
+    with pytest.raises(ValueError, match="out"):
+        opt.ask(out=np.empty((8, 29)))
+    with pytest.raises(ValueError, match="out"):
+        opt.ask(out=np.empty((8, 30), dtype=np.float32))
+
+
 def test_kernels_thread_count_invariant(threads, rng):
     d = 100_003
     mean, sigma, a = rng.standard_normal(d), np.ones(d), rng.standard_normal(8)
@@ -47,7 +102,10 @@ def test_kernels_thread_count_invariant(threads, rng):
         X, g1, g2 = np.empty((4, d)), np.empty(d), np.empty(d)
         _core.es_perturb(1, 2, mean, sigma, None, None, 0, True, X)
         _core.es_noise_dot(1, 2, a, a, g1, g2)
-        out.append((X, g1, g2))
+        g3, g4 = np.empty(d), np.empty(d)
+        _core.es_grad(1, 2, a[:2], mean, sigma, None, True, 0.5, g3)
+        _core.es_grad(1, 2, a[:2], mean, sigma, X, True, 0.5, g4)
+        out.append((X, g1, g2, g3, g4))
     assert all(np.array_equal(x, y) for x, y in zip(*out))
 
 

@@ -28,36 +28,41 @@ py::tuple step_tuple(const CmaStep& s) { return py::make_tuple(s.sigma, s.h_sigm
 
 void register_cmaes(py::module_& m) {
   m.def("cmaes_sample", [](std::uint64_t seed, std::uint64_t stream, const py::array& mean, double sigma,
-                           const py::array& B, const py::array& D, py::array X) {
+                           const py::array& B, const py::array& D, py::array X, py::array Z) {
     require_ndim(X, "X", 2);
     double* x = data_of<double>(X, "X", true);
     const auto lam = X.shape(0), n = X.shape(1);
+    double* z = mat(Z, "Z", lam, n, true);
     const double *mp = vector_of(mean, "mean", n), *bp = mat(B, "B", n, n), *dp = vector_of(D, "D", n);
     std::unique_ptr<double[]> work(new double[lam * n]);
     py::gil_scoped_release nogil;
-    cma_sample(seed, stream, mp, sigma, bp, dp, lam, n, x, work.get());
-  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("B"), py::arg("D"), py::arg("X"));
+    cma_sample(seed, stream, mp, sigma, bp, dp, lam, n, x, z, work.get());
+  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("B"), py::arg("D"), py::arg("X"),
+     py::arg("Z"));
 
-  m.def("cmaes_tell", [](const py::array& X, const py::array& f, const py::array& weights, std::int64_t mu,
+  m.def("cmaes_tell", [](const py::array& X, const py::array& Z, const py::array& f, const py::array& weights, std::int64_t mu,
                          const py::array& params, std::int64_t generation, py::array mean, double sigma, py::array C,
                          const py::array& B, const py::array& D, py::array p_sigma, py::array p_c) {
     require_ndim(X, "X", 2);
     const double* x = data_of<double>(X, "X");
     const auto lam = X.shape(0), n = X.shape(1);
+    const double* z = mat(Z, "Z", lam, n);
     const double *fp = vector_of(f, "f", lam), *wp = vector_of(weights, "weights", lam), *bp = mat(B, "B", n, n),
                  *dp = vector_of(D, "D", n);
     double *mp = vector_of(mean, "mean", n, true), *cp = mat(C, "C", n, n, true), *ps = vector_of(p_sigma, "p_sigma", n, true),
            *pc = vector_of(p_c, "p_c", n, true);
     const CmaParams p = params_of(params, mu, generation, lam);
-    std::unique_ptr<double[]> work(new double[(2 * lam + 3) * n]);
+    std::unique_ptr<double[]> work(new double[(lam + 3) * n]);
     std::vector<std::int64_t> order(lam);
     CmaStep s;
+    CmaStats t;
     {
       py::gil_scoped_release nogil;
-      s = cma_tell(x, fp, lam, n, wp, p, mp, sigma, cp, bp, dp, ps, pc, work.get(), order.data());
+      s = cma_tell(x, z, fp, lam, n, wp, p, mp, sigma, cp, bp, dp, ps, pc, work.get(), order.data(), &t);
     }
-    return step_tuple(s);
-  }, py::arg("X"), py::arg("f"), py::arg("weights"), py::arg("mu"), py::arg("params"), py::arg("generation"),
+    return py::make_tuple(s.sigma, s.h_sigma, s.ps_norm, t.f_min, t.f_median, t.f_max, t.pc_absmax, t.cdiag_min,
+                          t.cdiag_max, t.mean_absmax);
+  }, py::arg("X"), py::arg("Z"), py::arg("f"), py::arg("weights"), py::arg("mu"), py::arg("params"), py::arg("generation"),
      py::arg("mean"), py::arg("sigma"), py::arg("C"), py::arg("B"), py::arg("D"), py::arg("p_sigma"), py::arg("p_c"));
 
   m.def("cmaes_sep_sample", [](std::uint64_t seed, std::uint64_t stream, const py::array& mean, double sigma,

@@ -40,6 +40,27 @@ void register_es(py::module_& m) {
     py::gil_scoped_release nogil;
     es_noise_dot(seed, stream, ap, bp, rows, d, p1, p2);
   }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("b"), py::arg("g1"), py::arg("g2"));
+
+  m.def("es_grad", [](std::uint64_t seed, std::uint64_t stream, const py::array& a, const py::array& mean,
+                      const py::array& sigma, const py::object& X, bool antithetic, double scale, py::array g) {
+    require_ndim(a, "a", 1);
+    const double* ap = data_of<double>(a, "a");
+    require_ndim(g, "g", 1);
+    double* gp = data_of<double>(g, "g", true);
+    const auto d = g.shape(0), rows = a.shape(0);
+    const double *mp = vector_of(mean, "mean", d), *sp = vector_of(sigma, "sigma", d);
+    const double* xp = nullptr;
+    if (!X.is_none()) {
+      const auto x = py::cast<py::array>(X);
+      require_ndim(x, "X", 2);
+      xp = data_of<double>(x, "X");
+      if (x.shape(1) != d || x.shape(0) < (antithetic ? 2 * rows - 1 : rows))
+        throw py::value_error("X: expected the (popsize, d) batch of the noise rows of a");
+    }
+    py::gil_scoped_release nogil;
+    es_grad(seed, stream, ap, rows, mp, sp, xp, antithetic ? 2 * d : d, scale, d, gp);
+  }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("mean"), py::arg("sigma"), py::arg("X"),
+     py::arg("antithetic"), py::arg("scale"), py::arg("g"));
 }
 
 const bool registered = add_area(&register_es);

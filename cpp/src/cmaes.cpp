@@ -106,23 +106,6 @@ void mat_vecs(const double* B, const double* V, i64 m, i64 n, const double* shif
   parallel_chunks(n, chunk, n * m, [&](i64 b, i64 e) { mat_vecs_rows(B, V, m, n, b, e, shift, scale, out); });
 }
 
-// out[k, j] = sum_i B[i, j] V[k, i] (B^T v_k) for columns j in [j0, j1): axpy over contiguous row pieces of B,
-// accumulated in increasing i.
-GFO_SIMD_CLONES void matT_vecs_cols(const double* B, const double* V, i64 m, i64 n, i64 j0, i64 j1, double* out) {
-  for (i64 k = 0; k < m; ++k)
-    for (i64 j = j0; j < j1; ++j) out[k * n + j] = 0.0;
-  for (i64 i = 0; i < n; ++i) {
-    const double* b = B + i * n;
-    for (i64 k = 0; k < m; ++k) {
-      const double v = V[k * n + i];
-      double* o = out + k * n;
-      i64 j = j0;
-      for (; j + 8 <= j1; j += 8) store8(o + j, load8(o + j) + v * load8(b + j));
-      for (; j < j1; ++j) o[j] += v * b[j];
-    }
-  }
-}
-
 // Rows [i0, i1) of the upper triangle of Eq. (47), mirrored into the lower one:
 // C[i, j] = a C[i, j] + (c1 p_c[i]) p_c[j] + cmu sum_r (w°_r Y[r, i]) Y[r, j], the sum in increasing r.
 GFO_SIMD_CLONES void cov_update_rows(double* C, const double* Y, const double* wo, const double* p_c, i64 lam, i64 n,
@@ -146,24 +129,33 @@ GFO_SIMD_CLONES void cov_update_rows(double* C, const double* Y, const double* w
   }
 }
 
-void matT_vecs(const double* B, const double* V, i64 m, i64 n, double* out) {
-  parallel_chunks(n, 256, n * m, [&](i64 b, i64 e) { matT_vecs_cols(B, V, m, n, b, e, out); });
-}
-
+// out[j] = D[j] * normal(seed, stream, first + j) (D null: the plain normals), equal to normal<double>() bit for
+// bit (libm's log/cos/sin, as NumPy's twin), but each Philox block computed once for its pair of uniforms
+// and 64 blocks at a time by philox_lanes, whose rounds vectorize.
 GFO_SIMD_CLONES void normal_scaled(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, const double* D,
                                    i64 n, double* out) {
-  i64 j = 0;
-  if (n > 0 && (first & 1)) {
-    out[0] = D[0] * normal<double>(seed, stream, first);
-    j = 1;
+  constexpr i64 kTile = 64;  // pairs per tile
+  alignas(32) std::uint32_t w0[kTile], w1[kTile], w2[kTile], w3[kTile];
+  double z[2 * kTile];
+  i64 done = 0;
+  while (done < n) {
+    const std::uint64_t e = first + std::uint64_t(done);  // next element; its pair is e >> 1
+    const std::uint64_t k0 = e >> 1;
+    const i64 skip = i64(e & 1);
+    const i64 take = std::min<i64>(2 * kTile - skip, n - done);
+    const i64 pairs = (skip + take + 1) / 2;
+    philox_lanes(seed, stream, k0, pairs, w0, w1, w2, w3);
+    for (i64 l = 0; l < pairs; ++l)
+      box_muller(bits_to_uniform64(w0[l], w1[l]), bits_to_uniform64(w2[l], w3[l]), z[2 * l], z[2 * l + 1]);
+    double* o = out + done;
+    if (D) {
+      const double* d = D + done;
+      for (i64 j = 0; j < take; ++j) o[j] = d[j] * z[skip + j];
+    } else {
+      for (i64 j = 0; j < take; ++j) o[j] = z[skip + j];
+    }
+    done += take;
   }
-  for (; j + 2 <= n; j += 2) {
-    double z0, z1;
-    normal_pair<double>(seed, stream, (first + j) >> 1, z0, z1);
-    out[j] = D[j] * z0;
-    out[j + 1] = D[j + 1] * z1;
-  }
-  if (j < n) out[j] = D[j] * normal<double>(seed, stream, first + j);
 }
 
 // Ranks by fitness: stable, so ties (+inf included) keep the order of the batch, as numpy's stable argsort.
@@ -175,22 +167,21 @@ void rank(const double* f, i64 lam, i64* order) {
 }  // namespace
 
 void cma_sample(std::uint64_t seed, std::uint64_t stream, const double* mean, double sigma, const double* B,
-                const double* D, std::int64_t lam, std::int64_t n, double* X, double* work) {
-  parallel_chunks(lam, 1, n * 32, [&](i64 b, i64 e) {
-    for (i64 k = b; k < e; ++k) normal_scaled(seed, stream, std::uint64_t(k * n), D, n, work + k * n);
-  });
+                const double* D, std::int64_t lam, std::int64_t n, double* X, double* Z, double* work) {
+  // normal<double> (libm's log/cos/sin, as NumPy's twin): the samples match the reference to the last bit
+  normal_scaled(seed, stream, 0, nullptr, lam * n, Z);  // element k * n + j: one contiguous range of the stream
+  for (i64 k = 0; k < lam; ++k)
+    for (i64 j = 0; j < n; ++j) work[k * n + j] = D[j] * Z[k * n + j];
   mat_vecs(B, work, lam, n, mean, sigma, X);
 }
 
-CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_t n, const double* weights,
-                 const CmaParams& p, double* mean, double sigma, double* C, const double* B, const double* D,
-                 double* p_sigma, double* p_c, double* work, std::int64_t* order) {
+CmaStep cma_tell(const double* X, const double* Z, const double* f, std::int64_t lam, std::int64_t n,
+                 const double* weights, const CmaParams& p, double* mean, double sigma, double* C, const double* B,
+                 const double* D, double* p_sigma, double* p_c, double* work, std::int64_t* order, CmaStats* stats) {
   const i64 mu = p.mu, nneg = lam - mu;
   double* Y = work;                  // lam x n: sorted steps (x - m) / sigma
-  double* V = Y + lam * n;           // nneg x n: B^T y of the negatively weighted steps
-  double* yw = V + lam * n;          // n
-  double* u = yw + n;                // n
-  double* zw = u + n;                // n
+  double* yw = Y + lam * n;          // n
+  double* zsum = yw + n;             // n
   rank(f, lam, order);
   parallel_chunks(lam, 1, n, [&](i64 b, i64 e) {
     for (i64 r = b; r < e; ++r) {
@@ -198,33 +189,42 @@ CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_
       for (i64 j = 0; j < n; ++j) Y[r * n + j] = (x[j] - mean[j]) / sigma;
     }
   });
-  // <y>_w and the new mean (Eq. 41 with c_m).
-  for (i64 j = 0; j < n; ++j) yw[j] = 0.0;
-  for (i64 r = 0; r < mu; ++r)
-    for (i64 j = 0; j < n; ++j) yw[j] += weights[r] * Y[r * n + j];
+  // <y>_w, <z>_w and the new mean (Eq. 41 with c_m).
+  for (i64 j = 0; j < n; ++j) yw[j] = zsum[j] = 0.0;
+  for (i64 r = 0; r < mu; ++r) {
+    const double w = weights[r];
+    const double* z = Z + order[r] * n;
+    for (i64 j = 0; j < n; ++j) {
+      yw[j] += w * Y[r * n + j];
+      zsum[j] += w * z[j];
+    }
+  }
   const double step = p.c_m * sigma;
-  for (i64 j = 0; j < n; ++j) mean[j] = mean[j] + step * yw[j];
-  // C^{-1/2} <y>_w = B D^{-1} B^T <y>_w (Eq. 43).
-  matT_vecs(B, yw, 1, n, u);
-  for (i64 j = 0; j < n; ++j) u[j] = u[j] / D[j];
-  mat_vecs(B, u, 1, n, nullptr, 1.0, zw);
+  double mmax = 0.0;
+  for (i64 j = 0; j < n; ++j) {
+    mean[j] = mean[j] + step * yw[j];
+    mmax = std::max(mmax, std::fabs(mean[j]));
+  }
+  // C^{-1/2} <y>_w = B <z>_w (Eq. 43).
+  double* zw = zsum + n;
+  mat_vecs(B, zsum, 1, n, nullptr, 1.0, zw);
   const double cs = p.c_sigma, a_s = std::sqrt(cs * (2.0 - cs) * p.mueff);
   for (i64 j = 0; j < n; ++j) p_sigma[j] = (1.0 - cs) * p_sigma[j] + a_s * zw[j];
   const double ps_norm = std::sqrt(dot_lanes(p_sigma, p_sigma, n));
   const double corr = std::sqrt(1.0 - std::pow(1.0 - cs, 2.0 * double(p.generation + 1)));
   const double h = ps_norm / corr < (1.4 + 2.0 / double(n + 1)) * p.chi_n ? 1.0 : 0.0;
   const double cc = p.c_c, a_c = h * std::sqrt(cc * (2.0 - cc) * p.mueff);
-  for (i64 j = 0; j < n; ++j) p_c[j] = (1.0 - cc) * p_c[j] + a_c * yw[j];
-  // Active weights w° (Eq. 46): negative weights rescaled by n / ||C^{-1/2} y||^2 = n / ||D^{-1} B^T y||^2.
+  double pcmax = 0.0;
+  for (i64 j = 0; j < n; ++j) {
+    p_c[j] = (1.0 - cc) * p_c[j] + a_c * yw[j];
+    pcmax = std::max(pcmax, std::fabs(p_c[j]));
+  }
+  // Active weights w° (Eq. 46): negative weights rescaled by n / ||C^{-1/2} y||^2 = n / ||z||^2.
   std::vector<double> wo(weights, weights + lam);
-  if (nneg > 0) {
-    matT_vecs(B, Y + mu * n, nneg, n, V);
-    for (i64 r = 0; r < nneg; ++r) {
-      double* v = V + r * n;
-      for (i64 j = 0; j < n; ++j) v[j] = v[j] / D[j];
-      const double q = dot_lanes(v, v, n);
-      wo[mu + r] = q > 0.0 ? weights[mu + r] * double(n) / q : 0.0;
-    }
+  for (i64 r = 0; r < nneg; ++r) {
+    const double* z = Z + order[mu + r] * n;
+    const double q = dot_lanes(z, z, n);
+    wo[mu + r] = q > 0.0 ? weights[mu + r] * double(n) / q : 0.0;
   }
   double wsum = 0.0;
   for (i64 r = 0; r < lam; ++r) wsum += weights[r];
@@ -244,6 +244,12 @@ CmaStep cma_tell(const double* X, const double* f, std::int64_t lam, std::int64_
     for (i64 i = 0; i < n; i += 8)
       cov_update_rows(C, Y, wo.data(), p_c, lam, n, a, p.c1, p.cmu, i, std::min(i + 8, n), s.data());
   }
+  double cmin = C[0], cmax = C[0];
+  for (i64 j = 1; j < n; ++j) {
+    cmin = std::min(cmin, C[j * n + j]);
+    cmax = std::max(cmax, C[j * n + j]);
+  }
+  *stats = CmaStats{f[order[0]], f[order[lam / 2]], f[order[lam - 1]], pcmax, cmin, cmax, mmax};
   // Cumulative step-size adaptation (Eq. 44), the exponent capped at 1 against blow-ups.
   const double ex = std::min(1.0, (cs / p.d_sigma) * (ps_norm / p.chi_n - 1.0));
   return CmaStep{sigma * std::exp(ex), h, ps_norm};

@@ -20,6 +20,21 @@ GFO_SIMD_CLONES void perturb_chunk(const double* mean, const double* sigma, cons
     for (i64 j = j0; j < j1; ++j) x[j] = std::min(std::max(x[j], lo[j]), hi[j]);
 }
 
+// Both members of an antithetic pair from one noise chunk: the same values as two perturb_chunk calls.
+GFO_SIMD_CLONES void perturb_pair_chunk(const double* mean, const double* sigma, const double* lo, const double* hi,
+                                        const double* eps, i64 j0, i64 j1, double* xp, double* xm) {
+  for (i64 j = j0; j < j1; ++j) {
+    const double e = eps[j - j0];
+    xp[j] = mean[j] + sigma[j] * e;
+    xm[j] = mean[j] + sigma[j] * (-e);
+  }
+  if (lo)
+    for (i64 j = j0; j < j1; ++j) {
+      xp[j] = std::min(std::max(xp[j], lo[j]), hi[j]);
+      xm[j] = std::min(std::max(xm[j], lo[j]), hi[j]);
+    }
+}
+
 GFO_SIMD_CLONES void accumulate_chunk(const double* eps, double a, double b, i64 n, double* g1, double* g2) {
   if (a != 0.0)
     for (i64 j = 0; j < n; ++j) g1[j] += a * eps[j];
@@ -27,20 +42,41 @@ GFO_SIMD_CLONES void accumulate_chunk(const double* eps, double a, double b, i64
     for (i64 j = 0; j < n; ++j) g2[j] += b * (eps[j] * eps[j] - 1.0);
 }
 
+// acc[j] += a * (x[j] - mean[j]) with x = mean + sigma * eps (the member perturb writes for sign +).
+GFO_SIMD_CLONES void step_from_noise(const double* eps, const double* mean, const double* sigma, double a, i64 n,
+                                     double* acc) {
+  for (i64 j = 0; j < n; ++j) acc[j] += a * ((mean[j] + sigma[j] * eps[j]) - mean[j]);
+}
+
+GFO_SIMD_CLONES void step_from_x(const double* x, const double* mean, double a, i64 n, double* acc) {
+  for (i64 j = 0; j < n; ++j) acc[j] += a * (x[j] - mean[j]);
+}
+
+GFO_SIMD_CLONES void scale_by_variance(const double* acc, const double* sigma, double scale, i64 n, double* g) {
+  for (i64 j = 0; j < n; ++j) g[j] = (acc[j] * scale) / (sigma[j] * sigma[j]);
+}
+
 }  // namespace
 
 void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, const double* sigma, const double* lo,
                 const double* hi, std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out) {
+  // Work items are (noise row, coordinate chunk): an antithetic pair inside [first, first + m) draws its row once.
+  const i64 last = first + m;
+  const i64 p0 = antithetic ? first / 2 : first, p1 = antithetic ? (last + 1) / 2 : last;
   const i64 per = (d + kChunk - 1) / kChunk;
-  parallel_chunks(m * per, 1, std::min(d, kChunk) * 16, [&](i64 b, i64 e) {
+  parallel_chunks((p1 - p0) * per, 1, std::min(d, kChunk) * 16, [&](i64 b, i64 e) {
     double eps[kChunk];
     for (i64 c = b; c < e; ++c) {
-      const i64 r = c / per, j0 = (c % per) * kChunk, j1 = std::min(d, j0 + kChunk);
-      const i64 i = first + r;
-      const i64 p = antithetic ? i / 2 : i;
-      const double sign = antithetic && (i & 1) ? -1.0 : 1.0;
+      const i64 p = p0 + c / per, j0 = (c % per) * kChunk, j1 = std::min(d, j0 + kChunk);
       fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), j1 - j0, eps);
-      perturb_chunk(mean, sigma, lo, hi, eps, sign, j0, j1, out + r * d);
+      if (!antithetic) {
+        perturb_chunk(mean, sigma, lo, hi, eps, 1.0, j0, j1, out + (p - first) * d);
+      } else if (2 * p >= first && 2 * p + 1 < last) {
+        perturb_pair_chunk(mean, sigma, lo, hi, eps, j0, j1, out + (2 * p - first) * d, out + (2 * p + 1 - first) * d);
+      } else {
+        const i64 i = 2 * p >= first ? 2 * p : 2 * p + 1;  // the one member of the pair in range
+        perturb_chunk(mean, sigma, lo, hi, eps, (i & 1) ? -1.0 : 1.0, j0, j1, out + (i - first) * d);
+      }
     }
   });
 }
@@ -61,6 +97,25 @@ void es_noise_dot(std::uint64_t seed, std::uint64_t stream, const double* a, con
       fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), n, eps);
       accumulate_chunk(eps, a[p], bp, n, g1 + j0, g2 ? g2 + j0 : nullptr);
     }
+  });
+}
+
+void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, std::int64_t rows, const double* mean,
+             const double* sigma, const double* X, std::int64_t x_stride, double scale, std::int64_t d, double* g) {
+  parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
+    double eps[kChunk], acc[kChunk];
+    const i64 n = j1 - j0;
+    for (i64 j = 0; j < n; ++j) acc[j] = 0.0;
+    for (i64 p = 0; p < rows; ++p) {
+      if (a[p] == 0.0) continue;  // adds exactly nothing (in both modes): skip the draw or the read
+      if (X) {
+        step_from_x(X + p * x_stride + j0, mean + j0, a[p], n, acc);
+      } else {
+        fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), n, eps);
+        step_from_noise(eps, mean + j0, sigma + j0, a[p], n, acc);
+      }
+    }
+    scale_by_variance(acc, sigma + j0, scale, n, g + j0);
   });
 }
 

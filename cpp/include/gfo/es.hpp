@@ -17,4 +17,12 @@ void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, co
 void es_noise_dot(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
                   std::int64_t d, double* g1, double* g2);
 
+// The OpenAI-ES search gradient from the members x_p = mean + sigma * eps_p (sign +) of noise rows p < rows:
+// g[j] = scale * sum_p a[p] (x_p[j] - mean[j]) / sigma[j]^2, the sum in increasing p (rows with a[p] == 0
+// skipped). X null: x_p is regenerated from the noise as es_perturb computes it; otherwise row p is read at
+// X + p * x_stride (the unclipped batch: x_stride = 2 d for antithetic pairs, d otherwise). Both give the
+// same bits for the same x_p.
+void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, std::int64_t rows, const double* mean,
+             const double* sigma, const double* X, std::int64_t x_stride, double scale, std::int64_t d, double* g);
+
 }  // namespace gfo

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import numbers
 from collections.abc import Mapping
 from typing import Any, ClassVar, Dict, Tuple, Type, TypeVar
@@ -229,13 +230,15 @@ class Optimizer:
             raise TypeError("fitness: expected an array of numbers") from None
         if f.size != n:
             raise ValueError(f"fitness: expected {n} values, got {f.size}")
-        bad = ~np.isfinite(f)
-        if bad.any():
-            self.n_nonfinite += int(bad.sum())
-            f[bad] = np.inf
-        i = int(np.argmin(f))
-        if f[i] < self.best_f:
-            self.best_f = float(f[i])
+        if not math.isfinite(float(np.add.reduce(f))):  # a finite sum proves every value finite (one pass)
+            bad = ~np.isfinite(f)
+            if bad.any():
+                self.n_nonfinite += int(bad.sum())
+                f[bad] = np.inf
+        i = int(f.argmin())
+        fi = float(f[i])
+        if fi < self.best_f:
+            self.best_f = fi
             self.best_x = row(i)
         return f
 

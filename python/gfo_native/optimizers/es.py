@@ -88,10 +88,30 @@ class _NoiseES(Optimizer):
     def _ask(self) -> np.ndarray:
         return self._perturb(0, np.empty((self.popsize, self.dim)))
 
-    def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
-        self._update(f)  # X is not needed: the noise is regenerated
+    def ask(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The batch to evaluate, shape (popsize, dim), float64: the optimizer's own array, not a copy (at 10^6
+        dimensions a copy costs as much as drawing the batch); asking again before ``tell`` returns it again.
 
-    def _update(self, f: np.ndarray) -> None:
+        ``out``: a C-contiguous float64 (popsize, dim) array to fill and return instead of a new one (reuse one
+        buffer across generations: a fresh array of that size costs page faults on every generation).
+        """
+        shape = (self.popsize, self.dim)
+        if out is not None and not (isinstance(out, np.ndarray) and out.dtype == np.float64
+                                    and out.flags.c_contiguous and out.shape == shape):
+            raise ValueError(f"out: expected a C-contiguous float64 array of shape {shape}")
+        if self._pending is None:
+            self._pending = self._perturb(0, np.empty(shape) if out is None else out)
+        elif out is not None and out is not self._pending:
+            np.copyto(out, self._pending)
+            self._pending = out
+        return self._pending
+
+    def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
+        # Without a box the members are the unclipped perturbations: the update reads them instead of drawing
+        # the noise again (the same bits either way). Clipped members do not carry the noise: regenerate it.
+        self._update(f, None if self._boxed else np.ascontiguousarray(X))
+
+    def _update(self, f: np.ndarray, X: np.ndarray | None) -> None:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ low-memory API
@@ -122,7 +142,7 @@ class _NoiseES(Optimizer):
     def tell_seeds(self, fitness: Any) -> None:
         """Report the fitness of members 0..popsize-1 of the generation of :meth:`ask_seeds` (no X needed)."""
         f = self._record(fitness, self.popsize, self.expand)
-        self._update(f)
+        self._update(f, None)
         self.nfev += self.popsize
         self.generation += 1
         self._pending = None
@@ -148,7 +168,12 @@ class OpenES(_NoiseES):
     and :math:`\theta` takes one step of Adam (default) or SGD with momentum on :math:`g`, by the fused kernels
     of :mod:`gfo_native.optim.functional` (torch.optim's update rules). ``sigma0`` stays fixed.
 
-    Bounds: points are clipped to the box (the gradient uses the unclipped noise) and so is :math:`\theta`.
+    ``tell(X, f)`` reads the noise back from the members of sign + in ``X``,
+    :math:`\epsilon_p = (x_{2p} - \theta) / \sigma`, instead of drawing it again (``tell_seeds`` draws it once, and
+    both give the same bits); so ``X`` must be the asked batch, unmodified.
+
+    Bounds: points are clipped to the box (the gradient uses the unclipped noise, then regenerated) and so is
+    :math:`\theta`.
 
     Args:
         lr: learning rate (default ``0.1 * mean(sigma0)``).
@@ -189,13 +214,14 @@ class OpenES(_NoiseES):
     def _scale(self) -> np.ndarray:
         return self.sigma0
 
-    def _update(self, f: np.ndarray) -> None:
+    def _update(self, f: np.ndarray, X: np.ndarray | None) -> None:
         s, n = self.state, self.popsize
         u = centered_ranks(f)
         a = u[0::2] - u[1::2] if self.antithetic else u
         g = self._grad
-        self.k.noise_dot(self.seed, self.stream(_NOISE), np.ascontiguousarray(a), None, g, None)
-        g /= n * self.sigma0
+        # g = sum_p a_p eps_p / (n sigma) with eps_p = (x_p - theta) / sigma, x_p the member of sign +
+        self.k.grad(self.seed, self.stream(_NOISE), np.ascontiguousarray(a), s.mean, self.sigma0, X, self.antithetic,
+                    1.0 / n, g)
         if self.optimizer == "adam":
             F.adam_([s.mean], [g], [s.exp_avg], [s.exp_avg_sq], None, s.step, lr=self.lr, beta1=self.beta1,
                     beta2=self.beta2, eps=self.eps, weight_decay=self.weight_decay, decoupled_weight_decay=True,
@@ -257,7 +283,7 @@ class SNES(_NoiseES):
     def _scale(self) -> np.ndarray:
         return np.asarray(self.state.sigma)
 
-    def _update(self, f: np.ndarray) -> None:
+    def _update(self, f: np.ndarray, X: np.ndarray | None) -> None:
         s = self.state
         u = np.empty(self.popsize)
         u[np.argsort(f, kind="stable")] = self._utilities

@@ -35,18 +35,11 @@ def lane_norm(v: np.ndarray) -> float:
     return float(np.sqrt(lane_dot(v[None, :], v[None, :])[0, 0]))
 
 
-def transposed_dot(V: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """out[k, j] = sum_i B[i, j] V[k, i], accumulated in increasing i (B^T v for each row v of V)."""
-    out = np.zeros((V.shape[0], B.shape[1]))
-    for i in range(B.shape[0]):
-        out += V[:, i:i + 1] * B[i]
-    return out
-
-
-def sample(seed: int, stream: int, mean: np.ndarray, sigma: float, B: np.ndarray, D: np.ndarray, X: np.ndarray) -> None:
+def sample(seed: int, stream: int, mean: np.ndarray, sigma: float, B: np.ndarray, D: np.ndarray, X: np.ndarray,
+           Z: np.ndarray) -> None:
     lam, n = X.shape
-    T = D * rng.normal(seed, stream, lam * n).reshape(lam, n)
-    X[...] = mean + sigma * lane_dot(T, B)
+    Z[...] = rng.normal(seed, stream, lam * n).reshape(lam, n)
+    X[...] = mean + sigma * lane_dot(D * Z, B)
 
 
 def _h_sigma(ps_norm: float, cs: float, generation: int, n: int, chi_n: float) -> float:
@@ -76,27 +69,26 @@ def _weighted_sum(w: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return out
 
 
-def tell(X: np.ndarray, f: np.ndarray, weights: np.ndarray, mu: int, params: np.ndarray, generation: int,
-         mean: np.ndarray, sigma: float, C: np.ndarray, B: np.ndarray, D: np.ndarray, p_sigma: np.ndarray,
-         p_c: np.ndarray) -> Tuple[float, float, float]:
+def tell(X: np.ndarray, Z: np.ndarray, f: np.ndarray, weights: np.ndarray, mu: int, params: np.ndarray,
+         generation: int, mean: np.ndarray, sigma: float, C: np.ndarray, B: np.ndarray, D: np.ndarray,
+         p_sigma: np.ndarray, p_c: np.ndarray) -> Tuple[float, ...]:
     cs, ds, cc, c1, cmu, cm, mueff, chi_n = (float(v) for v in params)
     lam, n = X.shape
     order = np.argsort(f, kind="stable")
     Y = (X[order] - mean) / sigma
+    Zs = Z[order]
     yw = _weighted_sum(weights[:mu], Y[:mu])
+    zsum = _weighted_sum(weights[:mu], Zs[:mu])
     mean[...] = mean + (cm * sigma) * yw
-    u = transposed_dot(yw[None, :], B)[0] / D
-    zw = lane_dot(u[None, :], B)[0]                              # C^{-1/2} <y>_w = B D^-1 B^T <y>_w
+    zw = lane_dot(zsum[None, :], B)[0]                           # C^{-1/2} <y>_w = B <z>_w
     p_sigma[...] = (1.0 - cs) * p_sigma + np.sqrt(cs * (2.0 - cs) * mueff) * zw
     ps_norm = lane_norm(p_sigma)
     h = _h_sigma(ps_norm, cs, generation, n, chi_n)
     p_c[...] = (1.0 - cc) * p_c + (h * np.sqrt(cc * (2.0 - cc) * mueff)) * yw
     wo = np.array(weights, dtype=np.float64)
-    if lam > mu:
-        V = transposed_dot(Y[mu:], B) / D                        # D^{-1} B^T y, one row per step
-        for r in range(lam - mu):
-            q = lane_dot(V[r:r + 1], V[r:r + 1])[0, 0]
-            wo[mu + r] = weights[mu + r] * n / q if q > 0 else 0.0
+    for r in range(lam - mu):                                    # ||C^{-1/2} y||^2 = ||z||^2
+        q = lane_dot(Zs[mu + r:mu + r + 1], Zs[mu + r:mu + r + 1])[0, 0]
+        wo[mu + r] = weights[mu + r] * n / q if q > 0 else 0.0
     a = 1.0 + c1 * ((1.0 - h) * cc * (2.0 - cc)) - c1 - cmu * _ordered_sum(weights)
     M = np.zeros((n, n))
     for r in range(lam):
@@ -104,7 +96,10 @@ def tell(X: np.ndarray, f: np.ndarray, weights: np.ndarray, mu: int, params: np.
     upper = np.triu(a * C + np.outer(c1 * p_c, p_c) + cmu * M)
     C[...] = upper + np.triu(upper, 1).T
     ex = min(1.0, (cs / ds) * (ps_norm / chi_n - 1.0))
-    return sigma * math.exp(ex), h, ps_norm
+    diag = np.diagonal(C)
+    fs = f[order]
+    return (sigma * math.exp(ex), h, ps_norm, float(fs[0]), float(fs[lam // 2]), float(fs[-1]),
+            float(np.max(np.abs(p_c))), float(np.min(diag)), float(np.max(diag)), float(np.max(np.abs(mean))))
 
 
 def sep_sample(seed: int, stream: int, mean: np.ndarray, sigma: float, D: np.ndarray, X: np.ndarray) -> None:

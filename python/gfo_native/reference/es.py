@@ -38,3 +38,18 @@ def noise_dot(seed: int, stream: int, a: np.ndarray, b: Any, g1: np.ndarray,
             g1 += a[p] * eps
         if bp != 0.0:
             g2 += bp * (eps * eps - 1.0)
+
+
+def grad(seed: int, stream: int, a: np.ndarray, mean: np.ndarray, sigma: np.ndarray, X: Any, antithetic: bool,
+         scale: float, g: np.ndarray) -> None:
+    d = g.shape[0]
+    acc = np.zeros(d)
+    for p in range(a.shape[0]):
+        if a[p] == 0.0:
+            continue
+        if X is None:
+            x = mean + sigma * rng.normal(seed, stream, d, offset=p * d)
+        else:
+            x = X[2 * p if antithetic else p]
+        acc += a[p] * (x - mean)
+    g[...] = (acc * scale) / (sigma * sigma)
