@@ -247,3 +247,115 @@ def test_fresh_grads_every_step_and_sparse_after_dense():
     w.grad = torch.zeros_like(w).t().contiguous().t()  # same shape, non-contiguous
     with pytest.raises(ValueError, match="contiguous"):
         opts[0].step()
+
+
+def _twins(n=3, size=5, seed=4):
+    gen = torch.Generator().manual_seed(seed)
+    init = [torch.randn(size, dtype=torch.float64, generator=gen) for _ in range(n)]
+    return [torch.nn.Parameter(t.clone()) for t in init], [torch.nn.Parameter(t.clone()) for t in init]
+
+
+def test_fast_path_notices_new_grad_pointer_and_grad_set_to_none():
+    ps, qs = _twins()
+    opt, ref = gt.Adam(ps, lr=0.1), torch.optim.Adam(qs, lr=0.1, foreach=False)
+    gen = torch.Generator().manual_seed(5)
+
+    def both(fn):
+        for group in (ps, qs):
+            fn(group)
+        opt.step()
+        ref.step()
+        for a, b in zip(ps, qs):
+            assert rel_err(a.detach(), b.detach()) <= 1e-12
+
+    g = [torch.randn(5, dtype=torch.float64, generator=gen) for _ in range(3)]
+    both(lambda group: [setattr(p, "grad", x.clone()) for p, x in zip(group, g)])
+    both(lambda group: None)  # unchanged grads: the cached table is reused
+    new = torch.randn(5, dtype=torch.float64, generator=gen)
+    both(lambda group: setattr(group[1].grad, "data", new.clone()))  # same .grad object, new memory
+    both(lambda group: group[0].grad.set_(new.clone() * 3))  # same object again, set_ to other storage
+    both(lambda group: setattr(group[2], "grad", None))  # a grad set to None later: skipped from now on
+    assert opt.state[ps[2]]["step"].item() == ref.state[qs[2]]["step"].item() == 4
+    both(lambda group: setattr(group[2], "grad", new.clone()))  # and back
+    both(lambda group: setattr(group[0], "grad", new.clone() * 2))  # a new .grad tensor (set_to_none style)
+    for p, q in zip(ps, qs):
+        assert opt.state[p]["step"].item() == ref.state[q]["step"].item()
+
+
+def test_fast_path_notices_params_list_edited_and_sparse_after_dense():
+    ps, qs = _twins(seed=6)
+    extra_p, extra_q = _twins(n=1, seed=7)
+    opt, ref = gt.SGD(ps, lr=0.1, momentum=0.9), torch.optim.SGD(qs, lr=0.1, momentum=0.9, foreach=False)
+    for group in (ps, qs):
+        for p in group:
+            p.grad = torch.ones(5, dtype=torch.float64)
+    opt.step()
+    ref.step()
+    opt.param_groups[0]["params"][1] = extra_p[0]  # same length, another Parameter: its own (new) state
+    ref.param_groups[0]["params"][1] = extra_q[0]
+    extra_p[0].grad = torch.full((5,), 2.0, dtype=torch.float64)
+    extra_q[0].grad = extra_p[0].grad.clone()
+    opt.step()
+    ref.step()
+    for a, b in zip(opt.param_groups[0]["params"], ref.param_groups[0]["params"]):
+        assert rel_err(a.detach(), b.detach()) <= 1e-12
+    ps[0].grad = torch.ones(5, dtype=torch.float64).to_sparse()
+    with pytest.raises(TypeError, match="sparse"):
+        opt.step()
+
+
+def test_row_guard_refreshes_table_in_place():
+    from gfo_native import _core
+    from gfo_native.optim import _table as T
+
+    ps = [torch.nn.Parameter(torch.zeros(3)) for _ in range(3)]
+    ps[0].grad, ps[2].grad = torch.ones(3), torch.ones(3)
+    table = T.new_table(2)
+    guard = _core.TorchRowGuard(ps, [p.grad for p in ps], [(table, 0), None, (table, 1)],
+                                torch.Tensor.data_ptr, torch.Tensor.is_contiguous)
+    assert guard.check(ps)
+    assert not guard.check(list(ps))  # another list object
+    g = torch.full((3,), 2.0)
+    ps[2].grad = g
+    assert guard.check(ps) and int(table[1, T.GRAD]) == g.data_ptr()
+    ps[2].grad = torch.zeros(3, 2).t()[0]  # non-contiguous: the Python rebuild raises the error
+    assert not guard.check(ps)
+    ps[2].grad = g
+    assert guard.check(ps)
+    ps[1].grad = torch.ones(3)  # a new row is needed
+    assert not guard.check(ps)
+    ps[1].grad = None
+    ps[0].data = torch.zeros(3)  # the parameter moved
+    assert not guard.check(ps)
+
+
+def test_clip_fast_and_fallback_paths_match_torch():
+    gen = torch.Generator().manual_seed(8)
+
+    def model(dtypes):
+        ps = [torch.nn.Parameter(torch.randn(s, generator=gen, dtype=dt)) for s, dt in zip((3, 0, 1023, 7), dtypes)]
+        for p in ps[:2] + ps[3:]:  # ps[2] has no gradient: skipped
+            p.grad = torch.randn(p.shape, generator=gen, dtype=p.dtype) * 5
+        qs = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+        for p, q in zip(ps, qs):
+            q.grad = None if p.grad is None else p.grad.clone()
+        return ps, qs
+
+    for dtypes in ([torch.float64] * 4, [torch.float64, torch.float32, torch.float64, torch.float32]):
+        ps, qs = model(dtypes)
+        n1 = gt.clip_grad_norm_(iter(ps), 1.0)  # a generator, as model.parameters() gives
+        n2 = torch.nn.utils.clip_grad_norm_(iter(qs), 1.0, foreach=False)
+        assert n1.dtype == n2.dtype and abs(n1.item() - n2.item()) <= 1e-6 * n2.item()
+        gt.clip_grad_value_(iter(ps), 0.01)
+        torch.nn.utils.clip_grad_value_(iter(qs), 0.01, foreach=False)
+        for p, q in zip(ps, qs):
+            assert (p.grad is None) == (q.grad is None)
+            if p.grad is not None:
+                assert rel_err(p.grad, q.grad) <= 1e-6
+    ps, _ = model([torch.float32] * 4)
+    ps[0].grad = ps[0].grad.to_sparse()
+    with pytest.raises(TypeError, match="sparse"):
+        gt.clip_grad_norm_(ps, 1.0)
+    ps[0].grad = torch.zeros(3, 2).t()[0]
+    with pytest.raises(ValueError, match="contiguous"):
+        gt.clip_grad_value_(ps, 1.0)

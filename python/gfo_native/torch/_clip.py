@@ -12,12 +12,19 @@ from .. import _core
 from ..optim import _table as T
 from . import _layout as L
 
+_NUMEL = torch.Tensor.numel
+_DTYPES = {code: dtype for dtype, code in L._CODES.items()}
+
 
 def _tables(parameters: Union[torch.Tensor, Iterable[torch.Tensor]]) -> Tuple[List[Tuple[int, np.ndarray]],
             torch.dtype]:
-    if isinstance(parameters, torch.Tensor):
-        parameters = [parameters]
-    grads = [p.grad for p in parameters if p.grad is not None]
+    params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    # One native pass over the parameters for the usual case (contiguous gradients of one dtype); anything
+    # else goes through the Python path below, which names the problem.
+    fast = _core.torch_grad_rows(params, L._CODES, L._DATA_PTR, L._IS_CONTIGUOUS, _NUMEL)
+    if fast is not None:
+        return [(fast[1], fast[0])], _DTYPES[fast[1]]
+    grads = [p.grad for p in params if p.grad is not None]
     by_code: Dict[int, List[torch.Tensor]] = {}
     for i, g in enumerate(grads):
         code = L._CODES.get(g.dtype)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from .. import _core
 from .._torch_ptr import tensor_pointer
 from ..optim import _table as T
 
@@ -52,50 +53,28 @@ def grad_pointer(g: torch.Tensor, name: str) -> int:
 
 class GroupLayout:
     """Rows (one per parameter with a gradient) split by dtype and device: [(dtype code, table, row params)],
-    with ``devices[k]`` the device of part k (CPU or a CUDA index)."""
+    with ``devices[k]`` the device of part k (CPU or a CUDA index).
+
+    ``guard`` (native, cpp/bindings/register_optim_torch.cpp) revalidates the tables at each step in one pass
+    over the parameters: same parameter objects and addresses, same .grad objects and addresses, and new
+    .grad tensors (zero_grad(set_to_none=True)) checked and written into the tables in place.
+    """
 
     init_cleared: bool  # set once SGD's "new momentum buffer" flags are cleared (clear_init_flags)
 
     def __init__(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
                  parts: List[Tuple[int, np.ndarray, List[int]]], devices: Optional[List[int]] = None) -> None:
         self.devices = devices if devices is not None else [CPU] * len(parts)
-        self.params = params
-        self.nparams = len(params)
-        self.grads = grads  # held, so that their ids cannot be reused by new tensors
-        self.grad_ids = list(map(id, grads))
-        self.has_grad = [g is not None for g in grads]
         self.key = key
         self.parts = parts
-        self.param_ptrs = list(map(_DATA_PTR, params))
+        cells: List[Any] = [None] * len(params)
+        for _, table, idx in parts:
+            for r, i in enumerate(idx):
+                cells[i] = (table, r)
+        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS)
 
-    def still_valid(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any,
-                    ...]) -> bool:
-        return (params is self.params and len(params) == self.nparams and key == self.key
-                and list(map(id, grads)) == self.grad_ids and list(map(_DATA_PTR, params)) == self.param_ptrs)
-
-    def same_rows(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...]) -> bool:
-        return (params is self.params and len(params) == self.nparams and key == self.key
-                and [g is not None for g in grads] == self.has_grad
-                and list(map(_DATA_PTR, params)) == self.param_ptrs)
-
-    def refresh_grads(self, grads: List[Any]) -> None:
-        """New gradient tensors for the same parameters (e.g. after zero_grad(set_to_none=True)).
-
-        torch itself guarantees that a .grad has its parameter's dtype, device and size, so only the
-        layout (sparse) and contiguity are checked here, in bulk; the per-tensor path names the culprit.
-        """
-        for _, table, idx in self.parts:
-            gs = [grads[i] for i in idx]
-            try:
-                ptrs = list(map(_DATA_PTR, gs))
-                ok = all(map(_IS_CONTIGUOUS, gs))
-            except RuntimeError:  # sparse tensors have no data pointer
-                ok = False
-            if not ok:
-                ptrs = [grad_pointer(grads[i], f"params[{i}].grad") for i in idx]
-            table[:, T.GRAD] = ptrs
-        self.grads = grads
-        self.grad_ids = list(map(id, grads))
+    def still_valid(self, params: List[torch.Tensor], key: Tuple[Any, ...]) -> bool:
+        return key == self.key and self.guard.check(params)
 
 
 def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],

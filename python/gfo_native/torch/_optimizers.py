@@ -97,14 +97,11 @@ class _Fused(torch.optim.Optimizer):
 
     def _layout(self, gi: int, group: Dict[str, Any]) -> Any:
         params = group["params"]
-        grads = list(map(L._GRAD, params))
         key = self._layout_key(group)
         lay = self._layouts.get(gi)
-        if lay is not None and lay.still_valid(params, grads, key):
+        if lay is not None and lay.still_valid(params, key):
             return lay
-        if lay is not None and lay.same_rows(params, grads, key):
-            lay.refresh_grads(grads)
-            return lay
+        grads = list(map(L._GRAD, params))
         lay = L.build(params, grads, key, self.state.__getitem__, lambda p, s: self._slots(group, p, s))
         self._layouts[gi] = lay
         return lay
