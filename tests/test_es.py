@@ -25,41 +25,34 @@ def test_perturb_matches_reference(d, antithetic, rng):
 
 
 @pytest.mark.parametrize("d", [1, 7, 1023, 2**20 + 3])
-def test_noise_dot_matches_reference(d, rng):
-    rows = 3
-    a, b = rng.standard_normal(rows), rng.standard_normal(rows)
-    a[1] = 0.0  # a zero coefficient is skipped for g1 but not for g2
-    g = [np.empty(d) for _ in range(4)]
-    _core.es_noise_dot(9, 4, a, b, g[0], g[1])
-    ref.noise_dot(9, 4, a, b, g[2], g[3])
-    np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(g[1], g[3], rtol=1e-12, atol=1e-13)
-    _core.es_noise_dot(9, 4, a, None, g[0], None)
-    np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
-
-
-@pytest.mark.parametrize("d", [1, 7, 1023, 2**20 + 3])
 @pytest.mark.parametrize("antithetic", [True, False])
 def test_grad_matches_reference_and_reads_the_batch_bit_for_bit(d, antithetic, rng):
     rows = 3 if d < 2**20 else 2
     m = 2 * rows if antithetic else rows
     mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
-    a = rng.standard_normal(rows)
-    a[1] = 0.0  # a zero coefficient is skipped in both modes
+    a, b = rng.standard_normal(rows), rng.standard_normal(rows)
+    a[1] = 0.0  # a zero coefficient is skipped for g1 but not for g2
     X, Xr = np.empty((m, d)), np.empty((m, d))
     _core.es_perturb(9, 4, mean, sigma, None, None, 0, antithetic, X)
     ref.perturb(9, 4, mean, sigma, None, None, 0, antithetic, Xr)
-    g = [np.empty(d) for _ in range(4)]
-    _core.es_grad(9, 4, a, mean, sigma, None, antithetic, 0.25, g[0])   # noise regenerated
-    _core.es_grad(9, 4, a, mean, sigma, X, antithetic, 0.25, g[1])      # members read from the batch
-    ref.grad(9, 4, a, mean, sigma, None, antithetic, 0.25, g[2])
-    ref.grad(9, 4, a, mean, sigma, Xr, antithetic, 0.25, g[3])
-    assert np.array_equal(g[0], g[1]) and np.array_equal(g[2], g[3])
-    np.testing.assert_allclose(g[0], g[2], rtol=1e-12, atol=1e-13)
-    # the gradient is sum_p a_p eps_p / sigma scaled: compare with the noise dot product
-    eps_dot = np.empty(d)
-    _core.es_noise_dot(9, 4, a, None, eps_dot, None)
-    np.testing.assert_allclose(g[0], 0.25 * eps_dot / sigma, rtol=1e-9, atol=1e-9)
+    for divide in (True, False):
+        g = [np.empty(d) for _ in range(8)]
+        _core.es_grad(9, 4, a, b, mean, sigma, None, antithetic, 0.25, divide, g[0], g[1])  # noise regenerated
+        _core.es_grad(9, 4, a, b, mean, sigma, X, antithetic, 0.25, divide, g[2], g[3])     # members read back
+        ref.grad(9, 4, a, b, mean, sigma, None, antithetic, 0.25, divide, g[4], g[5])
+        ref.grad(9, 4, a, b, mean, sigma, Xr, antithetic, 0.25, divide, g[6], g[7])
+        for k in (0, 1, 4, 5):
+            assert np.array_equal(g[k], g[k + 2])
+        np.testing.assert_allclose(g[0], g[4], rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(g[1], g[5], rtol=1e-12, atol=1e-13)
+        # against the noise itself: g1 = 0.25 sum_p a_p sigma eps_p (/ sigma^2), g2 = sum_p b_p (eps_p^2 - 1)
+        eps = np.array([gn.rng.normal(9, 4, d, offset=p * d) for p in range(rows)])
+        want = 0.25 * sigma * (a @ eps)
+        np.testing.assert_allclose(g[0], want / sigma**2 if divide else want, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(g[1], b @ (eps * eps - 1.0), rtol=1e-9, atol=1e-9)
+    g1 = np.empty(d)  # without b and g2: the same g1 (the last loop above had divide=False)
+    _core.es_grad(9, 4, a, None, mean, sigma, X, antithetic, 0.25, False, g1, None)
+    assert np.array_equal(g1, g[2])
 
 
 def test_perturb_draws_pairs_once_and_any_slice_agrees(rng):
@@ -101,11 +94,10 @@ def test_kernels_thread_count_invariant(threads, rng):
         threads(t)
         X, g1, g2 = np.empty((4, d)), np.empty(d), np.empty(d)
         _core.es_perturb(1, 2, mean, sigma, None, None, 0, True, X)
-        _core.es_noise_dot(1, 2, a, a, g1, g2)
+        _core.es_grad(1, 2, a, a, mean, sigma, None, False, 0.5, True, g1, g2)
         g3, g4 = np.empty(d), np.empty(d)
-        _core.es_grad(1, 2, a[:2], mean, sigma, None, True, 0.5, g3)
-        _core.es_grad(1, 2, a[:2], mean, sigma, X, True, 0.5, g4)
-        out.append((X, g1, g2, g3, g4))
+        _core.es_grad(1, 2, a[:2], None, mean, sigma, X, True, 0.5, False, g3, None)
+        out.append((X, g1, g2, g3))
     assert all(np.array_equal(x, y) for x, y in zip(*out))
 
 

@@ -8,10 +8,17 @@
    against a plain NumPy implementation and, when installed, EvoTorch.
 
 Writes bench/results/es.md. Peers that are missing are skipped with a message.
+
+Flags: --quick (small sizes); --reuse-evals (section 2 from bench/results/es_evals.json, the cached result of
+the last full run: evaluation counts do not depend on the machine or its load); --skip-cmaes-1000 (the cmaes
+package needs seconds per generation at 1,000-D).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
 import os
 import statistics
 import sys
@@ -29,8 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 import gfo_native as gn  # noqa: E402
+from gfo_native.optimizers.cmaes import strategy  # noqa: E402
 
 TARGET = 1e-8
+EVALS_CACHE = C.RESULTS_DIR / "es_evals.json"
 
 
 def sphere(X):
@@ -102,10 +111,15 @@ def have(module):
         return False
 
 
-def bench_overhead(quick):
-    # Generations per measurement: multiples of our eigendecomposition gap (n / lambda) and of pycma's, so
-    # both amortize their O(n^3) step fairly; cmaes decomposes every generation, a few suffice.
-    plan = [(10, 300, 300), (100, 60, 60), (1000, 84, 4)] if not quick else [(10, 100, 100), (100, 12, 12)]
+def bench_overhead(quick, skip_cmaes_1000=False):
+    # Generations per measurement: whole multiples of our eigendecomposition interval, so that its O(n^3) step
+    # is amortized exactly as in a long run; pycma decomposes every few generations, so its average is fair over
+    # any long window; cmaes decomposes every generation, a few suffice.
+    def gens(n, k):
+        return k * math.ceil(strategy(n, 4 + int(3 * math.log(n)), False)["eigen_gap"])
+
+    plan = [(10, gens(10, 100), 300), (100, gens(100, 6), 60), (1000, gens(1000, 1), 4)] if not quick \
+        else [(10, gens(10, 30), 90), (100, gens(100, 1), 12)]
     rounds = 3 if not quick else 1
     rows, speed = [], {}
     for n, gens, gens_cmaes in plan:
@@ -114,8 +128,8 @@ def bench_overhead(quick):
             t, lam = overhead_ours(n, gens)
             ours.append(t)
             if have("cma"):
-                theirs.append(overhead_pycma(n, gens if n < 1000 else gens // 2)[0])
-            if have("cmaes"):
+                theirs.append(overhead_pycma(n, min(gens, 120) if n < 1000 else 60)[0])
+            if have("cmaes") and not (n == 1000 and skip_cmaes_1000):
                 theirs2.append(overhead_cmaes(n, gens_cmaes)[0])
         o = statistics.median(ours)
         p = statistics.median(theirs) if theirs else float("nan")
@@ -155,19 +169,27 @@ def evals_pycma(f, n, x0, s0, seed, budget):
     return es.result.evaluations if es.result.fbest <= TARGET else np.inf
 
 
-def bench_evaluations(quick):
+def bench_evaluations(quick, reuse=False):
     seeds = 11 if not quick else 3
     dims = (10, 40) if not quick else (10,)
-    rows = []
-    for n in dims:
-        for name, (f, x0, s0) in PROBLEMS.items():
-            budget = 2000 * n * n if name != "sphere" else 200 * n * n
-            ours = [evals_ours(f, n, x0, s0, s, budget) for s in range(seeds)]
-            theirs = [evals_pycma(f, n, x0, s0, s, budget) for s in range(seeds)] if have("cma") else [np.nan]
-            mo, mt = float(np.median(ours)), float(np.median(theirs))
-            solved = f"{int(np.sum(np.isfinite(ours)))}/{seeds} vs {int(np.sum(np.isfinite(theirs)))}/{len(theirs)}"
-            rows.append([name, n, mo, mt, mo / mt, solved])
-            print(f"evals {name} {n}-D: ours {mo:.0f}, pycma {mt:.0f} ({solved} solved)", flush=True)
+    if reuse and not quick and EVALS_CACHE.exists():
+        cached = json.loads(EVALS_CACHE.read_text())
+        rows = cached["rows"]
+        print(f"evals: reused {EVALS_CACHE.name} ({cached['run']})", flush=True)
+    else:
+        rows = []
+        for n in dims:
+            for name, (f, x0, s0) in PROBLEMS.items():
+                budget = 2000 * n * n if name != "sphere" else 200 * n * n
+                ours = [evals_ours(f, n, x0, s0, s, budget) for s in range(seeds)]
+                theirs = [evals_pycma(f, n, x0, s0, s, budget) for s in range(seeds)] if have("cma") else [np.nan]
+                mo, mt = float(np.median(ours)), float(np.median(theirs))
+                solved = f"{int(np.sum(np.isfinite(ours)))}/{seeds} vs {int(np.sum(np.isfinite(theirs)))}/{len(theirs)}"
+                rows.append([name, n, mo, mt, mo / mt, solved])
+                print(f"evals {name} {n}-D: ours {mo:.0f}, pycma {mt:.0f} ({solved} solved)", flush=True)
+        if not quick and have("cma"):
+            EVALS_CACHE.write_text(json.dumps({"run": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                               "gfo_native": gn.__version__, "rows": rows}, indent=1))
     table = C.table(["function", "dim", "gfo_native evals (median)", "pycma evals (median)", "ours / pycma",
                      "runs solved (ours vs pycma)"], rows)
     return table, rows, seeds
@@ -205,7 +227,7 @@ def numpy_snes_generation(state, d, n, rng, util, eta_sigma):
     return mu, sig
 
 
-def ours_generation(opt, low_memory, buf):
+def ours_generation(opt, low_memory, buf, full=None):
     if low_memory:
         b = opt.ask_seeds()
         f = np.zeros(b.popsize)
@@ -214,7 +236,7 @@ def ours_generation(opt, low_memory, buf):
             opt.expand(start, stop, out=buf[: stop - start])
         opt.tell_seeds(f)
     else:
-        X = opt.ask()
+        X = opt.ask(out=full)  # one buffer reused across generations
         opt.tell(X, np.zeros(len(X)))
 
 
@@ -251,7 +273,8 @@ def bench_throughput(quick):
             def base():
                 state[:] = numpy_snes_generation(state, d, n, rng, util, eta)
         t_np = cpu_time(base, reps)
-        t_full = cpu_time(lambda: ours_generation(opt, False, buf), reps)
+        full = np.empty((n, d))
+        t_full = cpu_time(lambda: ours_generation(opt, False, buf, full), reps)
         t_low = cpu_time(lambda: ours_generation(opt, True, buf), reps)
         work = n * d
         rows.append([algo, d, n, work / t_np / 1e6, work / t_full / 1e6, work / t_low / 1e6, t_np / t_full,
@@ -271,10 +294,18 @@ def bench_throughput(quick):
     return table, rows, speed, evo
 
 
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    p.add_argument("--reuse-evals", action="store_true", help="section 2 from the cached es_evals.json")
+    p.add_argument("--skip-cmaes-1000", action="store_true", help="no cmaes package at 1,000-D")
+    return p.parse_args()
+
+
 def main():
-    args = C.parse_args(__doc__)
-    t_over, r_over, s1 = bench_overhead(args.quick)
-    t_eval, r_eval, seeds = bench_evaluations(args.quick)
+    args = parse_args()
+    t_over, r_over, s1 = bench_overhead(args.quick, args.skip_cmaes_1000)
+    t_eval, r_eval, seeds = bench_evaluations(args.quick, args.reuse_evals)
     t_thr, r_thr, s2, evo = bench_throughput(args.quick)
     lines = []
     for r in r_over:
@@ -298,7 +329,9 @@ def main():
         "same start for both; an unsolved run counts as infinite in the median).\n\n" + t_eval + "\n\n"
         "ES throughput at 10^6 dimensions: (popsize x dim) / CPU time of one generation, objective excluded "
         "(zero fitness). NumPy: the textbook implementation with the (n, d) batch materialized "
-        "(numpy.random.default_rng, float64). Low-memory: ask_seeds + expand in chunks of 4 rows + tell_seeds.\n\n"
+        "(numpy.random.default_rng, float64). Ask/tell: ask(out=buf) with one (popsize, d) buffer reused across "
+        "generations, tell reads the noise back from the batch. Low-memory: ask_seeds + expand in chunks of 4 rows + "
+        "tell_seeds (the noise drawn once in expand and once in tell_seeds).\n\n"
         + t_thr + "\n\n" + evo + "\n\nTargets of the issue:\n\n" + "\n".join(lines)
     )
     C.write_results("es", "CMA-ES and evolution strategies (bench_es.py)", body, speedups={**s1, **s2})

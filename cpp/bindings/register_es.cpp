@@ -27,8 +27,9 @@ void register_es(py::module_& m) {
   }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("lo"), py::arg("hi"),
      py::arg("first"), py::arg("antithetic"), py::arg("out"));
 
-  m.def("es_noise_dot", [](std::uint64_t seed, std::uint64_t stream, const py::array& a, const py::object& b,
-                           py::array g1, const py::object& g2) {
+  m.def("es_grad", [](std::uint64_t seed, std::uint64_t stream, const py::array& a, const py::object& b,
+                      const py::array& mean, const py::array& sigma, const py::object& X, bool antithetic, double scale,
+                      bool divide, py::array g1, const py::object& g2) {
     require_ndim(a, "a", 1);
     const double* ap = data_of<double>(a, "a");
     require_ndim(g1, "g1", 1);
@@ -37,17 +38,6 @@ void register_es(py::module_& m) {
     if (b.is_none() != g2.is_none()) throw py::value_error("b, g2: pass both or neither");
     const double* bp = b.is_none() ? nullptr : vector_of(py::cast<py::array>(b), "b", rows);
     double* p2 = g2.is_none() ? nullptr : const_cast<double*>(vector_of(py::cast<py::array>(g2), "g2", d, true));
-    py::gil_scoped_release nogil;
-    es_noise_dot(seed, stream, ap, bp, rows, d, p1, p2);
-  }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("b"), py::arg("g1"), py::arg("g2"));
-
-  m.def("es_grad", [](std::uint64_t seed, std::uint64_t stream, const py::array& a, const py::array& mean,
-                      const py::array& sigma, const py::object& X, bool antithetic, double scale, py::array g) {
-    require_ndim(a, "a", 1);
-    const double* ap = data_of<double>(a, "a");
-    require_ndim(g, "g", 1);
-    double* gp = data_of<double>(g, "g", true);
-    const auto d = g.shape(0), rows = a.shape(0);
     const double *mp = vector_of(mean, "mean", d), *sp = vector_of(sigma, "sigma", d);
     const double* xp = nullptr;
     if (!X.is_none()) {
@@ -58,9 +48,9 @@ void register_es(py::module_& m) {
         throw py::value_error("X: expected the (popsize, d) batch of the noise rows of a");
     }
     py::gil_scoped_release nogil;
-    es_grad(seed, stream, ap, rows, mp, sp, xp, antithetic ? 2 * d : d, scale, d, gp);
-  }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("mean"), py::arg("sigma"), py::arg("X"),
-     py::arg("antithetic"), py::arg("scale"), py::arg("g"));
+    es_grad(seed, stream, ap, bp, rows, mp, sp, xp, antithetic ? 2 * d : d, scale, divide, d, p1, p2);
+  }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("b"), py::arg("mean"), py::arg("sigma"), py::arg("X"),
+     py::arg("antithetic"), py::arg("scale"), py::arg("divide"), py::arg("g1"), py::arg("g2"));
 }
 
 const bool registered = add_area(&register_es);

@@ -35,25 +35,28 @@ GFO_SIMD_CLONES void perturb_pair_chunk(const double* mean, const double* sigma,
     }
 }
 
-GFO_SIMD_CLONES void accumulate_chunk(const double* eps, double a, double b, i64 n, double* g1, double* g2) {
+// The member of sign + of a noise chunk, as es_perturb writes it: x = mean + sigma * eps.
+GFO_SIMD_CLONES void member_from_noise(const double* eps, const double* mean, const double* sigma, i64 n, double* x) {
+  for (i64 j = 0; j < n; ++j) x[j] = mean[j] + sigma[j] * eps[j];
+}
+
+// acc1[j] += a (x[j] - mean[j]); acc2 (if not null) += b (s^2 - 1) with s = (x[j] - mean[j]) / sigma[j].
+GFO_SIMD_CLONES void accumulate_steps(const double* x, const double* mean, const double* sigma, double a, double b,
+                                      i64 n, double* acc1, double* acc2) {
   if (a != 0.0)
-    for (i64 j = 0; j < n; ++j) g1[j] += a * eps[j];
-  if (g2 && b != 0.0)
-    for (i64 j = 0; j < n; ++j) g2[j] += b * (eps[j] * eps[j] - 1.0);
+    for (i64 j = 0; j < n; ++j) acc1[j] += a * (x[j] - mean[j]);
+  if (acc2 && b != 0.0)
+    for (i64 j = 0; j < n; ++j) {
+      const double z = (x[j] - mean[j]) / sigma[j];
+      acc2[j] += b * (z * z - 1.0);
+    }
 }
 
-// acc[j] += a * (x[j] - mean[j]) with x = mean + sigma * eps (the member perturb writes for sign +).
-GFO_SIMD_CLONES void step_from_noise(const double* eps, const double* mean, const double* sigma, double a, i64 n,
-                                     double* acc) {
-  for (i64 j = 0; j < n; ++j) acc[j] += a * ((mean[j] + sigma[j] * eps[j]) - mean[j]);
-}
-
-GFO_SIMD_CLONES void step_from_x(const double* x, const double* mean, double a, i64 n, double* acc) {
-  for (i64 j = 0; j < n; ++j) acc[j] += a * (x[j] - mean[j]);
-}
-
-GFO_SIMD_CLONES void scale_by_variance(const double* acc, const double* sigma, double scale, i64 n, double* g) {
-  for (i64 j = 0; j < n; ++j) g[j] = (acc[j] * scale) / (sigma[j] * sigma[j]);
+GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double scale, bool divide, i64 n, double* g) {
+  if (divide)
+    for (i64 j = 0; j < n; ++j) g[j] = (acc[j] * scale) / (sigma[j] * sigma[j]);
+  else
+    for (i64 j = 0; j < n; ++j) g[j] = acc[j] * scale;
 }
 
 }  // namespace
@@ -81,41 +84,27 @@ void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, co
   });
 }
 
-void es_noise_dot(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
-                  std::int64_t d, double* g1, double* g2) {
+void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
+             const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
+             std::int64_t d, double* g1, double* g2) {
   if (!b) g2 = nullptr;
-  parallel_chunks(d, kChunk, rows * 16, [&](i64 j0, i64 j1) {
-    double eps[kChunk];
+  parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
+    double buf[kChunk], acc1[kChunk], acc2[kChunk];
     const i64 n = j1 - j0;
-    for (i64 j = j0; j < j1; ++j) {
-      g1[j] = 0.0;
-      if (g2) g2[j] = 0.0;
-    }
+    for (i64 j = 0; j < n; ++j) acc1[j] = acc2[j] = 0.0;
     for (i64 p = 0; p < rows; ++p) {
       const double bp = g2 ? b[p] : 0.0;
-      if (a[p] == 0.0 && bp == 0.0) continue;  // zero coefficients add exactly nothing: skip the draw
-      fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), n, eps);
-      accumulate_chunk(eps, a[p], bp, n, g1 + j0, g2 ? g2 + j0 : nullptr);
-    }
-  });
-}
-
-void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, std::int64_t rows, const double* mean,
-             const double* sigma, const double* X, std::int64_t x_stride, double scale, std::int64_t d, double* g) {
-  parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
-    double eps[kChunk], acc[kChunk];
-    const i64 n = j1 - j0;
-    for (i64 j = 0; j < n; ++j) acc[j] = 0.0;
-    for (i64 p = 0; p < rows; ++p) {
-      if (a[p] == 0.0) continue;  // adds exactly nothing (in both modes): skip the draw or the read
-      if (X) {
-        step_from_x(X + p * x_stride + j0, mean + j0, a[p], n, acc);
-      } else {
-        fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), n, eps);
-        step_from_noise(eps, mean + j0, sigma + j0, a[p], n, acc);
+      if (a[p] == 0.0 && bp == 0.0) continue;  // adds exactly nothing (in both modes): skip the draw or the read
+      const double* x = X ? X + p * x_stride + j0 : buf;
+      if (!X) {
+        fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), n, buf);
+        member_from_noise(buf, mean + j0, sigma + j0, n, buf);
       }
+      accumulate_steps(x, mean + j0, sigma + j0, a[p], bp, n, acc1, g2 ? acc2 : nullptr);
     }
-    scale_by_variance(acc, sigma + j0, scale, n, g + j0);
+    scale_steps(acc1, sigma + j0, scale, divide, n, g1 + j0);
+    if (g2)
+      for (i64 j = 0; j < n; ++j) g2[j0 + j] = acc2[j];
   });
 }
 

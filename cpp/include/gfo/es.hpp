@@ -12,17 +12,15 @@ namespace gfo {
 void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, const double* sigma, const double* lo,
                 const double* hi, std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out);
 
-// g1[j] = sum_p a[p] eps[p, j] and, when b and g2 are not null, g2[j] = sum_p b[p] (eps[p, j]^2 - 1), over
-// noise rows p = 0 .. rows - 1, summed in increasing p (so the result does not depend on the thread count).
-void es_noise_dot(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
-                  std::int64_t d, double* g1, double* g2);
-
-// The OpenAI-ES search gradient from the members x_p = mean + sigma * eps_p (sign +) of noise rows p < rows:
-// g[j] = scale * sum_p a[p] (x_p[j] - mean[j]) / sigma[j]^2, the sum in increasing p (rows with a[p] == 0
-// skipped). X null: x_p is regenerated from the noise as es_perturb computes it; otherwise row p is read at
+// Search-gradient sums over the members x_p = mean + sigma * eps_p (sign +) of noise rows p < rows, in
+// increasing p (rows whose coefficients are all zero skipped), so the result does not depend on the thread count:
+//   g1[j] = scale * sum_p a[p] (x_p[j] - mean[j])            (divided by sigma[j]^2 when `divide`: OpenAI-ES)
+//   g2[j] = sum_p b[p] (s_p[j]^2 - 1),  s_p = (x_p - mean) / sigma   (when b and g2 are not null: SNES)
+// X null: x_p is regenerated from the noise exactly as es_perturb computes it; otherwise row p is read at
 // X + p * x_stride (the unclipped batch: x_stride = 2 d for antithetic pairs, d otherwise). Both give the
 // same bits for the same x_p.
-void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, std::int64_t rows, const double* mean,
-             const double* sigma, const double* X, std::int64_t x_stride, double scale, std::int64_t d, double* g);
+void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
+             const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
+             std::int64_t d, double* g1, double* g2);
 
 }  // namespace gfo

@@ -220,8 +220,8 @@ class OpenES(_NoiseES):
         a = u[0::2] - u[1::2] if self.antithetic else u
         g = self._grad
         # g = sum_p a_p eps_p / (n sigma) with eps_p = (x_p - theta) / sigma, x_p the member of sign +
-        self.k.grad(self.seed, self.stream(_NOISE), np.ascontiguousarray(a), s.mean, self.sigma0, X, self.antithetic,
-                    1.0 / n, g)
+        self.k.grad(self.seed, self.stream(_NOISE), np.ascontiguousarray(a), None, s.mean, self.sigma0, X,
+                    self.antithetic, 1.0 / n, True, g, None)
         if self.optimizer == "adam":
             F.adam_([s.mean], [g], [s.exp_avg], [s.exp_avg_sq], None, s.step, lr=self.lr, beta1=self.beta1,
                     beta2=self.beta2, eps=self.eps, weight_decay=self.weight_decay, decoupled_weight_decay=True,
@@ -289,9 +289,10 @@ class SNES(_NoiseES):
         u[np.argsort(f, kind="stable")] = self._utilities
         # Antithetic pairs share a noise row: +-s for the mean, the same s^2 for sigma.
         a, b = (u[0::2] - u[1::2], u[0::2] + u[1::2]) if self.antithetic else (u, u)
-        self.k.noise_dot(self.seed, self.stream(_NOISE), np.ascontiguousarray(a), np.ascontiguousarray(b), self._g1,
-                         self._g2)
-        s.mean += (self.eta_mu * s.sigma) * self._g1
+        # g1 = eta_mu sum_k u_k (x_k - mu) = eta_mu sigma * sum_k u_k s_k, g2 = sum_k u_k (s_k^2 - 1)
+        self.k.grad(self.seed, self.stream(_NOISE), np.ascontiguousarray(a), np.ascontiguousarray(b), s.mean, s.sigma,
+                    X, self.antithetic, self.eta_mu, False, self._g1, self._g2)
+        s.mean += self._g1
         s.sigma *= np.exp((0.5 * self.eta_sigma) * self._g2)
         if self._boxed:
             np.clip(s.mean, self.lower, self.upper, out=s.mean)

@@ -23,33 +23,23 @@ def perturb(seed: int, stream: int, mean: np.ndarray, sigma: np.ndarray, lo: Any
         out[r] = x if lo is None else np.minimum(np.maximum(x, lo), hi)
 
 
-def noise_dot(seed: int, stream: int, a: np.ndarray, b: Any, g1: np.ndarray,
-              g2: Any) -> None:
+def grad(seed: int, stream: int, a: np.ndarray, b: Any, mean: np.ndarray, sigma: np.ndarray, X: Any,
+         antithetic: bool, scale: float, divide: bool, g1: np.ndarray, g2: Any) -> None:
     d = g1.shape[0]
-    g1[...] = 0.0
-    if g2 is not None:
-        g2[...] = 0.0
+    acc1, acc2 = np.zeros(d), np.zeros(d)
     for p in range(a.shape[0]):
         bp = b[p] if g2 is not None else 0.0
         if a[p] == 0.0 and bp == 0.0:
-            continue
-        eps = rng.normal(seed, stream, d, offset=p * d)
-        if a[p] != 0.0:
-            g1 += a[p] * eps
-        if bp != 0.0:
-            g2 += bp * (eps * eps - 1.0)
-
-
-def grad(seed: int, stream: int, a: np.ndarray, mean: np.ndarray, sigma: np.ndarray, X: Any, antithetic: bool,
-         scale: float, g: np.ndarray) -> None:
-    d = g.shape[0]
-    acc = np.zeros(d)
-    for p in range(a.shape[0]):
-        if a[p] == 0.0:
             continue
         if X is None:
             x = mean + sigma * rng.normal(seed, stream, d, offset=p * d)
         else:
             x = X[2 * p if antithetic else p]
-        acc += a[p] * (x - mean)
-    g[...] = (acc * scale) / (sigma * sigma)
+        if a[p] != 0.0:
+            acc1 += a[p] * (x - mean)
+        if bp != 0.0:
+            z = (x - mean) / sigma
+            acc2 += bp * (z * z - 1.0)
+    g1[...] = (acc1 * scale) / (sigma * sigma) if divide else acc1 * scale
+    if g2 is not None:
+        g2[...] = acc2
