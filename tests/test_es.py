@@ -18,8 +18,8 @@ def test_perturb_matches_reference(d, antithetic, rng):
     lo, hi = np.full(d, -1.5), np.full(d, 1.5)
     for box in ((None, None), (lo, hi)):
         a, b = np.empty((m, d)), np.empty((m, d))
-        _core.es_perturb(3, 17, mean, sigma, *box, 5, antithetic, a)
-        ref.perturb(3, 17, mean, sigma, *box, 5, antithetic, b)
+        _core.es_perturb(3, 17, None, None, mean, sigma, *box, 5, antithetic, a)
+        ref.perturb(3, 17, None, None, mean, sigma, *box, 5, antithetic, b)
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
     assert np.all(a >= -1.5) and np.all(a <= 1.5)
 
@@ -33,14 +33,14 @@ def test_grad_matches_reference_and_reads_the_batch_bit_for_bit(d, antithetic, r
     a, b = rng.standard_normal(rows), rng.standard_normal(rows)
     a[1] = 0.0  # a zero coefficient is skipped for g1 but not for g2
     X, Xr = np.empty((m, d)), np.empty((m, d))
-    _core.es_perturb(9, 4, mean, sigma, None, None, 0, antithetic, X)
-    ref.perturb(9, 4, mean, sigma, None, None, 0, antithetic, Xr)
+    _core.es_perturb(9, 4, None, None, mean, sigma, None, None, 0, antithetic, X)
+    ref.perturb(9, 4, None, None, mean, sigma, None, None, 0, antithetic, Xr)
     for divide in (True, False):
         g = [np.empty(d) for _ in range(8)]
-        _core.es_grad(9, 4, a, b, mean, sigma, None, antithetic, 0.25, divide, g[0], g[1])  # noise regenerated
-        _core.es_grad(9, 4, a, b, mean, sigma, X, antithetic, 0.25, divide, g[2], g[3])     # members read back
-        ref.grad(9, 4, a, b, mean, sigma, None, antithetic, 0.25, divide, g[4], g[5])
-        ref.grad(9, 4, a, b, mean, sigma, Xr, antithetic, 0.25, divide, g[6], g[7])
+        _core.es_grad(9, 4, None, None, a, b, mean, sigma, None, antithetic, 0.25, divide, g[0], g[1])  # regenerated
+        _core.es_grad(9, 4, None, None, a, b, mean, sigma, X, antithetic, 0.25, divide, g[2], g[3])  # read back
+        ref.grad(9, 4, None, None, a, b, mean, sigma, None, antithetic, 0.25, divide, g[4], g[5])
+        ref.grad(9, 4, None, None, a, b, mean, sigma, Xr, antithetic, 0.25, divide, g[6], g[7])
         for k in (0, 1, 4, 5):
             assert np.array_equal(g[k], g[k + 2])
         np.testing.assert_allclose(g[0], g[4], rtol=1e-12, atol=1e-13)
@@ -51,7 +51,7 @@ def test_grad_matches_reference_and_reads_the_batch_bit_for_bit(d, antithetic, r
         np.testing.assert_allclose(g[0], want / sigma**2 if divide else want, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(g[1], b @ (eps * eps - 1.0), rtol=1e-9, atol=1e-9)
     g1 = np.empty(d)  # without b and g2: the same g1 (the last loop above had divide=False)
-    _core.es_grad(9, 4, a, None, mean, sigma, X, antithetic, 0.25, False, g1, None)
+    _core.es_grad(9, 4, None, None, a, None, mean, sigma, X, antithetic, 0.25, False, g1, None)
     assert np.array_equal(g1, g[2])
 
 
@@ -59,11 +59,11 @@ def test_perturb_draws_pairs_once_and_any_slice_agrees(rng):
     d, m = 1000, 7
     mean, sigma = rng.standard_normal(d), np.ones(d)
     whole = np.empty((m, d))
-    _core.es_perturb(1, 2, mean, sigma, None, None, 0, True, whole)
+    _core.es_perturb(1, 2, None, None, mean, sigma, None, None, 0, True, whole)
     for first in range(m):
         for stop in range(first + 1, m + 1):
             part = np.empty((stop - first, d))
-            _core.es_perturb(1, 2, mean, sigma, None, None, first, True, part)
+            _core.es_perturb(1, 2, None, None, mean, sigma, None, None, first, True, part)
             assert np.array_equal(part, whole[first:stop])
     np.testing.assert_allclose(whole[0] - mean, mean - whole[1], rtol=1e-12, atol=1e-14)  # a mirrored pair
 
@@ -86,6 +86,58 @@ def test_ask_out_fills_the_given_buffer():
         opt.ask(out=np.empty((8, 30), dtype=np.float32))
 
 
+@pytest.mark.parametrize("antithetic", [True, False])
+def test_noise_table_kernels_match_reference(antithetic, rng):
+    d, rows = 1023, 3
+    table = rng.standard_normal(5000).astype(np.float32)
+    offsets = np.array([0, 5000 - d, 1234], dtype=np.int64)
+    mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
+    m = 2 * rows if antithetic else rows
+    a, b = np.empty((m, d)), np.empty((m, d))
+    _core.es_perturb(1, 2, table, offsets, mean, sigma, None, None, 0, antithetic, a)
+    ref.perturb(1, 2, table, offsets, mean, sigma, None, None, 0, antithetic, b)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a[0], mean + sigma * table[:d].astype(np.float64), rtol=1e-15)
+    w = rng.standard_normal(rows)
+    g = [np.empty(d) for _ in range(6)]
+    _core.es_grad(1, 2, table, offsets, w, w, mean, sigma, None, antithetic, 0.5, True, g[0], g[1])
+    _core.es_grad(1, 2, table, offsets, w, w, mean, sigma, a, antithetic, 0.5, True, g[2], g[3])
+    ref.grad(1, 2, table, offsets, w, w, mean, sigma, None, antithetic, 0.5, True, g[4], g[5])
+    assert np.array_equal(g[0], g[2]) and np.array_equal(g[1], g[3])
+    np.testing.assert_allclose(g[0], g[4], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(g[1], g[5], rtol=1e-12, atol=1e-13)
+    with pytest.raises(ValueError, match="offsets"):
+        _core.es_perturb(1, 2, table, np.array([4000], dtype=np.int64), mean, sigma, None, None, 0, False, a[:1])
+    with pytest.raises(ValueError, match="table, offsets"):
+        _core.es_perturb(1, 2, table, None, mean, sigma, None, None, 0, False, a[:1])
+
+
+@pytest.mark.parametrize("method", ["openes", "snes"])
+def test_noise_table_mode_seed_api_matches_ask_tell_and_descends(method):
+    kw = dict(dim=40, x0=np.full(40, 2.0), sigma0=0.3, seed=5, popsize=20, noise_table=4096)
+    a, b = gn.OPTIMIZERS[method](**kw), gn.OPTIMIZERS[method](**kw)
+    f0 = float(F.sphere(a.x0[None, :])[0])
+    for _ in range(60):
+        X = a.ask()
+        a.tell(X, F.sphere(X))
+        b.ask_seeds()
+        f = np.concatenate([F.sphere(b.expand(s, s + 5)) for s in range(0, 20, 5)])
+        b.tell_seeds(f)
+    assert np.array_equal(a.state.mean, b.state.mean)
+    assert float(F.sphere(a.state.mean[None, :])[0]) < 0.5 * f0
+    r = gn.OPTIMIZERS[method](impl="reference", **kw)
+    for _ in range(3):
+        X = r.ask()
+        r.tell(X, F.sphere(X))
+    c = gn.OPTIMIZERS[method](**kw)
+    for _ in range(3):
+        X = c.ask()
+        c.tell(X, F.sphere(X))
+    np.testing.assert_allclose(c.state.mean, r.state.mean, rtol=1e-6, atol=1e-6)  # float32 tables agree to rounding
+    with pytest.raises(ValueError, match="noise_table"):
+        gn.OPTIMIZERS[method](**{**kw, "noise_table": 39})
+
+
 def test_kernels_thread_count_invariant(threads, rng):
     d = 100_003
     mean, sigma, a = rng.standard_normal(d), np.ones(d), rng.standard_normal(8)
@@ -93,10 +145,10 @@ def test_kernels_thread_count_invariant(threads, rng):
     for t in (1, 2):
         threads(t)
         X, g1, g2 = np.empty((4, d)), np.empty(d), np.empty(d)
-        _core.es_perturb(1, 2, mean, sigma, None, None, 0, True, X)
-        _core.es_grad(1, 2, a, a, mean, sigma, None, False, 0.5, True, g1, g2)
+        _core.es_perturb(1, 2, None, None, mean, sigma, None, None, 0, True, X)
+        _core.es_grad(1, 2, None, None, a, a, mean, sigma, None, False, 0.5, True, g1, g2)
         g3, g4 = np.empty(d), np.empty(d)
-        _core.es_grad(1, 2, a[:2], None, mean, sigma, X, True, 0.5, False, g3, None)
+        _core.es_grad(1, 2, None, None, a[:2], None, mean, sigma, X, True, 0.5, False, g3, None)
         out.append((X, g1, g2, g3))
     assert all(np.array_equal(x, y) for x, y in zip(*out))
 

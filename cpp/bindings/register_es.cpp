@@ -8,8 +8,25 @@
 namespace gfo::bind {
 namespace {
 
+// The noise source: Philox (table None) or the shared table with one offset per noise row (rows used < rows).
+EsNoise noise_of(std::uint64_t seed, std::uint64_t stream, const py::object& table, const py::object& offsets,
+                 py::ssize_t rows, py::ssize_t d) {
+  if (table.is_none() != offsets.is_none()) throw py::value_error("table, offsets: pass both or neither");
+  if (table.is_none()) return EsNoise{seed, stream, nullptr, nullptr};
+  const auto t = py::cast<py::array>(table), o = py::cast<py::array>(offsets);
+  require_ndim(t, "table", 1);
+  require_ndim(o, "offsets", 1);
+  const float* tp = data_of<float>(t, "table");
+  const auto* op = data_of<std::int64_t>(o, "offsets");
+  if (o.shape(0) < rows) throw py::value_error("offsets: expected one offset per noise row");
+  for (py::ssize_t p = 0; p < rows; ++p)
+    if (op[p] < 0 || op[p] + d > t.shape(0)) throw py::value_error("offsets: a row runs past the end of the table");
+  return EsNoise{seed, stream, tp, op};
+}
+
 void register_es(py::module_& m) {
-  m.def("es_perturb", [](std::uint64_t seed, std::uint64_t stream, const py::array& mean, const py::array& sigma,
+  m.def("es_perturb", [](std::uint64_t seed, std::uint64_t stream, const py::object& table, const py::object& offsets,
+                         const py::array& mean, const py::array& sigma,
                          const py::object& lo, const py::object& hi, std::int64_t first, bool antithetic,
                          py::array out) {
     require_ndim(out, "out", 2);
@@ -22,12 +39,14 @@ void register_es(py::module_& m) {
       l = vector_of(py::cast<py::array>(lo), "lo", d);
       h = vector_of(py::cast<py::array>(hi), "hi", d);
     }
+    const EsNoise src = noise_of(seed, stream, table, offsets, antithetic ? (first + rows + 1) / 2 : first + rows, d);
     py::gil_scoped_release nogil;
-    es_perturb(seed, stream, mp, sp, l, h, first, rows, d, antithetic, o);
-  }, py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("sigma"), py::arg("lo"), py::arg("hi"),
+    es_perturb(src, mp, sp, l, h, first, rows, d, antithetic, o);
+  }, py::arg("seed"), py::arg("stream"), py::arg("table"), py::arg("offsets"), py::arg("mean"), py::arg("sigma"), py::arg("lo"), py::arg("hi"),
      py::arg("first"), py::arg("antithetic"), py::arg("out"));
 
-  m.def("es_grad", [](std::uint64_t seed, std::uint64_t stream, const py::array& a, const py::object& b,
+  m.def("es_grad", [](std::uint64_t seed, std::uint64_t stream, const py::object& table, const py::object& offsets,
+                      const py::array& a, const py::object& b,
                       const py::array& mean, const py::array& sigma, const py::object& X, bool antithetic, double scale,
                       bool divide, py::array g1, const py::object& g2) {
     require_ndim(a, "a", 1);
@@ -47,9 +66,10 @@ void register_es(py::module_& m) {
       if (x.shape(1) != d || x.shape(0) < (antithetic ? 2 * rows - 1 : rows))
         throw py::value_error("X: expected the (popsize, d) batch of the noise rows of a");
     }
+    const EsNoise src = noise_of(seed, stream, table, offsets, rows, d);
     py::gil_scoped_release nogil;
-    es_grad(seed, stream, ap, bp, rows, mp, sp, xp, antithetic ? 2 * d : d, scale, divide, d, p1, p2);
-  }, py::arg("seed"), py::arg("stream"), py::arg("a"), py::arg("b"), py::arg("mean"), py::arg("sigma"), py::arg("X"),
+    es_grad(src, ap, bp, rows, mp, sp, xp, antithetic ? 2 * d : d, scale, divide, d, p1, p2);
+  }, py::arg("seed"), py::arg("stream"), py::arg("table"), py::arg("offsets"), py::arg("a"), py::arg("b"), py::arg("mean"), py::arg("sigma"), py::arg("X"),
      py::arg("antithetic"), py::arg("scale"), py::arg("divide"), py::arg("g1"), py::arg("g2"));
 }
 

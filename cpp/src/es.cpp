@@ -13,6 +13,16 @@ namespace {
 using i64 = std::int64_t;
 constexpr i64 kChunk = 4096;  // coordinates per task: the noise of one chunk stays in L1
 
+// Coordinates j0 .. j0 + n - 1 of noise row p (see EsNoise).
+void draw(const EsNoise& src, i64 p, i64 d, i64 j0, i64 n, double* eps) {
+  if (src.table) {
+    const float* t = src.table + src.offsets[p] + j0;
+    for (i64 j = 0; j < n; ++j) eps[j] = static_cast<double>(t[j]);
+  } else {
+    fill_normal<double>(src.seed, src.stream, std::uint64_t(p * d + j0), n, eps);
+  }
+}
+
 GFO_SIMD_CLONES void perturb_chunk(const double* mean, const double* sigma, const double* lo, const double* hi,
                                    const double* eps, double sign, i64 j0, i64 j1, double* x) {
   for (i64 j = j0; j < j1; ++j) x[j] = mean[j] + sigma[j] * (sign * eps[j - j0]);
@@ -61,8 +71,8 @@ GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double 
 
 }  // namespace
 
-void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, const double* sigma, const double* lo,
-                const double* hi, std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out) {
+void es_perturb(const EsNoise& src, const double* mean, const double* sigma, const double* lo, const double* hi,
+                std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out) {
   // Work items are (noise row, coordinate chunk): an antithetic pair inside [first, first + m) draws its row once.
   const i64 last = first + m;
   const i64 p0 = antithetic ? first / 2 : first, p1 = antithetic ? (last + 1) / 2 : last;
@@ -71,7 +81,7 @@ void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, co
     double eps[kChunk];
     for (i64 c = b; c < e; ++c) {
       const i64 p = p0 + c / per, j0 = (c % per) * kChunk, j1 = std::min(d, j0 + kChunk);
-      fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), j1 - j0, eps);
+      draw(src, p, d, j0, j1 - j0, eps);
       if (!antithetic) {
         perturb_chunk(mean, sigma, lo, hi, eps, 1.0, j0, j1, out + (p - first) * d);
       } else if (2 * p >= first && 2 * p + 1 < last) {
@@ -84,8 +94,7 @@ void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, co
   });
 }
 
-void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
-             const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
+void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t rows, const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
              std::int64_t d, double* g1, double* g2) {
   if (!b) g2 = nullptr;
   parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
@@ -97,7 +106,7 @@ void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, const do
       if (a[p] == 0.0 && bp == 0.0) continue;  // adds exactly nothing (in both modes): skip the draw or the read
       const double* x = X ? X + p * x_stride + j0 : buf;
       if (!X) {
-        fill_normal<double>(seed, stream, std::uint64_t(p * d + j0), n, buf);
+        draw(src, p, d, j0, n, buf);
         member_from_noise(buf, mean + j0, sigma + j0, n, buf);
       }
       accumulate_steps(x, mean + j0, sigma + j0, a[p], bp, n, acc1, g2 ? acc2 : nullptr);

@@ -101,10 +101,12 @@ def cmaes_sep_tell(X: _F64, f: _F64, weights: _F64, mu: int, params: _F64, gener
                    c: _F64, D: _F64, p_sigma: _F64, p_c: _F64) -> tuple[float, float, float]: ...
 
 # es (cpp/include/gfo/es.hpp): OpenAI-ES perturbations and the noise-weighted gradient sums
-def es_perturb(seed: int, stream: int, mean: _F64, sigma: _F64, lo: _F64 | None, hi: _F64 | None, first: int,
-               antithetic: bool, out: _F64) -> None: ...
-def es_grad(seed: int, stream: int, a: _F64, b: _F64 | None, mean: _F64, sigma: _F64, X: _F64 | None, antithetic: bool,
-            scale: float, divide: bool, g1: _F64, g2: _F64 | None) -> None: ...
+def es_perturb(seed: int, stream: int, table: npt.NDArray[np.float32] | None, offsets: npt.NDArray[np.int64] | None,
+               mean: _F64, sigma: _F64, lo: _F64 | None, hi: _F64 | None, first: int, antithetic: bool,
+               out: _F64) -> None: ...
+def es_grad(seed: int, stream: int, table: npt.NDArray[np.float32] | None, offsets: npt.NDArray[np.int64] | None,
+            a: _F64, b: _F64 | None, mean: _F64, sigma: _F64, X: _F64 | None, antithetic: bool, scale: float,
+            divide: bool, g1: _F64, g2: _F64 | None) -> None: ...
 
 # cuda (GFO_CUDA=ON builds only; see gfo_native.cuda): device addresses and streams are ints; dtype codes
 # 0 float32, 1 float64, 2 bfloat16, 3 float16

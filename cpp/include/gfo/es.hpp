@@ -7,10 +7,19 @@
 
 namespace gfo {
 
+// The noise of a generation. table null: eps[p, j] = normal(seed, stream, p * d + j) (Philox, regenerated).
+// Otherwise the shared noise table of Salimans et al. (2017): eps[p, j] = table[offsets[p] + j], float32
+// normals drawn once, row p starting at its own random offset (offsets[p] + d <= the table's length).
+struct EsNoise {
+  std::uint64_t seed, stream;
+  const float* table;
+  const std::int64_t* offsets;
+};
+
 // out[r] = clip(mean + sigma * (s_i * eps[p_i]), lo, hi) for members i = first .. first + m - 1 (rows r = i - first).
 // lo/hi may be null (no box).
-void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, const double* sigma, const double* lo,
-                const double* hi, std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out);
+void es_perturb(const EsNoise& src, const double* mean, const double* sigma, const double* lo, const double* hi,
+                std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out);
 
 // Search-gradient sums over the members x_p = mean + sigma * eps_p (sign +) of noise rows p < rows, in
 // increasing p (rows whose coefficients are all zero skipped), so the result does not depend on the thread count:
@@ -19,8 +28,7 @@ void es_perturb(std::uint64_t seed, std::uint64_t stream, const double* mean, co
 // X null: x_p is regenerated from the noise exactly as es_perturb computes it; otherwise row p is read at
 // X + p * x_stride (the unclipped batch: x_stride = 2 d for antithetic pairs, d otherwise). Both give the
 // same bits for the same x_p.
-void es_grad(std::uint64_t seed, std::uint64_t stream, const double* a, const double* b, std::int64_t rows,
-             const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
+void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t rows, const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
              std::int64_t d, double* g1, double* g2);
 
 }  // namespace gfo

@@ -13,17 +13,25 @@ import numpy as np
 from . import rng
 
 
-def perturb(seed: int, stream: int, mean: np.ndarray, sigma: np.ndarray, lo: Any,
+def _noise(seed: int, stream: int, table: Any, offsets: Any, p: int, d: int) -> np.ndarray:
+    """Noise row p: Philox normals, or the float32 table from the row's offset on (see cpp es.hpp, EsNoise)."""
+    if table is None:
+        return rng.normal(seed, stream, d, offset=p * d)
+    o = int(offsets[p])
+    return np.asarray(table[o:o + d], dtype=np.float64)
+
+
+def perturb(seed: int, stream: int, table: Any, offsets: Any, mean: np.ndarray, sigma: np.ndarray, lo: Any,
             hi: Any, first: int, antithetic: bool, out: np.ndarray) -> None:
     m, d = out.shape
     for r in range(m):
         i = first + r
         p, sign = (i // 2, -1.0 if i & 1 else 1.0) if antithetic else (i, 1.0)
-        x = mean + sigma * (sign * rng.normal(seed, stream, d, offset=p * d))
+        x = mean + sigma * (sign * _noise(seed, stream, table, offsets, p, d))
         out[r] = x if lo is None else np.minimum(np.maximum(x, lo), hi)
 
 
-def grad(seed: int, stream: int, a: np.ndarray, b: Any, mean: np.ndarray, sigma: np.ndarray, X: Any,
+def grad(seed: int, stream: int, table: Any, offsets: Any, a: np.ndarray, b: Any, mean: np.ndarray, sigma: np.ndarray, X: Any,
          antithetic: bool, scale: float, divide: bool, g1: np.ndarray, g2: Any) -> None:
     d = g1.shape[0]
     acc1, acc2 = np.zeros(d), np.zeros(d)
@@ -32,7 +40,7 @@ def grad(seed: int, stream: int, a: np.ndarray, b: Any, mean: np.ndarray, sigma:
         if a[p] == 0.0 and bp == 0.0:
             continue
         if X is None:
-            x = mean + sigma * rng.normal(seed, stream, d, offset=p * d)
+            x = mean + sigma * _noise(seed, stream, table, offsets, p, d)
         else:
             x = X[2 * p if antithetic else p]
         if a[p] != 0.0:
