@@ -75,18 +75,17 @@ __global__ void de_kernel(std::uint64_t seed, std::uint64_t scr, int strategy, d
 
 
 // Bound-aware SBX spread (Deb & Agrawal 1995) and polynomial mutation (Deb & Goyal 1996; Deb & Deb 2014),
-// the formulas of ga.cpp's sbx_beta_q and poly_gene.
-__device__ __forceinline__ double sbx_beta_q(double u, double dist, double dy, double eta) {
-  const double alpha = 2.0 - pow(1.0 + 2.0 * dist / dy, -(eta + 1.0));
-  const double ua = u * alpha, inv = 1.0 / (eta + 1.0);
-  return u <= 1.0 / alpha ? pow(ua, inv) : pow(1.0 / (2.0 - ua), inv);
+// the formulas of ga.cpp's sbx_beta_q and poly_gene (EtaPower: the same operation sequence).
+__device__ __forceinline__ double sbx_beta_q(double u, double dist, double dy, const EtaPower& e) {
+  const double alpha = 2.0 - 1.0 / e.raise(1.0 + dist * (2.0 / dy));
+  const double ua = u * alpha;
+  return e.root(ua <= 1.0 ? ua : 1.0 / (2.0 - ua));
 }
-__device__ __forceinline__ double poly_gene(double x, double u, double eta, double lo, double hi, double span) {
-  const double inv = 1.0 / (eta + 1.0);
+__device__ __forceinline__ double poly_gene(double x, double u, const EtaPower& e, double lo, double hi, double span) {
   const double d_lo = 1.0 - (x - lo) / span, d_hi = 1.0 - (hi - x) / span;
   const double r_lo = d_lo < 0.0 ? 0.0 : d_lo, r_hi = d_hi < 0.0 ? 0.0 : d_hi;  // std::max(d, 0.0)
-  const double delta = u < 0.5 ? pow(2.0 * u + (1.0 - 2.0 * u) * pow(r_lo, eta + 1.0), inv) - 1.0
-                               : 1.0 - pow(2.0 * (1.0 - u) + 2.0 * (u - 0.5) * pow(r_hi, eta + 1.0), inv);
+  const double delta = u < 0.5 ? e.root(2.0 * u + (1.0 - 2.0 * u) * e.raise(r_lo)) - 1.0
+                               : 1.0 - e.root(2.0 * (1.0 - u) + 2.0 * (u - 0.5) * e.raise(r_hi));
   return clip(x + delta * span, lo, hi);
 }
 
@@ -95,7 +94,8 @@ __device__ double mutate(std::uint64_t seed, const GaStreams& s, const GaParams&
   if (!(double(uniform<float>(seed, s.mutate, idx)) < p.mutation_prob)) return c;  // float32 decision, as ga.cpp
   switch (p.mutation) {
     case GaMutation::gaussian: return clip(c + p.sigma * span * normal<double>(seed, s.mutation, idx), lo, hi);
-    case GaMutation::polynomial: return poly_gene(c, uniform<double>(seed, s.mutation, idx), p.eta_m, lo, hi, span);
+    case GaMutation::polynomial:
+      return poly_gene(c, uniform<double>(seed, s.mutation, idx), EtaPower(p.eta_m), lo, hi, span);
     case GaMutation::bitflip: return 1.0 - c;
     default: return c;
   }
@@ -158,8 +158,9 @@ __global__ void ga_kernel(std::uint64_t seed, GaStreams s, GaParams p, std::int6
           const double y1 = b < a ? b : a, y2 = a < b ? b : a;  // std::min / std::max
           if (w < 0.5 && y2 - y1 > 1e-14) {
             const double u = uniform<double>(seed, s.gene, g0 + j), dy = y2 - y1;
-            const double c_lo = clip(0.5 * ((y1 + y2) - sbx_beta_q(u, y1 - lo[j], dy, p.eta_c) * dy), lo[j], hi[j]);
-            const double c_hi = clip(0.5 * ((y1 + y2) + sbx_beta_q(u, hi[j] - y2, dy, p.eta_c) * dy), lo[j], hi[j]);
+            const EtaPower e(p.eta_c);
+            const double c_lo = clip(0.5 * ((y1 + y2) - sbx_beta_q(u, y1 - lo[j], dy, e) * dy), lo[j], hi[j]);
+            const double c_hi = clip(0.5 * ((y1 + y2) + sbx_beta_q(u, hi[j] - y2, dy, e) * dy), lo[j], hi[j]);
             c0 = w < 0.25 ? c_hi : c_lo;
             c1 = w < 0.25 ? c_lo : c_hi;
           }

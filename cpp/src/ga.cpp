@@ -13,22 +13,99 @@ namespace {
 
 // Bound-aware SBX (Deb & Agrawal 1995, in the bounded form of Deb's NSGA-II code): the spread factor's
 // density is truncated at the bound `dist` away from the nearer parent, so children never need clipping
-// far from the box and genes near a bound are not piled onto it. Twin: reference/ga.py _sbx_bounded.
-inline double sbx_beta_q(double u, double dist, double dy, double eta) {
-  const double alpha = 2.0 - std::pow(1.0 + 2.0 * dist / dy, -(eta + 1.0));
-  const double ua = u * alpha, inv = 1.0 / (eta + 1.0);
-  return u <= 1.0 / alpha ? std::pow(ua, inv) : std::pow(1.0 / (2.0 - ua), inv);
-}
+// far from the box and genes near a bound are not piled onto it:
+//   alpha = 2 - (1 + 2 dist / dy)^-(eta+1),  beta_q = (u alpha)^(1/(eta+1)) if u alpha <= 1
+//                                                    else (1 / (2 - u alpha))^(1/(eta+1))
+// (sbx_segment below; twin: reference/ga.py _sbx_bounded).
 
 // Bound-aware polynomial mutation (Deb & Goyal 1996; Deb & Deb 2014): the perturbation's density is
 // truncated at the bounds. With an infinite bound the truncation term is 0 (the unbounded operator in
 // units of span). Twin: reference/ga.py _polynomial_bounded.
-inline double poly_gene(double x, double u, double eta, double lo, double hi, double span) {
-  const double inv = 1.0 / (eta + 1.0);
+inline double poly_gene(double x, double u, const EtaPower& e, double lo, double hi, double span) {
   const double r_lo = std::max(1.0 - (x - lo) / span, 0.0), r_hi = std::max(1.0 - (hi - x) / span, 0.0);
-  const double delta = u < 0.5 ? std::pow(2.0 * u + (1.0 - 2.0 * u) * std::pow(r_lo, eta + 1.0), inv) - 1.0
-                               : 1.0 - std::pow(2.0 * (1.0 - u) + 2.0 * (u - 0.5) * std::pow(r_hi, eta + 1.0), inv);
+  const double delta = u < 0.5 ? e.root(2.0 * u + (1.0 - 2.0 * u) * e.raise(r_lo)) - 1.0
+                               : 1.0 - e.root(2.0 * (1.0 - u) + 2.0 * (u - 0.5) * e.raise(r_hi));
   return clip(x + delta * span, lo, hi);
+}
+
+// x[i]^k and x[i]^(1/k) over arrays: EtaPower's operation sequence as passes over contiguous memory, which
+// the compiler vectorises (sqrt included, -fno-math-errno), bit-identical to the scalar EtaPower.
+inline void raise_all(const EtaPower& e, std::int64_t n, double* __restrict x, double* __restrict r) {
+  if (!e.whole) {
+    for (std::int64_t i = 0; i < n; ++i) x[i] = std::pow(x[i], e.k);
+    return;
+  }
+  bool any = false;
+  for (int q = e.whole; q; q >>= 1) {
+    if (q & 1) {
+      if (any) {
+        for (std::int64_t i = 0; i < n; ++i) r[i] = r[i] * x[i];
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) r[i] = x[i];
+      }
+      any = true;
+    }
+    if (q >> 1)
+      for (std::int64_t i = 0; i < n; ++i) x[i] = x[i] * x[i];
+  }
+  for (std::int64_t i = 0; i < n; ++i) x[i] = r[i];
+}
+
+inline void root_all(const EtaPower& e, std::int64_t n, double* __restrict y) {
+  if (e.sqrts < 0) {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = std::pow(y[i], 1.0 / e.k);
+    return;
+  }
+  for (int q = 0; q < e.sqrts; ++q)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = std::sqrt(y[i]);
+}
+
+// Bound-aware SBX over one segment of m genes (pointers offset to the segment), the arithmetic above:
+// the recombined genes (w < 1/2, parents more than 1e-14 apart) are gathered first, so the arithmetic runs as
+// branch-free vectorised passes over the gathered half only; children swap sides where w < 1/4.
+inline void sbx_segment(std::int64_t m, const EtaPower& e, const double* u, const double* w, const double* a,
+                        const double* b, const double* lo, const double* hi, double* c0, double* c1) {
+  alignas(64) double y1[kSegment], y2[kSegment], uu[kSegment], xl[kSegment], xh[kSegment], tmp[kSegment];
+  std::int32_t idx[kSegment];
+  std::int64_t n = 0;
+  for (std::int64_t t = 0; t < m; ++t) {
+    c0[t] = a[t];
+    if (c1) c1[t] = b[t];
+    idx[n] = static_cast<std::int32_t>(t);
+    n += (w[t] < 0.5 && std::max(a[t], b[t]) - std::min(a[t], b[t]) > 1e-14) ? 1 : 0;
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t t = idx[i];
+    y1[i] = std::min(a[t], b[t]);
+    y2[i] = std::max(a[t], b[t]);
+    uu[i] = u[t];
+    xl[i] = y1[i] - lo[t];  // distances to the bounds
+    xh[i] = hi[t] - y2[i];
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double r = 2.0 / (y2[i] - y1[i]);  // one division for both sides (divisions and roots are the cost)
+    xl[i] = 1.0 + xl[i] * r;
+    xh[i] = 1.0 + xh[i] * r;
+  }
+  raise_all(e, n, xl, tmp);
+  raise_all(e, n, xh, tmp);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double al = 2.0 - 1.0 / xl[i], ah = 2.0 - 1.0 / xh[i];
+    const double ual = uu[i] * al, uah = uu[i] * ah;  // u <= 1/alpha tested as u alpha <= 1
+    xl[i] = ual <= 1.0 ? ual : 1.0 / (2.0 - ual);
+    xh[i] = uah <= 1.0 ? uah : 1.0 / (2.0 - uah);
+  }
+  root_all(e, n, xl);
+  root_all(e, n, xh);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t t = idx[i];
+    const double dy = y2[i] - y1[i];
+    const double c_lo = clip(0.5 * ((y1[i] + y2[i]) - xl[i] * dy), lo[t], hi[t]);
+    const double c_hi = clip(0.5 * ((y1[i] + y2[i]) + xh[i] * dy), lo[t], hi[t]);
+    const bool swap = w[t] < 0.25;
+    c0[t] = swap ? c_hi : c_lo;
+    if (c1) c1[t] = swap ? c_lo : c_hi;
+  }
 }
 
 void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int64_t k, std::int64_t L,
@@ -73,6 +150,7 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
   // per-gene operators: the gene stream's numbers drawn a segment at a time
   double u0[kSegment], u1[kSegment], which[kSegment];
   const double widen = 1.0 + 2.0 * p.alpha;
+  const EtaPower eta_c(p.eta_c);
   for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
     const std::int64_t m = std::min(kSegment, L - j0);
     if (p.crossover != GaCrossover::uniform) uniform_segment(seed, s.gene, g0 + static_cast<std::uint64_t>(j0), m, u0);
@@ -96,20 +174,7 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
         break;
       default:  // sbx: a gene is recombined with probability 1/2 (w < 1/2), the children swap sides when w < 1/4
         uniform_segment(seed, s.gene, g1 + static_cast<std::uint64_t>(j0), m, which);
-        for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
-          const double y1 = std::min(a[j], b[j]), y2 = std::max(a[j], b[j]);
-          if (!(which[t] < 0.5 && y2 - y1 > 1e-14)) {  // (a branch: the pow calls are the cost, skip them)
-            c0[j] = a[j];
-            if (c1) c1[j] = b[j];
-            continue;
-          }
-          const double dy = y2 - y1;
-          const double c_lo = clip(0.5 * ((y1 + y2) - sbx_beta_q(u0[t], y1 - lo[j], dy, p.eta_c) * dy), lo[j], hi[j]);
-          const double c_hi = clip(0.5 * ((y1 + y2) + sbx_beta_q(u0[t], hi[j] - y2, dy, p.eta_c) * dy), lo[j], hi[j]);
-          const bool swap = which[t] < 0.25;
-          c0[j] = swap ? c_hi : c_lo;
-          if (c1) c1[j] = swap ? c_lo : c_hi;
-        }
+        sbx_segment(m, eta_c, u0, which, a + j0, b + j0, lo + j0, hi + j0, c0 + j0, c1 ? c1 + j0 : nullptr);
         break;
     }
   }
@@ -121,6 +186,7 @@ void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int6
   NormalCursor zv(seed, s.mutation);
   const std::uint64_t base = static_cast<std::uint64_t>(m * L);
   double hit[kSegment];
+  const EtaPower eta_m(p.eta_m);
   for (std::int64_t j0 = 0; j0 < L; j0 += kSegment) {
     const std::int64_t len = std::min(kSegment, L - j0);
     uniform32_segment(seed, s.mutate, base + static_cast<std::uint64_t>(j0), len, hit);
@@ -132,7 +198,7 @@ void mutate(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::int6
           c[j] = clip(c[j] + p.sigma * span[j] * zv(base + j), lo[j], hi[j]);
           break;
         case GaMutation::polynomial:
-          c[j] = poly_gene(c[j], uv(base + j), p.eta_m, lo[j], hi[j], span[j]);
+          c[j] = poly_gene(c[j], uv(base + j), eta_m, lo[j], hi[j], span[j]);
           break;
         case GaMutation::bitflip:
           c[j] = 1.0 - c[j];

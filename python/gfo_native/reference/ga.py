@@ -16,6 +16,35 @@ def _clip(v: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     return np.asarray(np.minimum(np.maximum(v, lo), hi))
 
 
+class _EtaPower:
+    """x^k and y^(1/k) with k = eta + 1, as ga.hpp's EtaPower: repeated squaring for an integer k in [1, 64],
+    repeated square roots for k = 2^m (m <= 6), np.power otherwise (same operation sequence as the kernel)."""
+
+    def __init__(self, eta: float) -> None:
+        self.k = eta + 1.0
+        self.whole = int(self.k) if 1.0 <= self.k <= 64.0 and self.k == float(int(self.k)) else 0
+        self.sqrts = self.whole.bit_length() - 1 if self.whole and self.whole & (self.whole - 1) == 0 else -1
+
+    def raise_(self, x: np.ndarray) -> np.ndarray:
+        if not self.whole:
+            return np.asarray(np.power(x, self.k))
+        r, b, e = None, x, self.whole
+        while e:
+            if e & 1:
+                r = b if r is None else r * b
+            if e >> 1:
+                b = b * b
+            e >>= 1
+        return np.asarray(r)
+
+    def root(self, y: np.ndarray) -> np.ndarray:
+        if self.sqrts < 0:
+            return np.asarray(np.power(y, 1.0 / self.k))
+        for _ in range(self.sqrts):
+            y = np.sqrt(y)
+        return y
+
+
 def _sbx_bounded(A: np.ndarray, B: np.ndarray, u: np.ndarray, w: np.ndarray, eta: float, lo: np.ndarray,
                  hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bound-aware SBX (Deb & Agrawal 1995; bounded form of Deb's NSGA-II code): twin of ga.cpp's sbx_gene.
@@ -25,13 +54,14 @@ def _sbx_bounded(A: np.ndarray, B: np.ndarray, u: np.ndarray, w: np.ndarray, eta
     y1, y2 = np.minimum(A, B), np.maximum(A, B)
     mix = (w < 0.5) & (y2 - y1 > 1e-14)
     dy = np.where(mix, y2 - y1, 1.0)
-    inv = 1.0 / (eta + 1.0)
+    r = 2.0 / dy
+    e = _EtaPower(eta)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         def beta_q(dist: np.ndarray) -> np.ndarray:
             # the spread's density is truncated at the bound `dist` away from the nearer parent
-            alpha = 2.0 - np.power(1.0 + 2.0 * dist / dy, -(eta + 1.0))
+            alpha = 2.0 - 1.0 / e.raise_(1.0 + dist * r)
             ua = u * alpha
-            return np.asarray(np.where(u <= 1.0 / alpha, np.power(ua, inv), np.power(1.0 / (2.0 - ua), inv)))
+            return e.root(np.where(ua <= 1.0, ua, 1.0 / (2.0 - ua)))
 
         c_lo = _clip(0.5 * ((y1 + y2) - beta_q(y1 - lo) * dy), lo, hi)
         c_hi = _clip(0.5 * ((y1 + y2) + beta_q(hi - y2) * dy), lo, hi)
@@ -47,13 +77,13 @@ def _polynomial_bounded(x: np.ndarray, u: np.ndarray, eta: float, lo: np.ndarray
 
     The perturbation's density is truncated at the bounds, so a gene near a bound moves less towards it.
     With an infinite bound the truncation term vanishes (the unbounded operator, in units of ``span``)."""
-    inv = 1.0 / (eta + 1.0)
+    e = _EtaPower(eta)
     with np.errstate(invalid="ignore", over="ignore"):
         r_lo = np.maximum(1.0 - (x - lo) / span, 0.0)  # 1 - normalised distance to the lower bound
         r_hi = np.maximum(1.0 - (hi - x) / span, 0.0)
-        down = 2.0 * u + (1.0 - 2.0 * u) * np.power(r_lo, eta + 1.0)
-        up = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * np.power(r_hi, eta + 1.0)
-        delta = np.where(u < 0.5, np.power(down, inv) - 1.0, 1.0 - np.power(up, inv))
+        down = 2.0 * u + (1.0 - 2.0 * u) * e.raise_(r_lo)
+        up = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * e.raise_(r_hi)
+        delta = np.where(u < 0.5, e.root(down) - 1.0, 1.0 - e.root(up))
     return _clip(x + delta * span, lo, hi)
 
 
