@@ -246,7 +246,7 @@ SPHERE10 = [(-5.12, 5.12)] * 10
 @pytest.mark.parametrize("method,options,budget", [
     ("hill_climbing", {}, 2_000),
     ("pso", {}, 10_000),
-    ("de", {"strategy": "currenttobest1bin"}, 15_000),
+    ("de", {"strategy": "currenttobest1bin", "CR": 0.9}, 15_000),
     ("ga", {}, 25_000),
     ("sa", {}, 40_000),
 ])
@@ -259,7 +259,7 @@ def test_sphere_10d_to_1e6(method, options, budget):
 @pytest.mark.parametrize("method,options,budget,threshold", [
     ("pso", {}, 40_000, 15.0),
     ("ga", {}, 40_000, 1e-3),
-    ("de", {"strategy": "currenttobest1bin"}, 30_000, 35.0),
+    ("de", {}, 30_000, 1e-3),
 ])
 def test_rastrigin_10d(method, options, budget, threshold):
     res = gn.minimize(gn.functions.rastrigin, SPHERE10, method=method, budget=budget, seed=0, vectorized=True,

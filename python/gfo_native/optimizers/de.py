@@ -59,7 +59,11 @@ class DifferentialEvolution(Optimizer):
             functions), ``"rand1bin"`` (Storn & Price 1997: slower, more robust) or ``"currenttobest1bin"``.
         F: differential weight; a pair ``(low, high)`` draws F per member and generation uniformly in it
             (dithering, Das et al. 2005). Default ``(0.5, 1.0)`` (as SciPy's ``differential_evolution``).
-        CR: crossover rate, default 0.9 (Storn & Price 1997; Rönkkönen et al. 2005).
+        CR: crossover rate, default 0.2. Storn & Price (1997) give 0.1 as a good first choice and 0.9-1.0 as the
+            value to try for faster convergence; Rönkkönen et al. (2005) find CR <= 0.2 best on separable
+            functions and CR >= 0.9 on non-separable ones. At 10,000 evaluations in 10-D (population 50) 0.2
+            takes rastrigin's median best from 6.0 (CR 0.9) to 0.03 while rosenbrock's goes from 0.04 to 6.3:
+            pass CR=0.9 for strongly coupled (non-separable) problems.
         **kwargs: see :class:`~gfo_native.Optimizer`. ``popsize`` defaults to 10 d clipped to [10, 200]
             (Storn & Price recommend 5 d to 10 d).
 
@@ -72,7 +76,7 @@ class DifferentialEvolution(Optimizer):
     hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
     min_popsize = 4
 
-    def __init__(self, bounds: Any = None, *, strategy: str = "best1bin", F: Any = (0.5, 1.0), CR: float = 0.9,
+    def __init__(self, bounds: Any = None, *, strategy: str = "best1bin", F: Any = (0.5, 1.0), CR: float = 0.2,
                  **kwargs: Any):
         self.strategy = pop.choice(strategy, "strategy", tuple(_STRATEGIES))
         if isinstance(F, (tuple, list)):

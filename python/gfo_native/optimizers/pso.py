@@ -64,7 +64,7 @@ class PSO(Optimizer):
     def __init__(self, bounds: Any = None, *, w: float = 0.7298, w_end: float | None = None,
                  w_generations: int | None = None, c1: float = 1.49618, c2: float = 1.49618,
                  topology: str = "global", velocity_clamp: float | None = 0.5, bounds_strategy: str = "clip",
-                 **kwargs: Any):
+                 velocity_init: float = 0.0, **kwargs: Any):
         self.w = pop.real(w, "w")
         self.w_end = None if w_end is None else pop.real(w_end, "w_end")
         self.c1 = pop.real(c1, "c1", low=0.0)
@@ -73,6 +73,7 @@ class PSO(Optimizer):
         self.velocity_clamp = None if velocity_clamp is None else pop.real(velocity_clamp, "velocity_clamp", low=0.0,
                                                                           low_open=True)
         self.bounds_strategy = pop.choice(bounds_strategy, "bounds_strategy", tuple(_BOUNDS))
+        self.velocity_init = pop.real(velocity_init, "velocity_init", low=0.0)
         super().__init__(bounds, **kwargs)
         self.w_generations = w_generations if w_generations is not None else self.max_generations
         if self.w_end is not None and self.w_generations is None:
@@ -88,9 +89,10 @@ class PSO(Optimizer):
         self.vmax = np.full(self.dim, np.inf) if self.velocity_clamp is None else self.velocity_clamp * pop.span(self)
         X = pop.initial_population(self, self.popsize, _INIT)
         # initial velocities uniform in [-vmax, vmax] (or in +-span / 2 without a clamp)
-        vmax0 = self.vmax if self.velocity_clamp is not None else 0.5 * pop.span(self)
-        V = np.empty_like(X)
-        pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
+        vmax0 = self.velocity_init * (self.vmax if self.velocity_clamp is not None else 0.5 * pop.span(self))
+        V = np.zeros_like(X)
+        if self.velocity_init > 0:
+            pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
         return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf))
 
     def inertia(self) -> float:
