@@ -76,6 +76,8 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     opt = OPTIMIZERS[method](bounds, seed=seed, target=target, **options)
     if budget < opt.popsize:
         raise ValueError(f"budget: {budget} is smaller than one generation (popsize {opt.popsize})")
+    opt.plan(budget // opt.popsize if opt.max_generations is None else min(opt.max_generations,
+                                                                           budget // opt.popsize))
 
     if resume and checkpoint is None:
         raise ValueError("resume: needs checkpoint=<file> to resume from")

@@ -156,6 +156,10 @@ class Optimizer:
     def _stop_reason(self) -> str | None:
         return None
 
+    def plan(self, generations: int) -> None:
+        """Told by :func:`gfo_native.minimize` before the run: the generations its budget allows. Algorithms
+        with a schedule (simulated annealing's cooling) fit it to the run; the default ignores it."""
+
     # ------------------------------------------------------------------ helpers for algorithms
     def stream(self, purpose: int) -> int:
         """The Philox stream of this generation for one use (a small constant per algorithm)."""
