@@ -1,7 +1,8 @@
 """Population optimizers (PSO, GA, DE, SA) against their NumPy twins and the peers, one run.
 
-Usage: ``PYTHONPATH=python python bench/python/bench_population.py [--quick]``; writes
-``bench/results/population.md``. Three parts, each measured side by side in this process:
+Usage: ``PYTHONPATH=python python bench/python/bench_population.py [--quick] [--reuse-quality]``; writes
+``bench/results/population.md``; ``--reuse-quality`` takes part (c) from bench/results/population_quality.json
+(written by every full run; quality does not depend on machine load) when its settings match. Three parts, each measured side by side in this process:
 
 (a) optimizer overhead per generation (ask + tell, the objective excluded) at 1,000 x 1,000, native vs
     the NumPy reference, next to the time to stream the generation's arrays at the measured copy bandwidth;
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import random
 import statistics
@@ -306,7 +308,20 @@ def _fun(name):
     return getattr(gn.functions, name)
 
 
-def part_c(d, pop, budget, seeds, peers):
+QUALITY_CACHE = Path(__file__).resolve().parents[1] / "results" / "population_quality.json"
+
+
+def part_c(d, pop, budget, seeds, peers, reuse=False):
+    """Quality rows; cached in bench/results/population_quality.json (load-insensitive: --reuse-quality reads
+    the cached rows of the same settings instead of recomputing them)."""
+    key = f"d={d} pop={pop} budget={budget} seeds={len(seeds)} gfo_native={gn.__version__}"
+    if reuse and QUALITY_CACHE.exists():
+        cached = json.loads(QUALITY_CACHE.read_text())
+        if cached.get("key") == key:
+            rows = cached["rows"]
+            return (table(["function", "family", "peer", "gfo_native median", "peer median", "ours <= peer"], rows),
+                    {f"{r[0]} {r[1]} vs {r[2]}": r[5] == "yes" for r in rows})
+        skip("--reuse-quality", f"cache is for {cached.get('key')!r}, not {key!r}: recomputing")
     global RASTRIGIN
     rows, wins = [], {}
     gens = budget // pop
@@ -332,10 +347,14 @@ def part_c(d, pop, budget, seeds, peers):
                         rows.append([fname, label, peer, f"{mine:.4g}", f"{theirs:.4g}", "yes" if ok else "NO"])
     finally:
         RASTRIGIN = keep
+    QUALITY_CACHE.write_text(json.dumps({"key": key, "rows": rows}, indent=1) + "\n")
     return table(["function", "family", "peer", "gfo_native median", "peer median", "ours <= peer"], rows), wins
 
 
 def main():
+    reuse = "--reuse-quality" in sys.argv
+    if reuse:
+        sys.argv.remove("--reuse-quality")
     args = parse_args(__doc__.splitlines()[0])
     q = args.quick
     na, da = (200, 200) if q else (1000, 1000)
@@ -348,7 +367,7 @@ def main():
     print(ta)
     tb, sb = part_b(nb, db, gb, peers)
     print(tb)
-    tc, wins = part_c(10, 50, budget, seeds, peers)
+    tc, wins = part_c(10, 50, budget, seeds, peers, reuse=reuse)
     print(tc)
     speed = {**sa, **sb}
     targets = []
