@@ -359,3 +359,33 @@ def test_clip_fast_and_fallback_paths_match_torch():
     ps[0].grad = torch.zeros(3, 2).t()[0]
     with pytest.raises(ValueError, match="contiguous"):
         gt.clip_grad_value_(ps, 1.0)
+
+
+def test_large_state_is_staggered_and_round_trips_through_torch():
+    import io
+
+    gen = torch.Generator().manual_seed(9)
+    init = torch.randn(1 << 17, generator=gen)
+    p, q = torch.nn.Parameter(init.clone()), torch.nn.Parameter(init.clone())
+    opt = gt.Adam([p], lr=0.01, amsgrad=True)
+    for _ in range(3):
+        p.grad = torch.randn(p.shape, generator=gen)
+        opt.step()
+    st = opt.state[p]
+    for slot, key in enumerate(("exp_avg", "exp_avg_sq", "max_exp_avg_sq")):
+        assert st[key].is_contiguous() and st[key].shape == p.shape
+        assert (st[key].data_ptr() - p.data_ptr()) % 4096 == 1024 * (slot + 1)
+    buf = io.BytesIO()
+    torch.save(opt.state_dict(), buf)
+    buf.seek(0)
+    ref = torch.optim.Adam([q], lr=0.01, amsgrad=True, foreach=False)
+    q.data.copy_(p.data)
+    ref.load_state_dict(torch.load(buf))
+    for _ in range(2):
+        g = torch.randn(p.shape, generator=gen)
+        p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        ref.step()
+    assert rel_err(p.detach(), q.detach()) <= 1e-6
+    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+        assert rel_err(opt.state[p][key], ref.state[q][key]) <= 1e-6

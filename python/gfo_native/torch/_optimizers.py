@@ -151,7 +151,7 @@ class SGD(_Fused):
             return None, None, None, None, 0
         buf = state.get("momentum_buffer")
         if buf is None:
-            state["momentum_buffer"] = torch.empty_like(p, memory_format=torch.contiguous_format)
+            state["momentum_buffer"] = L.new_state(p)
             return state["momentum_buffer"], None, None, None, T.INIT_BUFFER
         return buf, None, None, None, 0
 
@@ -184,7 +184,7 @@ class Adagrad(_Fused):
 
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if "sum" not in state:
-            state["sum"] = torch.full_like(p, group["initial_accumulator_value"], memory_format=torch.preserve_format)
+            state["sum"] = L.new_state(p, group["initial_accumulator_value"])
         return state["sum"], None, None, L.step_tensor(state), 0
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
@@ -213,11 +213,11 @@ class RMSprop(_Fused):
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if "square_avg" not in state:
             state["step"] = torch.zeros((), dtype=L.scalar_dtype())
-            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["square_avg"] = L.new_state(p, 0.0, 0)
         if group["momentum"] > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["momentum_buffer"] = L.new_state(p, 0.0, 2)
         if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["grad_avg"] = L.new_state(p, 0.0, 1)
         return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
                 state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
 
@@ -260,10 +260,10 @@ class Adam(_Fused):
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
         if "exp_avg" not in state:
             state["step"] = torch.tensor(0.0, dtype=L.scalar_dtype())
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg"] = L.new_state(p, 0.0)
+            state["exp_avg_sq"] = L.new_state(p, 0.0, 1)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["max_exp_avg_sq"] = L.new_state(p, 0.0, 2)
         return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
                 L.step_tensor(state), 0)
 
