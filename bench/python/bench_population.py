@@ -311,7 +311,7 @@ def _fun(name):
 QUALITY_CACHE = Path(__file__).resolve().parents[1] / "results" / "population_quality.json"
 
 
-def part_c(d, pop, budget, seeds, peers, reuse=False):
+def part_c(d, pop, budget, seeds, peers, reuse=False, save=True):
     """Quality rows; cached in bench/results/population_quality.json (load-insensitive: --reuse-quality reads
     the cached rows of the same settings instead of recomputing them)."""
     key = f"d={d} pop={pop} budget={budget} seeds={len(seeds)} gfo_native={gn.__version__}"
@@ -347,7 +347,8 @@ def part_c(d, pop, budget, seeds, peers, reuse=False):
                         rows.append([fname, label, peer, f"{mine:.4g}", f"{theirs:.4g}", "yes" if ok else "NO"])
     finally:
         RASTRIGIN = keep
-    QUALITY_CACHE.write_text(json.dumps({"key": key, "rows": rows}, indent=1) + "\n")
+    if save:
+        QUALITY_CACHE.write_text(json.dumps({"key": key, "rows": rows}, indent=1) + "\n")
     return table(["function", "family", "peer", "gfo_native median", "peer median", "ours <= peer"], rows), wins
 
 
@@ -367,7 +368,7 @@ def main():
     print(ta)
     tb, sb = part_b(nb, db, gb, peers)
     print(tb)
-    tc, wins = part_c(10, 50, budget, seeds, peers, reuse=reuse)
+    tc, wins = part_c(10, 50, budget, seeds, peers, reuse=reuse, save=not q)
     print(tc)
     speed = {**sa, **sb}
     targets = []
