@@ -253,7 +253,7 @@ def _nevergrad(name):
 PEERS = {
     "pyswarms": [("PSO", _pyswarms, None)],
     "sko": [("PSO", _sko_pso, None), ("GA", _sko_ga, 10), ("DE", _sko_de, None), ("SA", _sko_sa, 10)],
-    "pygad": [("GA", _pygad, 10)],
+    "pygad": [("GA", _pygad, 3)],
     "deap": [("GA", _deap, 20)],
     "nevergrad": [("PSO", _nevergrad("PSO"), 3), ("DE", _nevergrad("DE"), 3)],
 }
