@@ -117,7 +117,16 @@ class TorchRowGuard {
         static_cast<std::size_t>(PyList_GET_SIZE(params.ptr())) != entries_.size())
       return false;
     static PyObject* const grad_name = PyUnicode_InternFromString("grad");
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const std::size_t n = entries_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      // After a step's streaming the tensors' Python objects are out of cache and the walk is a chain of
+      // misses per parameter; fetching the objects a few parameters ahead hides the first ones.
+#if defined(__GNUC__)
+      if (i + kAhead < n) {
+        __builtin_prefetch(PyList_GET_ITEM(params.ptr(), static_cast<Py_ssize_t>(i + kAhead)));
+        __builtin_prefetch(entries_[i + kAhead].grad.get());
+      }
+#endif
       Entry& e = entries_[i];
       PyObject* p = PyList_GET_ITEM(params.ptr(), static_cast<Py_ssize_t>(i));  // borrowed
       if (p != e.param.get()) return false;  // the list was edited in place
@@ -144,6 +153,7 @@ class TorchRowGuard {
 
  private:
   static constexpr std::uint64_t kFailed = ~std::uint64_t{0};
+  static constexpr std::size_t kAhead = 8;
 
   // data_ptr() of a tensor, kFailed on any error (left set; fail() clears it).
   std::uint64_t call_ptr(PyObject* t) const {
