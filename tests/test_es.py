@@ -68,6 +68,17 @@ def test_perturb_draws_pairs_once_and_any_slice_agrees(rng):
     np.testing.assert_allclose(whole[0] - mean, mean - whole[1], rtol=1e-12, atol=1e-14)  # a mirrored pair
 
 
+def test_large_batches_streamed_to_memory_hold_the_same_values(rng):
+    d = 2**20 + 3  # odd: rows start at alternating 16-byte alignment; 3 rows exceed the streaming threshold
+    mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
+    whole = np.empty((3, d))
+    _core.es_perturb(1, 2, None, None, mean, sigma, None, None, 1, True, whole)  # members 1, 2, 3
+    for r in range(3):
+        row = np.empty((1, d))  # one row: below the threshold, ordinary stores
+        _core.es_perturb(1, 2, None, None, mean, sigma, None, None, 1 + r, True, row)
+        assert np.array_equal(row[0], whole[r])
+
+
 def test_ask_out_fills_the_given_buffer():
     opt = gn.OpenES(dim=30, x0=np.ones(30), sigma0=0.2, popsize=8, seed=4)
     ref_opt = gn.OpenES(dim=30, x0=np.ones(30), sigma0=0.2, popsize=8, seed=4)
