@@ -240,14 +240,17 @@ def ours_generation(opt, low_memory, buf, full=None):
         opt.tell(X, np.zeros(len(X)))
 
 
-def cpu_time(fn, reps):
-    fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.process_time()
+def cpu_times(fns, reps):
+    """Median CPU time of each function, the repeats interleaved so that load changes hit all of them alike."""
+    for fn in fns:
         fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    for _ in range(reps):
+        for fn, t in zip(fns, times):
+            t0 = time.process_time()
+            fn()
+            t.append(time.process_time() - t0)
+    return [statistics.median(t) for t in times]
 
 
 TABLE = 2**25  # entries of the shared noise table (128 MB of float32)
@@ -255,7 +258,7 @@ TABLE = 2**25  # entries of the shared noise table (128 MB of float32)
 
 def bench_throughput(quick):
     d = 10**6 if not quick else 10**5
-    reps = 3 if not quick else 1
+    reps = 5 if not quick else 1
     rows, speed, notes = [], {}, []
     cases = [("openes", None), ("openes", TABLE), ("snes", None), ("snes", TABLE)]
     for algo, table in cases:
@@ -281,10 +284,9 @@ def bench_throughput(quick):
             opt._noise()  # the table is drawn once, on first use: timed apart from the generations
             notes.append(f"{algo}: drawing the {table}-entry noise table took {1e3 * (time.process_time() - t0):.0f} ms "
                          "once")
-        t_np = cpu_time(base, reps)
         full = np.empty((n, d))
-        t_full = cpu_time(lambda: ours_generation(opt, False, buf, full), reps)
-        t_low = cpu_time(lambda: ours_generation(opt, True, buf), reps)
+        t_np, t_full, t_low = cpu_times([base, lambda: ours_generation(opt, False, buf, full),
+                                         lambda: ours_generation(opt, True, buf)], reps)
         work = n * d
         noise = "Philox" if table is None else f"table 2^{int(math.log2(table))}"
         rows.append([algo, noise, d, n, work / t_np / 1e6, work / t_full / 1e6, work / t_low / 1e6, t_np / t_full,
