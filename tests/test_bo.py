@@ -133,3 +133,44 @@ def test_bad_arguments():
         gn.BayesianOptimization([(0, 1)], xi=-1.0)
     with pytest.raises(ValueError, match="bounds"):
         gn.BayesianOptimization(dim=3)
+    with pytest.raises(TypeError, match="warp_outputs"):
+        gn.BayesianOptimization([(0, 1)], warp_outputs="yes")
+
+
+def _skewness(v):
+    v = (v - v.mean()) / v.std()
+    return float(np.mean(v ** 3))
+
+
+def test_output_warp_reduces_skew_keeps_order_and_scale():
+    from gfo_native.optimizers.bayesopt import _standardize, yeo_johnson_warp
+
+    rng = np.random.default_rng(3)  # test data only
+    for y in (np.exp(rng.standard_normal(25)), -np.exp(rng.standard_normal(25))):
+        z = _standardize(y)
+        w = yeo_johnson_warp(z)
+        assert abs(_skewness(w)) < 0.5 * abs(_skewness(z))
+        assert np.array_equal(np.argsort(w, kind="stable"), np.argsort(z, kind="stable"))  # monotone
+        assert abs(w.mean()) < 1e-12 and abs(w.std() - 1.0) < 1e-12
+    for z in (np.zeros(6), np.array([0.5, -0.5])):  # constant values and too few points: unchanged
+        assert np.array_equal(yeo_johnson_warp(z), z)
+
+
+def test_output_warp_only_while_observations_are_few():
+    from gfo_native.optimizers.bayesopt import WARP_BELOW
+
+    f, bounds, _ = PROBLEMS["branin"]
+    for n, warped in ((12, True), (WARP_BELOW, False)):
+        on = gn.BayesianOptimization(bounds, seed=1, n_initial=n)
+        off = gn.BayesianOptimization(bounds, seed=1, n_initial=n, warp_outputs=False)
+        for opt in (on, off):
+            run(opt, f, n)
+        assert np.array_equal(on.standardized_values(), off.standardized_values()) != warped
+
+
+def test_acquisition_search_grows_while_observations_are_few():
+    f, bounds, _ = PROBLEMS["branin"]
+    opt = run(gn.BayesianOptimization(bounds, seed=0), f, 8)
+    assert opt._search_growth() == 4.0
+    opt.state.X = np.zeros((300, 2))
+    assert opt._search_growth() == 1.0

@@ -38,7 +38,7 @@ import gfo_native as gn  # noqa: E402
 from gfo_native.problems import PROBLEMS  # noqa: E402
 
 BUDGETS = (20, 40, 80)
-CACHE = _common.RESULTS_DIR / "bo_runs.json"
+CACHE = Path(os.environ.get("BO_RUNS_CACHE", _common.RESULTS_DIR / "bo_runs.json"))
 METHODS = ["gfo_native", "optuna_tpe", "optuna_gp", "skopt_gp", "bayes_opt"]
 
 
@@ -190,9 +190,24 @@ def load_cache() -> dict:
     return json.loads(CACHE.read_text()) if CACHE.exists() else {"runs": {}, "timing": {}}
 
 
-def save_cache(cache: dict) -> None:
+def _write(cache: dict) -> None:
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    CACHE.write_text(json.dumps(cache, indent=0))
+    tmp = CACHE.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(cache, indent=0))
+    os.replace(tmp, CACHE)
+
+
+def save_run(key: str, values: list[float]) -> None:
+    """Add one run to the cache on disk (re-read first: peers can run in their own process meanwhile)."""
+    cache = load_cache()
+    cache["runs"][key] = values
+    _write(cache)
+
+
+def save_timing(timing: dict, note: str) -> None:
+    cache = load_cache()
+    cache["timing"], cache["timing_note"] = timing, note
+    _write(cache)
 
 
 def best_so_far(values, fmin):
@@ -238,7 +253,7 @@ def report(cache: dict, methods: list[str]) -> None:
         trows = []
         ours = cache["timing"].get("gfo_native", {})
         for m, t in cache["timing"].items():
-            row = [m]
+            row = [m + (f" (cached: {t['cached']})" if t.get("cached") else "")]
             for n in ("50", "300"):
                 if n in t:
                     row.append(f"{t[n] * 1e3:.0f} ms")
@@ -263,6 +278,8 @@ def main() -> None:
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--problems", default=",".join(PROBLEMS))
     p.add_argument("--no-timing", action="store_true")
+    p.add_argument("--timing-methods", default=None,
+                   help="methods to time (default: all of --methods); the others keep their cached timing, marked")
     p.add_argument("--no-runs", action="store_true")
     a = p.parse_args()
     warnings.filterwarnings("ignore")
@@ -272,13 +289,18 @@ def main() -> None:
     cache = load_cache()
     if not a.no_timing:
         sizes = (50,) if a.quick else (50, 300)
+        timed = methods if a.timing_methods is None else [m for m in a.timing_methods.split(",") if m in methods]
+        for m in cache["timing"]:
+            if m not in timed:
+                cache["timing"][m]["cached"] = cache["timing"][m].get("cached") or cache.get("timing_note", "earlier")
         for n in sizes:
             U, y = observations(n, 6)
-            for m in methods:
-                cache["timing"].setdefault(m, {})[str(n)] = statistics.median(TIMERS[m](U, y))
+            for m in timed:
+                cache["timing"][m] = {} if n == sizes[0] else cache["timing"].get(m, {})
+                cache["timing"][m][str(n)] = statistics.median(TIMERS[m](U, y))
                 print(f"timing n={n} {m}: {cache['timing'][m][str(n)] * 1e3:.0f} ms", flush=True)
         cache["timing_note"] = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end"
-        save_cache(cache)
+        save_timing(cache["timing"], cache["timing_note"])
     if not a.no_runs:
         for pname in problems:
             f, bounds, fmin = PROBLEMS[pname]
@@ -288,10 +310,12 @@ def main() -> None:
                     key = f"{m}|{pname}|{s}"
                     if key in cache["runs"]:
                         continue
+                    t1 = time.perf_counter()
                     cache["runs"][key] = [float(v) for v in RUNNERS[m](f, bounds, BUDGETS[-1], s)]
-                    save_cache(cache)
+                    save_run(key, cache["runs"][key])
+                    print(f"  {key} in {time.perf_counter() - t1:.0f} s", flush=True)
                 print(f"{pname:<10} {m:<11} {seeds} seeds in {time.perf_counter() - t0:.0f} s", flush=True)
-    report(cache, [m for m in METHODS if m in RUNNERS])
+    report(load_cache(), [m for m in METHODS if m in RUNNERS])
 
 
 if __name__ == "__main__":
