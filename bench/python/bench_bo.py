@@ -16,6 +16,16 @@ Peers that are not installed are skipped with a message. Runs are cached in ``be
 is rebuilt from the cache each time.
 
     python bench/python/bench_bo.py [--quick] [--seeds 10] [--methods gfo_native,optuna_tpe,...] [--no-timing]
+        [--no-runs] [--timing-methods gfo_native,optuna_gp,...]
+
+The regret runs do not depend on machine load, and all 10 seeds of every method are cached; a timing-only
+rerun (a few minutes on a quiet machine; scikit-optimize's timing, minutes by itself, keeps its cached
+figure, marked as such):
+
+    python bench/python/bench_bo.py --no-runs --timing-methods gfo_native,optuna_gp,optuna_tpe,bayes_opt
+
+Each run's values are written to the cache as soon as it ends (re-reading the file first), so peers can be
+run in separate processes one after another; ``BO_RUNS_CACHE`` points the script at another cache file.
 """
 
 from __future__ import annotations
@@ -244,7 +254,8 @@ def report(cache: dict, methods: list[str]) -> None:
                     verdicts.append([pname, b, f"{med['gfo_native'][b]:.3g}", f"{best_peer} {peers[best_peer]:.3g}",
                                      "yes" if ok else "no"])
     body = ["Median regret (best value found minus the known minimum) after 20 / 40 / 80 evaluations, "
-            "[25th, 75th percentile] over seeds; each method with its defaults.\n",
+            "[25th, 75th percentile] over seeds; each method with its defaults. The runs are read from "
+            "bench/results/bo_runs.json (load does not change them; each peer run one process at a time).\n",
             _common.table(["problem", "method", "seeds", "after 20", "after 40", "after 80"], rows), "",
             "gfo_native's median against the best peer's at each budget:\n",
             _common.table(["problem", "budget", "gfo_native", "best peer", "no worse"], verdicts), ""]
