@@ -12,14 +12,13 @@ namespace {
 constexpr std::int64_t kChunk = 1 << 14;  // elements per parallel work item
 constexpr int kTileBlocks = 64;           // Philox blocks computed side by side (one vectorized pass)
 
-// Words of blocks [b0, b0 + kTileBlocks) of a stream, word j of block b0 + l in w[j][l]: the same rounds
-// as philox4x32_10 in rng.hpp, written structure-of-arrays so each round is one vectorized loop.
+// Words of blocks [b0, b0 + kTileBlocks) of a stream in order: w[4 l + j] is word j of block b0 + l.
 struct Tile {
-  std::uint32_t w[4][kTileBlocks];
+  std::uint32_t w[4 * kTileBlocks];
 };
 
 inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, Tile& t) {
-  philox_lanes(seed, stream, b0, kTileBlocks, t.w[0], t.w[1], t.w[2], t.w[3]);
+  philox_words(seed, stream, b0, kTileBlocks, t.w);
 }
 
 // The same values as bits_to_uniform32/64 in rng.hpp, by conversions that vectorize on every ISA:
@@ -42,18 +41,14 @@ inline void box_muller_vec(double u1, double u2, double& z0, double& z1) { vecma
 struct Bits {
   using T = std::uint32_t;
   static constexpr int kPer = 4;
-  static void make(const Tile& t, T* v) {
-    for (int l = 0; l < kTileBlocks; ++l)
-      for (int j = 0; j < 4; ++j) v[4 * l + j] = t.w[j][l];
-  }
+  static void make(const Tile& t, T* v) { std::memcpy(v, t.w, sizeof t.w); }
 };
 
 struct Uniform32 {
   using T = float;
   static constexpr int kPer = 4;
   static void make(const Tile& t, T* v) {
-    for (int l = 0; l < kTileBlocks; ++l)
-      for (int j = 0; j < 4; ++j) v[4 * l + j] = uniform32_of(t.w[j][l]);
+    for (int i = 0; i < 4 * kTileBlocks; ++i) v[i] = uniform32_of(t.w[i]);
   }
 };
 
@@ -61,10 +56,7 @@ struct Uniform64 {
   using T = double;
   static constexpr int kPer = 2;
   static void make(const Tile& t, T* v) {
-    for (int l = 0; l < kTileBlocks; ++l) {
-      v[2 * l] = uniform64_of(t.w[0][l], t.w[1][l]);
-      v[2 * l + 1] = uniform64_of(t.w[2][l], t.w[3][l]);
-    }
+    for (int i = 0; i < 2 * kTileBlocks; ++i) v[i] = uniform64_of(t.w[2 * i], t.w[2 * i + 1]);
   }
 };
 
@@ -73,7 +65,8 @@ struct Normal64 {  // one pair (u[2k], u[2k+1]) per block
   static constexpr int kPer = 2;
   static void make(const Tile& t, T* v) {
     for (int l = 0; l < kTileBlocks; ++l)
-      box_muller_vec(uniform64_of(t.w[0][l], t.w[1][l]), uniform64_of(t.w[2][l], t.w[3][l]), v[2 * l], v[2 * l + 1]);
+      box_muller_vec(uniform64_of(t.w[4 * l], t.w[4 * l + 1]), uniform64_of(t.w[4 * l + 2], t.w[4 * l + 3]), v[2 * l],
+                     v[2 * l + 1]);
   }
 };
 
@@ -81,13 +74,12 @@ struct Normal32 {  // two pairs of float32 uniforms per block
   using T = float;
   static constexpr int kPer = 4;
   static void make(const Tile& t, T* v) {
-    for (int l = 0; l < kTileBlocks; ++l)
-      for (int p = 0; p < 2; ++p) {
-        double z0, z1;
-        box_muller_vec(uniform32_of(t.w[2 * p][l]), uniform32_of(t.w[2 * p + 1][l]), z0, z1);
-        v[4 * l + 2 * p] = static_cast<float>(z0);
-        v[4 * l + 2 * p + 1] = static_cast<float>(z1);
-      }
+    for (int k = 0; k < 2 * kTileBlocks; ++k) {
+      double z0, z1;
+      box_muller_vec(uniform32_of(t.w[2 * k]), uniform32_of(t.w[2 * k + 1]), z0, z1);
+      v[2 * k] = static_cast<float>(z0);
+      v[2 * k + 1] = static_cast<float>(z1);
+    }
   }
 };
 
@@ -118,7 +110,13 @@ inline void fill_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
 
 GFO_SIMD_CLONES void bits_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
                                  std::uint32_t* out) {
-  fill_serial<Bits>(seed, stream, first, n, out);
+  // Whole blocks straight into out; the ragged ends through a tile.
+  const std::uint64_t head = std::min<std::uint64_t>((4 - first % 4) % 4, static_cast<std::uint64_t>(n));
+  fill_serial<Bits>(seed, stream, first, static_cast<std::int64_t>(head), out);
+  const std::int64_t nb = (n - static_cast<std::int64_t>(head)) / 4;
+  philox_words(seed, stream, (first + head) / 4, nb, out + head);
+  const std::int64_t done = static_cast<std::int64_t>(head) + 4 * nb;
+  fill_serial<Bits>(seed, stream, first + static_cast<std::uint64_t>(done), n - done, out + done);
 }
 
 GFO_SIMD_CLONES void uniform_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
