@@ -11,13 +11,16 @@
 namespace gfo {
 namespace {
 
-// A tile is 64 consecutive elements starting at a multiple of 64 of its tensor: 16 Philox blocks of
-// Gaussians or two words of Rademacher signs. Every element is always computed as part of its full tile
-// (tails are padded), so an element's z never depends on where a pass starts or how work is split.
-constexpr int kTile = 64;
+// A tile is 256 consecutive elements starting at a multiple of 256 of its tensor: 64 Philox blocks of
+// Gaussians (enough lanes for the AVX2 generator in gfo/rng.hpp) or eight words of Rademacher signs.
+// Every element is always computed as part of its full tile (tails are padded), so an element's z never
+// depends on where a pass starts or how work is split.
+constexpr int kTile = 256;
 constexpr int kBlocks = kTile / 4;
 constexpr int kPairs = kTile / 2;
-constexpr std::int64_t kChunk = 1 << 14;  // elements per unit of parallel work (a multiple of kTile)
+constexpr int kSignWords = kTile / 32;
+constexpr std::int64_t kChunk = 1 << 14;  // elements per unit of parallel work (a multiple of kTile and of 128)
+constexpr std::int64_t kChunkWords = kChunk / 32;  // Rademacher sign words of one chunk
 
 inline float bits_as_float(std::uint32_t b) { return __builtin_bit_cast(float, b); }
 inline std::uint32_t float_as_bits(float f) { return __builtin_bit_cast(std::uint32_t, f); }
@@ -70,12 +73,18 @@ inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_
   }
 }
 
+// z of a tile from its kSignWords sign words: +1 (bits 0x3F800000) where the bit is set, else -1 (the
+// same with the sign bit), by integer operations that vectorize.
+inline void rademacher_from_words(const std::uint32_t* words, float* z) {
+  for (int w = 0; w < kSignWords; ++w)
+    for (int i = 0; i < 32; ++i)
+      z[32 * w + i] = bits_as_float(0xBF800000u ^ (((words[w] >> i) & 1u) << 31));
+}
+
 inline void rademacher_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
-  const std::uint64_t word = first >> 5;  // even: the tile's two words share one block
-  const Words4 b = philox_block(seed, stream, word >> 2);
-  const std::uint32_t lo = b.w[word & 3], hi = b.w[(word & 3) + 1];
-  for (int i = 0; i < 32; ++i) z[i] = ((lo >> i) & 1u) ? 1.f : -1.f;
-  for (int i = 0; i < 32; ++i) z[32 + i] = ((hi >> i) & 1u) ? 1.f : -1.f;
+  std::uint32_t words[kSignWords];  // word first/32 .. : the tile starts at a multiple of 256, so of 4 words
+  philox_words(seed, stream, first >> 7, kSignWords / 4, words);
+  rademacher_from_words(words, z);
 }
 
 inline void direction_tile(ZoDist dist, std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
@@ -113,7 +122,24 @@ template <bool Bf16>
 inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
   const ZoTensor& T = P.tensors[t];
   const ZoUpdate& U = *P.update;
-  float th[kTile], z[kTile], s[kTile];
+  alignas(32) float th[kTile], z[kTile], s[kTile];
+  // Rademacher: the sign words of the whole chunk for every slot in use, by the vectorized generator in
+  // one call per slot (a tile alone needs only two Philox blocks, too few to vectorize). 128 elements per
+  // block, and chunks start at multiples of kChunk, so the chunk's words are whole blocks.
+  const bool rademacher = P.dist == ZoDist::rademacher;
+  static thread_local std::vector<std::uint32_t> sign_words;
+  if (rademacher) {
+    sign_words.resize(static_cast<std::size_t>(P.nslots * kChunkWords));
+    const std::int64_t nblocks = (end - begin + 127) / 128;
+    std::int64_t oi = 0;
+    for (std::int64_t j = 0; j < P.nslots; ++j) {
+      bool used = U.enabled && U.coef[j] != 0.f;
+      for (; oi < P.nops && P.ops[oi].slot == j; ++oi) used = true;
+      if (used)
+        philox_words(P.seed, P.streams[j * P.ntensors + t], static_cast<std::uint64_t>(begin) / 128, nblocks,
+                     sign_words.data() + j * kChunkWords);
+    }
+  }
   for (std::int64_t p = begin; p < end; p += kTile) {
     const int cnt = static_cast<int>(std::min<std::int64_t>(kTile, end - p));
     if constexpr (Bf16) {
@@ -131,7 +157,8 @@ inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::i
       const bool has_op = oi < P.nops && P.ops[oi].slot == j;
       const float c = U.enabled ? U.coef[j] : 0.f;
       if (!has_op && c == 0.f) continue;  // s + 0 * z == s: skipping the slot changes no bit
-      direction_tile(P.dist, P.seed, P.streams[j * P.ntensors + t], static_cast<std::uint64_t>(p), z);
+      if (rademacher) rademacher_from_words(sign_words.data() + j * kChunkWords + (p - begin) / 32, z);
+      else gaussian_tile(P.seed, P.streams[j * P.ntensors + t], static_cast<std::uint64_t>(p), z);
       for (; oi < P.nops && P.ops[oi].slot == j; ++oi) {
         const float scale = P.ops[oi].scale;
         for (int i = 0; i < kTile; ++i) th[i] = rnd<Bf16>(th[i] + scale * z[i]);
