@@ -83,6 +83,18 @@ def reference_mezo(model, lr, eps, wd):
     return step
 
 
+def idle_workers_cpu(region, sleep=0.05, repeat=9):
+    """Process CPU time per second of wall time while the main thread sleeps right after ``region``: the
+    OpenMP workers still spinning (0 when they went to sleep at once)."""
+    out = []
+    for _ in range(repeat):
+        region()
+        c0 = time.process_time()
+        time.sleep(sleep)
+        out.append((time.process_time() - c0) / sleep)
+    return float(np.median(out))
+
+
 def _vm(field):
     with open("/proc/self/status") as f:
         for line in f:
@@ -220,10 +232,21 @@ def main():
         tp = timeit(torch_pass, repeat=repeat)
         rows.append(("reference pass (torch.normal + add)", torch.get_num_threads(), tp * 1e3, nbytes / tp / 1e9,
                      nbytes / tp / bw))
+    # -- idle OpenMP workers next to torch (docs/DESIGN.md, "Threads next to torch") --------------------------
+    gomp = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line}) \
+        if os.path.exists("/proc/self/maps") else []
+    with torch.no_grad():
+        spin_fwd = idle_workers_cpu(fwd)
+        spin_zo = idle_workers_cpu(lambda: K.zo_apply(params, seed=3, distribution=1, streams=streams, ops=[(0, 1e-3)]))
+    spin_note = (f"OpenMP runtimes loaded: {len(gomp)} ({', '.join(gomp) or 'unknown'}). CPU time burnt by idle "
+                 f"workers in the 50 ms after a region (cores busy, median): after a torch forward {spin_fwd:.2f}, "
+                 f"after a zo pass {spin_zo:.2f}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}.")
+    print(spin_note)
     sections.append(f"### Perturbation and update passes vs memory bandwidth\n\nCopy bandwidth measured in this run: "
                     f"{bw / 1e9:.1f} GB/s (read + write). Bytes per pass: {nbytes / 2**20:.0f} MiB (read + write "
                     f"of each parameter).\n\n"
-                    + table(["pass", "threads", "ms", "GB/s", "fraction of copy bandwidth"], rows))
+                    + table(["pass", "threads", "ms", "GB/s", "fraction of copy bandwidth"], rows)
+                    + "\n\n" + spin_note)
     speedups = {"MeZO step vs reference (Gaussian)": med["reference"] / med["ours"],
                 "MeZO step vs reference (Rademacher)": med["reference"] / med["ours-rademacher"]}
     write_results("zo", "Zeroth-order training (MeZO) on a 10M-parameter MLP", "\n\n".join(sections),
