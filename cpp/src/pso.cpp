@@ -11,10 +11,12 @@ namespace gfo {
 namespace {
 
 // One segment of a row: m elements, bounds strategy fixed at compile time so the loop has no control
-// flow and vectorises (restrict: the rows are distinct arrays; g may equal p only as a read).
+// flow and vectorises (restrict: the rows are distinct arrays; g may equal p or x, which is allowed because
+// none of the three is written here).
 template <PsoBounds kBounds>
 inline void pso_segment(std::int64_t m, PsoCoefficients c, const double* __restrict r1, const double* __restrict r2,
-                        const double* __restrict x, double* __restrict v, const double* p, const double* g,
+                        const double* __restrict x, double* __restrict v, const double* __restrict p,
+                        const double* __restrict g,
                         const double* __restrict vmax, const double* __restrict lo, const double* __restrict hi,
                         double* __restrict xn) {
   for (std::int64_t j = 0; j < m; ++j) {
@@ -30,13 +32,16 @@ inline void pso_segment(std::int64_t m, PsoCoefficients c, const double* __restr
       xj = above ? hi[j] : xj;
       vj = above ? 0.0 : vj;
     } else {
-      // mirror at the face and reverse the velocity component; a second clip catches overshoot past the far face
-      const bool below = xj < lo[j];
-      xj = below ? lo[j] + (lo[j] - xj) : xj;
-      vj = below ? -vj : vj;
-      const bool above = xj > hi[j];
-      xj = above ? hi[j] - (xj - hi[j]) : xj;
-      vj = above ? -vj : vj;
+      // mirror at the face and reverse the velocity component; a second clip catches overshoot past the far face.
+      // Branch-free, so that the loop vectorises: the mirror image lo + (lo - x) exceeds x exactly when x < lo
+      // (and hi - (x - hi) falls below x exactly when x > hi), so max/min pick the same value the comparison
+      // would, and the velocity's sign flip is a multiplication by -1 or 1 (exact).
+      const double flip_lo = xj < lo[j] ? -1.0 : 1.0;
+      xj = std::max(xj, lo[j] + (lo[j] - xj));
+      vj = vj * flip_lo;
+      const double flip_hi = xj > hi[j] ? -1.0 : 1.0;
+      xj = std::min(xj, hi[j] - (xj - hi[j]));
+      vj = vj * flip_hi;
       xj = clip(xj, lo[j], hi[j]);
     }
     v[j] = vj;

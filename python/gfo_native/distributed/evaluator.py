@@ -178,6 +178,8 @@ class Evaluation:
 
 def _take(X: Any, rows: np.ndarray) -> Any:
     if isinstance(X, np.ndarray):
+        if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size:  # sorted and contiguous: a view, no copy
+            return X[int(rows[0]):int(rows[-1]) + 1]
         return X[rows]
     return [X[i] for i in rows.tolist()]
 
