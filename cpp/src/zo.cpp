@@ -118,6 +118,59 @@ inline float rnd(float x) {
   else return x;
 }
 
+// The MeZO passes in float32 with Rademacher directions (one direction slot, at most one op on it, a plain
+// update): straight over memory, 32 elements per sign word, with the tile path's operations in its order,
+// so the same bits. The tile path's copies in and out of its buffers cost more than the pass itself here.
+template <bool kOp, bool kUpdate, bool kCoef>
+inline void rademacher_direct_f32(float* __restrict theta, const std::uint32_t* __restrict words, std::int64_t n,
+                                  float scale, float c, float lr, float wd) {
+  for (std::int64_t p = 0; p < n; p += 32) {
+    const std::uint32_t w = words[p / 32];
+    const int cnt = static_cast<int>(std::min<std::int64_t>(32, n - p));
+    float* x = theta + p;
+    for (int i = 0; i < cnt; ++i) {
+      const float z = bits_as_float(0xBF800000u ^ (((w >> i) & 1u) << 31));
+      float th = x[i];
+      if constexpr (kOp) th = th + scale * z;
+      if constexpr (kUpdate) {
+        float s = 0.f;
+        if constexpr (kCoef) s = s + c * z;
+        th = th - lr * (s + wd * th);
+      }
+      x[i] = th;
+    }
+  }
+}
+
+// Returns false (nothing done) where the pass is not of that form; the tile path then runs it.
+inline bool rademacher_direct(const Pass& P, const ZoTensor& T, std::int64_t begin, std::int64_t end,
+                              const std::uint32_t* sign_words) {
+  const ZoUpdate& U = *P.update;
+  if (T.momentum || T.grad_out) return false;
+  std::int64_t slot = -1, oi = 0;
+  int nops = 0;
+  float scale = 0.f;
+  for (std::int64_t j = 0; j < P.nslots; ++j) {
+    int k = 0;
+    for (; oi < P.nops && P.ops[oi].slot == j; ++oi, ++k) scale = P.ops[oi].scale;
+    if (k == 0 && !(U.enabled && U.coef[j] != 0.f)) continue;
+    if (slot >= 0 || k > 1) return false;
+    slot = j;
+    nops = k;
+  }
+  if (slot < 0) return false;
+  const float c = U.enabled ? U.coef[slot] : 0.f;
+  float* theta = static_cast<float*>(T.data) + begin;
+  const std::uint32_t* w = sign_words + slot * kChunkWords;
+  const std::int64_t n = end - begin;
+  const float lr = T.lr, wd = T.weight_decay;
+  if (!U.enabled) rademacher_direct_f32<true, false, false>(theta, w, n, scale, c, lr, wd);  // nops == 1 here
+  else if (nops == 0) rademacher_direct_f32<false, true, true>(theta, w, n, scale, c, lr, wd);
+  else if (c != 0.f) rademacher_direct_f32<true, true, true>(theta, w, n, scale, c, lr, wd);
+  else rademacher_direct_f32<true, true, false>(theta, w, n, scale, c, lr, wd);
+  return true;
+}
+
 template <bool Bf16>
 inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
   const ZoTensor& T = P.tensors[t];
@@ -139,6 +192,8 @@ inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::i
         philox_words(P.seed, P.streams[j * P.ntensors + t], static_cast<std::uint64_t>(begin) / 128, nblocks,
                      sign_words.data() + j * kChunkWords);
     }
+    if constexpr (!Bf16)
+      if (rademacher_direct(P, T, begin, end, sign_words.data())) return;
   }
   for (std::int64_t p = begin; p < end; p += kTile) {
     const int cnt = static_cast<int>(std::min<std::int64_t>(kTile, end - p));
