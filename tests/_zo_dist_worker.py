@@ -40,6 +40,9 @@ def main():
     losses = [opt.step(closure) for _ in range(5)]
     torch.save({"params": [p.detach().clone() for p in model.parameters()], "losses": losses}, out)
     if distributed:
+        # Every rank reaches here before any tears down: a rank that left while the other still talked to the
+        # store aborted now and then ("terminate called without an active exception" from gloo's threads).
+        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -234,7 +234,9 @@ class Optimizer:
             raise TypeError("fitness: expected an array of numbers") from None
         if f.size != n:
             raise ValueError(f"fitness: expected {n} values, got {f.size}")
-        if not math.isfinite(float(np.add.reduce(f))):  # a finite sum proves every value finite (one pass)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum only sends us to the exact check
+            total = float(np.add.reduce(f))
+        if not math.isfinite(total):  # a finite sum proves every value finite (one pass)
             bad = ~np.isfinite(f)
             if bad.any():
                 self.n_nonfinite += int(bad.sum())
