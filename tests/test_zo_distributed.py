@@ -30,8 +30,10 @@ def test_two_ranks_bit_identical_and_equal_to_single_process(tmp_path, kind):
     procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), "2", port, kind, str(outs[r])], env=env)
              for r in range(2)]
     procs.append(subprocess.Popen([sys.executable, str(WORKER), "0", "1", "0", kind, str(outs[2])], env=env))
-    for p in procs:
-        assert p.wait(timeout=120) == 0
+    for i, p in enumerate(procs):
+        rc = p.wait(timeout=120)
+        assert rc == 0, f"worker {i} ({'single process' if i == 2 else f'rank {i}'}) exited {rc}; " \
+                        f"its results {'were' if outs[i].exists() else 'were not'} saved"
     r0, r1, single = (torch.load(o) for o in outs)
     for a, b, c in zip(r0["params"], r1["params"], single["params"]):
         assert torch.equal(a, b)
