@@ -42,7 +42,7 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
         method: a key of :data:`gfo_native.OPTIMIZERS`.
         budget: maximum number of evaluations. A generation that would exceed it is not started.
         seed: seed of the optimizer's random streams (same seed, same result).
-        vectorized: pass whole batches to ``fun``.
+        vectorized: pass whole batches to ``fun`` (the asked array itself, not a copy: ``fun`` must not modify it).
         callback: ``callback(intermediate: OptimizeResult) -> bool | None`` after each generation; True stops.
         progress: show a tqdm progress bar with the best value and evaluations per second.
         target: stop once the best value is <= target.
