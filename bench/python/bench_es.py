@@ -196,35 +196,80 @@ def bench_evaluations(quick, reuse=False):
 
 
 # ---------------------------------------------------------------------------------------- 3. ES throughput
-def numpy_openes_generation(state, d, n, sigma, lr, rng):
-    """A plain NumPy OpenAI-ES generation: the (n, d) batch materialized, centered ranks, Adam."""
-    theta, m, v, t = state
-    eps = rng.standard_normal((n // 2, d))
-    X = np.concatenate([theta + sigma * eps, theta - sigma * eps])
-    f = np.zeros(n)  # objective excluded
-    ranks = np.empty(n)
-    ranks[np.argsort(f, kind="stable")] = np.arange(n)
-    u = ranks / (n - 1) - 0.5
-    g = ((u[: n // 2] - u[n // 2:]) @ eps) / (n * sigma)
-    t += 1
-    m[:] = 0.9 * m + 0.1 * g
-    v[:] = 0.999 * v + 0.001 * g * g
-    theta -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
-    del X
-    return theta, m, v, t
+class NumpyOpenES:
+    """Textbook OpenAI-ES in NumPy (Salimans et al. 2017), as a competent NumPy user writes it.
+
+    Antithetic float64 Gaussian noise from numpy.random.default_rng, the (n, d) batch materialized, centered
+    ranks, the gradient estimate as one BLAS matrix-vector product, Adam on the mean. Every array is allocated
+    once and refilled with out= (a fresh 256 MB array per generation would time page faults, not compute).
+    """
+
+    def __init__(self, d, n, sigma, lr, seed=0):
+        self.d, self.n, self.h, self.sigma, self.lr = d, n, n // 2, sigma, lr
+        self.rng = np.random.default_rng(seed)
+        self.eps = np.empty((self.h, d))
+        self.X = np.empty((n, d))
+        self.theta, self.m, self.v = np.zeros(d), np.zeros(d), np.zeros(d)
+        self.g, self.tmp = np.empty(d), np.empty(d)
+        self.t = 0
+
+    def generation(self, objective=None):
+        h, eps, X, theta = self.h, self.eps, self.X, self.theta
+        self.rng.standard_normal(out=eps)
+        np.multiply(eps, self.sigma, out=X[:h])        # sigma eps
+        np.subtract(theta, X[:h], out=X[h:])           # theta - sigma eps
+        X[:h] += theta                                 # theta + sigma eps
+        f = np.zeros(self.n) if objective is None else objective(X)  # objective excluded from the timing
+        ranks = np.empty(self.n)
+        ranks[np.argsort(f, kind="stable")] = np.arange(self.n)
+        u = ranks / (self.n - 1) - 0.5
+        np.dot(u[:h] - u[h:], eps, out=self.g)         # sum_p (u_p+ - u_p-) eps_p
+        self.g *= 1.0 / (self.n * self.sigma)
+        # Adam (minimization), torch.optim's rule with bias corrections
+        self.t += 1
+        b1, b2, g, tmp = 0.9, 0.999, self.g, self.tmp
+        self.m *= b1
+        self.m += (1 - b1) * g
+        np.multiply(g, g, out=tmp)
+        self.v *= b2
+        self.v += (1 - b2) * tmp
+        np.divide(self.v, 1 - b2 ** self.t, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += 1e-8
+        np.divide(self.m, tmp, out=tmp)
+        theta -= (self.lr / (1 - b1 ** self.t)) * tmp
 
 
-def numpy_snes_generation(state, d, n, rng, util, eta_sigma):
-    mu, sig = state
-    s = rng.standard_normal((n, d))
-    X = mu + sig * s
-    f = np.zeros(n)
-    u = np.empty(n)
-    u[np.argsort(f, kind="stable")] = util
-    mu += sig * (u @ s)
-    sig *= np.exp(0.5 * eta_sigma * (u @ (s * s - 1.0)))
-    del X
-    return mu, sig
+class NumpySNES:
+    """Textbook SNES in NumPy (Schaul et al. 2011): float64 noise from default_rng, the (n, d) batch materialized,
+    rank utilities, both natural-gradient sums as BLAS products; buffers allocated once (the batch doubles as the
+    s^2 buffer once the objective has read it)."""
+
+    def __init__(self, d, n, sigma, seed=0):
+        self.n = n
+        self.rng = np.random.default_rng(seed)
+        w = np.maximum(0.0, np.log(n / 2 + 1) - np.log(np.arange(1, n + 1)))
+        self.util, self.eta = w / w.sum() - 1.0 / n, (3 + np.log(d)) / (5 * np.sqrt(d))
+        self.S, self.X = np.empty((n, d)), np.empty((n, d))
+        self.mu, self.sig = np.zeros(d), np.full(d, sigma)
+        self.g1, self.g2 = np.empty(d), np.empty(d)
+
+    def generation(self, objective=None):
+        S, X = self.S, self.X
+        self.rng.standard_normal(out=S)
+        np.multiply(S, self.sig, out=X)
+        X += self.mu
+        f = np.zeros(self.n) if objective is None else objective(X)  # objective excluded from the timing
+        u = np.empty(self.n)
+        u[np.argsort(f, kind="stable")] = self.util
+        np.dot(u, S, out=self.g1)                      # sum_k u_k s_k
+        np.square(S, out=X)                            # the batch is no longer needed
+        np.dot(u, X, out=self.g2)
+        self.g2 -= u.sum()                             # sum_k u_k (s_k^2 - 1)
+        self.g1 *= self.sig
+        self.mu += self.g1
+        self.g2 *= 0.5 * self.eta
+        self.sig *= np.exp(self.g2, out=self.g2)
 
 
 def ours_generation(opt, low_memory, buf, full=None):
@@ -263,22 +308,13 @@ def bench_throughput(quick):
     cases = [("openes", None), ("openes", TABLE), ("snes", None), ("snes", TABLE)]
     for algo, table in cases:
         n = 32 if algo == "openes" else gn.SNES.default_popsize(d)
-        rng = np.random.default_rng(0)
         buf = np.empty((4, d))
         if algo == "openes":
             opt = gn.OpenES(dim=d, sigma0=0.05, lr=0.01, popsize=n, seed=0, noise_table=table)
-            state = [np.zeros(d), np.zeros(d), np.zeros(d), 0]
-
-            def base():
-                state[:] = numpy_openes_generation(state, d, n, 0.05, 0.01, rng)
+            base = NumpyOpenES(d, n, 0.05, 0.01).generation
         else:
             opt = gn.SNES(dim=d, sigma0=0.05, popsize=n, seed=0, noise_table=table)
-            w = np.maximum(0.0, np.log(n / 2 + 1) - np.log(np.arange(1, n + 1)))
-            util, eta = w / w.sum() - 1.0 / n, (3 + np.log(d)) / (5 * np.sqrt(d))
-            state = [np.zeros(d), np.full(d, 0.05)]
-
-            def base():
-                state[:] = numpy_snes_generation(state, d, n, rng, util, eta)
+            base = NumpySNES(d, n, 0.05).generation
         if table is not None:
             t0 = time.process_time()
             opt._noise()  # the table is drawn once, on first use: timed apart from the generations
