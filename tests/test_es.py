@@ -46,7 +46,7 @@ def test_grad_matches_reference_and_reads_the_batch_bit_for_bit(d, antithetic, r
         np.testing.assert_allclose(g[0], g[4], rtol=1e-12, atol=1e-13)
         np.testing.assert_allclose(g[1], g[5], rtol=1e-12, atol=1e-13)
         # against the noise itself: g1 = 0.25 sum_p a_p sigma eps_p (/ sigma^2), g2 = sum_p b_p (eps_p^2 - 1)
-        eps = np.array([gn.rng.normal(9, 4, d, offset=p * d) for p in range(rows)])
+        eps = np.array([gn.rng.normal(9, 4, d, dtype=np.float32, offset=p * d) for p in range(rows)], dtype=np.float64)
         want = 0.25 * sigma * (a @ eps)
         np.testing.assert_allclose(g[0], want / sigma**2 if divide else want, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(g[1], b @ (eps * eps - 1.0), rtol=1e-9, atol=1e-9)
@@ -262,3 +262,16 @@ def test_demo_section_runs_quick():
 
     text = demo.run(quick=True)
     assert "target 1e-08 reached" in text and "OpenES" in text and "SNES" in text
+
+
+def test_philox_noise_is_float32_normals_widened_exactly():
+    d = 4099
+    zero, one = np.zeros(d), np.ones(d)
+    X = np.empty((4, d))
+    _core.es_perturb(6, 11, None, None, zero, one, None, None, 0, True, X)
+    for p in range(2):
+        eps = gn.rng.normal(6, 11, d, dtype=np.float32, offset=p * d)
+        assert np.array_equal(X[2 * p], eps.astype(np.float64)) and np.array_equal(X[2 * p + 1], -X[2 * p])
+    Xr = np.empty((4, d))
+    ref.perturb(6, 11, None, None, zero, one, None, None, 0, True, Xr)
+    assert np.array_equal(X, Xr)

@@ -42,28 +42,26 @@ inline void stream_fence() {
 #endif
 }
 
-// Coordinates j0 .. j0 + n - 1 of noise row p (see EsNoise).
-void draw(const EsNoise& src, i64 p, i64 d, i64 j0, i64 n, double* eps) {
-  if (src.table) {
-    const float* t = src.table + src.offsets[p] + j0;
-    for (i64 j = 0; j < n; ++j) eps[j] = static_cast<double>(t[j]);
-  } else {
-    fill_normal<double>(src.seed, src.stream, std::uint64_t(p * d + j0), n, eps);
-  }
+// Coordinates j0 .. j0 + n - 1 of noise row p (see EsNoise), float32: a pointer into the table, or the
+// Philox normals drawn into buf.
+const float* draw(const EsNoise& src, i64 p, i64 d, i64 j0, i64 n, float* buf) {
+  if (src.table) return src.table + src.offsets[p] + j0;
+  fill_normal<float>(src.seed, src.stream, std::uint64_t(p * d + j0), n, buf);
+  return buf;
 }
 
 GFO_SIMD_CLONES void perturb_chunk(const double* mean, const double* sigma, const double* lo, const double* hi,
-                                   const double* eps, double sign, i64 j0, i64 j1, double* x) {
-  for (i64 j = j0; j < j1; ++j) x[j] = mean[j] + sigma[j] * (sign * eps[j - j0]);
+                                   const float* eps, double sign, i64 j0, i64 j1, double* x) {
+  for (i64 j = j0; j < j1; ++j) x[j] = mean[j] + sigma[j] * (sign * static_cast<double>(eps[j - j0]));
   if (lo)
     for (i64 j = j0; j < j1; ++j) x[j] = std::min(std::max(x[j], lo[j]), hi[j]);
 }
 
 // Both members of an antithetic pair from one noise chunk: the same values as two perturb_chunk calls.
 GFO_SIMD_CLONES void perturb_pair_chunk(const double* mean, const double* sigma, const double* lo, const double* hi,
-                                        const double* eps, i64 j0, i64 j1, double* xp, double* xm) {
+                                        const float* eps, i64 j0, i64 j1, double* xp, double* xm) {
   for (i64 j = j0; j < j1; ++j) {
-    const double e = eps[j - j0];
+    const double e = static_cast<double>(eps[j - j0]);
     xp[j] = mean[j] + sigma[j] * e;
     xm[j] = mean[j] + sigma[j] * (-e);
   }
@@ -75,8 +73,8 @@ GFO_SIMD_CLONES void perturb_pair_chunk(const double* mean, const double* sigma,
 }
 
 // The member of sign + of a noise chunk, as es_perturb writes it: x = mean + sigma * eps.
-GFO_SIMD_CLONES void member_from_noise(const double* eps, const double* mean, const double* sigma, i64 n, double* x) {
-  for (i64 j = 0; j < n; ++j) x[j] = mean[j] + sigma[j] * eps[j];
+GFO_SIMD_CLONES void member_from_noise(const float* eps, const double* mean, const double* sigma, i64 n, double* x) {
+  for (i64 j = 0; j < n; ++j) x[j] = mean[j] + sigma[j] * static_cast<double>(eps[j]);
 }
 
 // acc1[j] += a (x[j] - mean[j]); acc2 (if not null) += b (s^2 - 1) with s = (x[j] - mean[j]) / sigma[j].
@@ -102,16 +100,18 @@ GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double 
 
 void es_perturb(const EsNoise& src, const double* mean, const double* sigma, const double* lo, const double* hi,
                 std::int64_t first, std::int64_t m, std::int64_t d, bool antithetic, double* out) {
-  // Work items are (noise row, coordinate chunk): an antithetic pair inside [first, first + m) draws its row once.
+  // Work items are (coordinate chunk, noise row), the rows of a chunk next to each other so that its mean and
+  // sigma stay in L1; an antithetic pair inside [first, first + m) draws its row once.
   const i64 last = first + m;
   const i64 p0 = antithetic ? first / 2 : first, p1 = antithetic ? (last + 1) / 2 : last;
-  const i64 per = (d + kChunk - 1) / kChunk;
+  const i64 rows = p1 - p0, per = (d + kChunk - 1) / kChunk;
   const bool stream = m * d * i64(sizeof(double)) >= kStreamBytes;
-  parallel_chunks((p1 - p0) * per, 1, std::min(d, kChunk) * 16, [&](i64 b, i64 e) {
-    double eps[kChunk], tp[kChunk], tm[kChunk];
+  parallel_chunks(rows * per, 1, std::min(d, kChunk) * 16, [&](i64 b, i64 e) {
+    float buf[kChunk];
+    double tp[kChunk], tm[kChunk];
     for (i64 c = b; c < e; ++c) {
-      const i64 p = p0 + c / per, j0 = (c % per) * kChunk, n = std::min(d, j0 + kChunk) - j0;
-      draw(src, p, d, j0, n, eps);
+      const i64 p = p0 + c % rows, j0 = (c / rows) * kChunk, n = std::min(d, j0 + kChunk) - j0;
+      const float* eps = draw(src, p, d, j0, n, buf);
       // the members of noise row p in range (sign + then -), computed on the chunk's coordinates
       const i64 i0 = antithetic ? 2 * p : p, i1 = antithetic ? 2 * p + 1 : p;
       const bool has0 = i0 >= first, has1 = antithetic && i1 < last;
@@ -137,6 +137,7 @@ void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t 
              std::int64_t d, double* g1, double* g2) {
   if (!b) g2 = nullptr;
   parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
+    float nbuf[kChunk];
     double buf[kChunk], acc1[kChunk], acc2[kChunk];
     const i64 n = j1 - j0;
     for (i64 j = 0; j < n; ++j) acc1[j] = acc2[j] = 0.0;
@@ -145,8 +146,7 @@ void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t 
       if (a[p] == 0.0 && bp == 0.0) continue;  // adds exactly nothing (in both modes): skip the draw or the read
       const double* x = X ? X + p * x_stride + j0 : buf;
       if (!X) {
-        draw(src, p, d, j0, n, buf);
-        member_from_noise(buf, mean + j0, sigma + j0, n, buf);
+        member_from_noise(draw(src, p, d, j0, n, nbuf), mean + j0, sigma + j0, n, buf);
       }
       accumulate_steps(x, mean + j0, sigma + j0, a[p], bp, n, acc1, g2 ? acc2 : nullptr);
     }

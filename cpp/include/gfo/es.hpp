@@ -1,13 +1,14 @@
 // Evolution-strategy noise kernels (OpenAI-ES, Salimans et al. 2017; SNES, Schaul et al. 2011): the
 // perturbations are regenerated from Philox, never stored. Noise row p of a generation is
-// eps[p, j] = normal(seed, stream, p * d + j); with antithetic sampling member i uses row i / 2 with sign
+// eps[p, j] = double(normal<float>(seed, stream, p * d + j)): float32 normals (as in the noise table of
+// Salimans et al.) widened exactly to float64; with antithetic sampling member i uses row i / 2 with sign
 // + for even i and - for odd i, otherwise member i uses row i with sign +.
 #pragma once
 #include <cstdint>
 
 namespace gfo {
 
-// The noise of a generation. table null: eps[p, j] = normal(seed, stream, p * d + j) (Philox, regenerated).
+// The noise of a generation. table null: eps[p, j] = normal<float>(seed, stream, p * d + j) (Philox, regenerated).
 // Otherwise the shared noise table of Salimans et al. (2017): eps[p, j] = table[offsets[p] + j], float32
 // normals drawn once, row p starting at its own random offset (offsets[p] + d <= the table's length).
 struct EsNoise {

@@ -2,8 +2,11 @@ r"""Evolution strategies with regenerated noise: OpenAI-ES (Salimans et al., "Ev
 Scalable Alternative to Reinforcement Learning", 2017) and SNES (Schaul, Glasmachers & Schmidhuber, "High
 Dimensions and Heavy Tails for Natural Evolution Strategies", GECCO 2011).
 
-Noise is a pure function of (seed, generation, member): ``eps[p, j] = normal(seed, stream(generation, 1),
-p * d + j)``. Nothing of size popsize x d is ever stored by the optimizer; with ``ask_seeds()`` /
+Noise is a pure function of (seed, generation, member): ``eps[p, j] = normal32(seed, stream(generation, 1),
+p * d + j)``, float32 Philox normals (``gfo_native.rng.normal(..., dtype=np.float32)``) widened exactly to float64.
+Float32 normals cost half the Philox bits and a fraction of the arithmetic of float64 ones, which is most of
+a generation's time at 10^6 dimensions; Salimans et al. (2017) draw their noise table in float32 too, and
+24-bit noise is far finer than anything an ES resolves. Nothing of size popsize x d is ever stored by the optimizer; with ``ask_seeds()`` /
 ``expand()`` / ``tell_seeds()`` the caller never materializes it either (chunked evaluation)::
 
     batch = opt.ask_seeds()                      # a SeedBatch: seed, stream, popsize (no arrays)
@@ -48,7 +51,7 @@ _TABLE = 3  # stream purpose (generation 0): the shared noise table
 class SeedBatch:
     """One generation's perturbations as seeds: member ``i`` is ``expand(i)``.
 
-    Noise row ``p`` is ``normal(seed, stream, p * dim + j)``, j < dim; antithetic member ``i`` is
+    Noise row ``p`` is ``normal(seed, stream, p * dim + j, dtype=float32)`` widened to float64, j < dim; antithetic member ``i`` is
     ``mean + sigma * (+-1) * row(i // 2)`` (``+`` for even i), otherwise ``mean + sigma * row(i)``.
     """
 

@@ -1,6 +1,7 @@
 """NumPy twins of cpp/src/es.cpp: evolution-strategy noise regenerated from Philox (same signatures).
 
-Noise row ``p`` is ``eps[p, j] = normal(seed, stream, p * d + j)``; antithetic member ``i`` uses row
+Noise row ``p`` is ``eps[p, j] = float64(normal32(seed, stream, p * d + j))``: float32 Philox normals widened
+exactly to float64, as the float32 noise table of Salimans et al. (2017) is; antithetic member ``i`` uses row
 ``i // 2`` with sign ``+`` (even ``i``) or ``-`` (odd ``i``), otherwise row ``i`` with sign ``+``.
 """
 
@@ -14,9 +15,10 @@ from . import rng
 
 
 def _noise(seed: int, stream: int, table: Any, offsets: Any, p: int, d: int) -> np.ndarray:
-    """Noise row p: Philox normals, or the float32 table from the row's offset on (see cpp es.hpp, EsNoise)."""
+    """Noise row p, float32 widened to float64: Philox normals, or the table from the row's offset on (see cpp
+    es.hpp, EsNoise)."""
     if table is None:
-        return rng.normal(seed, stream, d, offset=p * d)
+        return rng.normal(seed, stream, d, dtype=np.float32, offset=p * d).astype(np.float64)
     o = int(offsets[p])
     return np.asarray(table[o:o + d], dtype=np.float64)
 
