@@ -89,6 +89,59 @@ GFO_SIMD_CLONES void accumulate_steps(const double* x, const double* mean, const
     }
 }
 
+// The read-back sums of es_grad over rows r[0..k) of a batch chunk (row p at x + p * stride), four rows per pass
+// so that the accumulator is loaded and stored once per four rows; the terms are added one row at a time in
+// the order of r, so the bits are those of one accumulate_steps call per row.
+//   acc1[j] += sum a[p] (x_p[j] - mean[j]);   acc2[j] += sum b[p] (s^2 - 1), s = (x_p[j] - mean[j]) / sigma[j]
+GFO_SIMD_CLONES void sum_steps4(const double* x0, const double* x1, const double* x2, const double* x3, double c0,
+                                double c1, double c2, double c3, const double* mean, i64 n, double* acc) {
+  for (i64 j = 0; j < n; ++j) {
+    const double m = mean[j];
+    double s = acc[j];
+    s += c0 * (x0[j] - m);
+    s += c1 * (x1[j] - m);
+    s += c2 * (x2[j] - m);
+    s += c3 * (x3[j] - m);
+    acc[j] = s;
+  }
+}
+
+GFO_SIMD_CLONES void sum_squares4(const double* x0, const double* x1, const double* x2, const double* x3, double c0,
+                                  double c1, double c2, double c3, const double* mean, const double* sigma, i64 n,
+                                  double* acc) {
+  for (i64 j = 0; j < n; ++j) {
+    const double m = mean[j], sg = sigma[j];
+    const double z0 = (x0[j] - m) / sg, z1 = (x1[j] - m) / sg, z2 = (x2[j] - m) / sg, z3 = (x3[j] - m) / sg;
+    double s = acc[j];
+    s += c0 * (z0 * z0 - 1.0);
+    s += c1 * (z1 * z1 - 1.0);
+    s += c2 * (z2 * z2 - 1.0);
+    s += c3 * (z3 * z3 - 1.0);
+    acc[j] = s;
+  }
+}
+
+// acc (+)= the sums above over the rows listed in r (coefficients c[r[i]]): squares when sigma is not null.
+void sum_rows(const double* x, i64 stride, const std::vector<i64>& r, const double* c, const double* mean,
+              const double* sigma, i64 n, double* acc) {
+  const i64 k = static_cast<i64>(r.size());
+  i64 i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const double *x0 = x + r[i] * stride, *x1 = x + r[i + 1] * stride, *x2 = x + r[i + 2] * stride,
+                 *x3 = x + r[i + 3] * stride;
+    if (sigma)
+      sum_squares4(x0, x1, x2, x3, c[r[i]], c[r[i + 1]], c[r[i + 2]], c[r[i + 3]], mean, sigma, n, acc);
+    else
+      sum_steps4(x0, x1, x2, x3, c[r[i]], c[r[i + 1]], c[r[i + 2]], c[r[i + 3]], mean, n, acc);
+  }
+  for (; i < k; ++i) {
+    if (sigma)
+      accumulate_steps(x + r[i] * stride, mean, sigma, 0.0, c[r[i]], n, nullptr, acc);
+    else
+      accumulate_steps(x + r[i] * stride, mean, nullptr, c[r[i]], 0.0, n, acc, nullptr);
+  }
+}
+
 GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double scale, bool divide, i64 n, double* g) {
   if (divide)
     for (i64 j = 0; j < n; ++j) g[j] = (acc[j] * scale) / (sigma[j] * sigma[j]);
@@ -136,19 +189,27 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
 void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t rows, const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
              std::int64_t d, double* g1, double* g2) {
   if (!b) g2 = nullptr;
+  // Rows with a zero coefficient add exactly nothing to that sum (in both modes): skipped, the draw or the read too.
+  std::vector<i64> r1, r2;
+  for (i64 p = 0; p < rows; ++p) {
+    if (a[p] != 0.0) r1.push_back(p);
+    if (g2 && b[p] != 0.0) r2.push_back(p);
+  }
   parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
     float nbuf[kChunk];
     double buf[kChunk], acc1[kChunk], acc2[kChunk];
     const i64 n = j1 - j0;
     for (i64 j = 0; j < n; ++j) acc1[j] = acc2[j] = 0.0;
-    for (i64 p = 0; p < rows; ++p) {
-      const double bp = g2 ? b[p] : 0.0;
-      if (a[p] == 0.0 && bp == 0.0) continue;  // adds exactly nothing (in both modes): skip the draw or the read
-      const double* x = X ? X + p * x_stride + j0 : buf;
-      if (!X) {
+    if (X) {
+      sum_rows(X + j0, x_stride, r1, a, mean + j0, nullptr, n, acc1);
+      if (g2) sum_rows(X + j0, x_stride, r2, b, mean + j0, sigma + j0, n, acc2);
+    } else {
+      for (i64 p = 0; p < rows; ++p) {
+        const double bp = g2 ? b[p] : 0.0;
+        if (a[p] == 0.0 && bp == 0.0) continue;
         member_from_noise(draw(src, p, d, j0, n, nbuf), mean + j0, sigma + j0, n, buf);
+        accumulate_steps(buf, mean + j0, sigma + j0, a[p], bp, n, acc1, g2 ? acc2 : nullptr);
       }
-      accumulate_steps(x, mean + j0, sigma + j0, a[p], bp, n, acc1, g2 ? acc2 : nullptr);
     }
     scale_steps(acc1, sigma + j0, scale, divide, n, g1 + j0);
     if (g2)
