@@ -10,17 +10,25 @@
 namespace gfo {
 namespace {
 
+// bits_to_uniform32 of rng.hpp widened to double, through a signed 32-bit conversion that SIMD units have
+// (2x + 1 < 2^24, so it is exact either way): the r1, r2 of the NumPy twin bit for bit.
+inline double uniform32_as_double(std::uint32_t w) {
+  return static_cast<double>(static_cast<std::int32_t>(2u * (w >> 9) + 1u)) * 5.9604644775390625e-08;
+}
+
 // One segment of a row: m elements, bounds strategy fixed at compile time so the loop has no control
 // flow and vectorises (restrict: the rows are distinct arrays; g may equal p or x, which is allowed because
 // none of the three is written here).
 template <PsoBounds kBounds>
-inline void pso_segment(std::int64_t m, PsoCoefficients c, const double* __restrict r1, const double* __restrict r2,
+inline void pso_segment(std::int64_t m, PsoCoefficients c, const std::uint32_t* __restrict w1,
+                        const std::uint32_t* __restrict w2,
                         const double* __restrict x, double* __restrict v, const double* __restrict p,
                         const double* __restrict g,
                         const double* __restrict vmax, const double* __restrict lo, const double* __restrict hi,
                         double* __restrict xn) {
   for (std::int64_t j = 0; j < m; ++j) {
-    double vj = c.w * v[j] + c.c1 * r1[j] * (p[j] - x[j]) + c.c2 * r2[j] * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
+    const double r1 = uniform32_as_double(w1[j]), r2 = uniform32_as_double(w2[j]);
+    double vj = c.w * v[j] + c.c1 * r1 * (p[j] - x[j]) + c.c2 * r2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
     vj = clip(vj, -vmax[j], vmax[j]);
     double xj = x[j] + vj;
     if (kBounds == PsoBounds::clip) {
@@ -49,24 +57,36 @@ inline void pso_segment(std::int64_t m, PsoCoefficients c, const double* __restr
   }
 }
 
+// Elements per random tile. The chunk's rows are one flat run of element indices i * d + j, so the Philox words
+// of r1 and r2 are drawn for kTile consecutive elements at once, across row boundaries (long SIMD runs of whole
+// blocks, words already in element order) instead of row by row (d = 100 leaves a ragged 25 blocks per row), and
+// turned into uniforms inside the update loop (no buffer of doubles written and read back).
+constexpr std::int64_t kTile = 512;
+
 template <PsoBounds kBounds>
 inline void pso_rows_t(std::uint64_t seed, std::uint64_t s1, std::uint64_t s2, PsoCoefficients c, std::int64_t b,
                        std::int64_t e, std::int64_t d, const double* X, double* V, double* P,
                        const std::uint8_t* improved, const std::int64_t* nbest, const double* vmax, const double* lo,
                        const double* hi, double* Xnew) {
-  alignas(64) double r1[kSegment], r2[kSegment];
-  for (std::int64_t i = b; i < e; ++i) {
-    const double* x = X + i * d;
-    double* p = P + i * d;
-    if (improved[i]) std::memcpy(p, x, sizeof(double) * static_cast<std::size_t>(d));
-    const std::int64_t k = nbest[i];
-    const double* g = improved[k] ? X + k * d : P + k * d;
-    for (std::int64_t j0 = 0; j0 < d; j0 += kSegment) {
-      const std::int64_t m = std::min(kSegment, d - j0);
-      uniform32_segment(seed, s1, static_cast<std::uint64_t>(i * d + j0), m, r1);
-      uniform32_segment(seed, s2, static_cast<std::uint64_t>(i * d + j0), m, r2);
-      pso_segment<kBounds>(m, c, r1, r2, x + j0, V + i * d + j0, p + j0, g + j0, vmax + j0, lo + j0, hi + j0,
-                           Xnew + i * d + j0);
+  alignas(64) std::uint32_t w1[kTile + 8], w2[kTile + 8];  // + a block on either side for unaligned tile ends
+  const std::int64_t last = e * d;
+  for (std::int64_t t0 = b * d; t0 < last; t0 += kTile) {
+    const std::int64_t m = std::min(kTile, last - t0);
+    const std::int64_t blk0 = t0 >> 2, nblk = ((t0 + m + 3) >> 2) - blk0, off = t0 & 3;
+    philox_words(seed, s1, static_cast<std::uint64_t>(blk0), nblk, w1);
+    philox_words(seed, s2, static_cast<std::uint64_t>(blk0), nblk, w2);
+    // the pieces of rows inside [t0, t0 + m)
+    for (std::int64_t q = t0; q < t0 + m;) {
+      const std::int64_t i = q / d, j0 = q - i * d, len = std::min(d - j0, t0 + m - q);
+      const double* x = X + q;
+      // an improved particle's personal best is its position: read x for p (the same values) and store the copy
+      const double* p = improved[i] ? x : P + q;
+      if (improved[i]) std::memcpy(P + q, x, sizeof(double) * static_cast<std::size_t>(len));
+      const std::int64_t k = nbest[i];
+      const double* g = (improved[k] ? X + k * d : P + k * d) + j0;
+      pso_segment<kBounds>(len, c, w1 + off + (q - t0), w2 + off + (q - t0), x, V + q, p, g, vmax + j0, lo + j0,
+                           hi + j0, Xnew + q);
+      q += len;
     }
   }
 }
@@ -87,7 +107,8 @@ void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t strea
                 std::int64_t n, std::int64_t d, const double* X, double* V, double* P, const std::uint8_t* improved,
                 const std::int64_t* nbest, const double* vmax, const double* lo, const double* hi, PsoBounds bounds,
                 double* Xnew) {
-  parallel_chunks(n, population_chunk(d), d * 16, [&](std::int64_t b, std::int64_t e) {
+  // chunks of about 4 tiles of whole rows (the chunking does not change any result)
+  parallel_chunks(n, std::max<std::int64_t>(1, 8 * kTile / d), d * 16, [&](std::int64_t b, std::int64_t e) {
     pso_rows(seed, stream_r1, stream_r2, c, b, e, d, X, V, P, improved, nbest, vmax, lo, hi, bounds, Xnew);
   });
 }
