@@ -10,16 +10,18 @@
 namespace gfo {
 namespace {
 
-// bits_to_uniform32 of rng.hpp widened to double, through a signed 32-bit conversion that SIMD units have
-// (2x + 1 < 2^24, so it is exact either way): the r1, r2 of the NumPy twin bit for bit.
-inline double uniform32_as_double(std::uint32_t w) {
-  return static_cast<double>(static_cast<std::int32_t>(2u * (w >> 9) + 1u)) * 5.9604644775390625e-08;
+// bits_to_uniform32 of rng.hpp is (2 (w >> 9) + 1) 2^-24 = ((w >> 8) | 1) 2^-24; the integer below 2^24 converts
+// exactly through the signed 32-bit conversion that SIMD units have. The 2^-24 is left to the caller, which folds
+// it into the coefficient (see kScale).
+inline double uniform32_numerator(std::uint32_t w) {
+  return static_cast<double>(static_cast<std::int32_t>((w >> 8) | 1u));
 }
+constexpr double kScale = 5.9604644775390625e-08;  // 2^-24
 
 // One segment of a row: m elements, bounds strategy fixed at compile time so the loop has no control
 // flow and vectorises (restrict: the rows are distinct arrays; g may equal p or x, which is allowed because
 // none of the three is written here).
-template <PsoBounds kBounds>
+template <PsoBounds kBounds, bool kFolded>
 inline void pso_segment(std::int64_t m, PsoCoefficients c, const std::uint32_t* __restrict w1,
                         const std::uint32_t* __restrict w2,
                         const double* __restrict x, double* __restrict v, const double* __restrict p,
@@ -27,8 +29,11 @@ inline void pso_segment(std::int64_t m, PsoCoefficients c, const std::uint32_t* 
                         const double* __restrict vmax, const double* __restrict lo, const double* __restrict hi,
                         double* __restrict xn) {
   for (std::int64_t j = 0; j < m; ++j) {
-    const double r1 = uniform32_as_double(w1[j]), r2 = uniform32_as_double(w2[j]);
-    double vj = c.w * v[j] + c.c1 * r1 * (p[j] - x[j]) + c.c2 * r2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
+    // c1 r1 = c1 (k 2^-24) = (c1 2^-24) k: the same real number rounded once, when c1 2^-24 is exact (kFolded:
+    // c holds c1 2^-24 and c2 2^-24), which saves a multiplication per random number
+    const double k1 = uniform32_numerator(w1[j]), k2 = uniform32_numerator(w2[j]);
+    const double c1r1 = kFolded ? c.c1 * k1 : c.c1 * (k1 * kScale), c2r2 = kFolded ? c.c2 * k2 : c.c2 * (k2 * kScale);
+    double vj = c.w * v[j] + c1r1 * (p[j] - x[j]) + c2r2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
     vj = clip(vj, -vmax[j], vmax[j]);
     double xj = x[j] + vj;
     if (kBounds == PsoBounds::clip) {
@@ -68,6 +73,9 @@ inline void pso_rows_t(std::uint64_t seed, std::uint64_t s1, std::uint64_t s2, P
                        std::int64_t e, std::int64_t d, const double* X, double* V, double* P,
                        const std::uint8_t* improved, const std::int64_t* nbest, const double* vmax, const double* lo,
                        const double* hi, double* Xnew) {
+  // c1 2^-24 and c2 2^-24 are exact unless they fall below the normal range (c below ~1e-300)
+  const PsoCoefficients folded{c.w, c.c1 * kScale, c.c2 * kScale};
+  const bool fold = folded.c1 / kScale == c.c1 && folded.c2 / kScale == c.c2;
   alignas(64) std::uint32_t w1[kTile + 8], w2[kTile + 8];  // + a block on either side for unaligned tile ends
   const std::int64_t last = e * d;
   for (std::int64_t t0 = b * d; t0 < last; t0 += kTile) {
@@ -84,8 +92,11 @@ inline void pso_rows_t(std::uint64_t seed, std::uint64_t s1, std::uint64_t s2, P
       if (improved[i]) std::memcpy(P + q, x, sizeof(double) * static_cast<std::size_t>(len));
       const std::int64_t k = nbest[i];
       const double* g = (improved[k] ? X + k * d : P + k * d) + j0;
-      pso_segment<kBounds>(len, c, w1 + off + (q - t0), w2 + off + (q - t0), x, V + q, p, g, vmax + j0, lo + j0,
-                           hi + j0, Xnew + q);
+      const std::uint32_t *u1 = w1 + off + (q - t0), *u2 = w2 + off + (q - t0);
+      if (fold)
+        pso_segment<kBounds, true>(len, folded, u1, u2, x, V + q, p, g, vmax + j0, lo + j0, hi + j0, Xnew + q);
+      else
+        pso_segment<kBounds, false>(len, c, u1, u2, x, V + q, p, g, vmax + j0, lo + j0, hi + j0, Xnew + q);
       q += len;
     }
   }

@@ -3,17 +3,29 @@
 #include <algorithm>
 
 #include "gfo/parallel.hpp"
+#include "gfo/population.hpp"
 #include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
 
 namespace gfo {
 namespace {
 
+// Rows b..e are the flat run of element indices [b d, e d): their uniforms are drawn kSegment at a time by the
+// vectorised Philox lanes (the same numbers as uniform<double> at each index, which computes a block per element)
+// and scaled row piece by row piece.
 GFO_SIMD_CLONES void uniform_rows(std::uint64_t seed, std::uint64_t stream, const double* lo, const double* hi,
                                   std::int64_t b, std::int64_t e, std::int64_t d, double* out) {
-  for (std::int64_t i = b; i < e; ++i)
-    for (std::int64_t j = 0; j < d; ++j)
-      out[i * d + j] = lo[j] + (hi[j] - lo[j]) * uniform<double>(seed, stream, std::uint64_t(i * d + j));
+  alignas(64) double u[kSegment];
+  const std::int64_t last = e * d;
+  for (std::int64_t t0 = b * d; t0 < last; t0 += kSegment) {
+    const std::int64_t m = std::min(kSegment, last - t0);
+    uniform_segment(seed, stream, static_cast<std::uint64_t>(t0), m, u);
+    for (std::int64_t q = t0; q < t0 + m;) {
+      const std::int64_t j0 = q % d, len = std::min(d - j0, t0 + m - q);
+      for (std::int64_t j = 0; j < len; ++j) out[q + j] = lo[j0 + j] + (hi[j0 + j] - lo[j0 + j]) * u[q - t0 + j];
+      q += len;
+    }
+  }
 }
 
 GFO_SIMD_CLONES void gaussian_rows(std::uint64_t seed, std::uint64_t stream, const double* center,
