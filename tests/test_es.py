@@ -71,12 +71,14 @@ def test_perturb_draws_pairs_once_and_any_slice_agrees(rng):
 def test_large_batches_streamed_to_memory_hold_the_same_values(rng):
     d = 2**20 + 3  # odd: rows start at alternating 16-byte alignment; 3 rows exceed the streaming threshold
     mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
-    whole = np.empty((3, d))
-    _core.es_perturb(1, 2, None, None, mean, sigma, None, None, 1, True, whole)  # members 1, 2, 3
-    for r in range(3):
-        row = np.empty((1, d))  # one row: below the threshold, ordinary stores
-        _core.es_perturb(1, 2, None, None, mean, sigma, None, None, 1 + r, True, row)
-        assert np.array_equal(row[0], whole[r])
+    # without a box: computed and streamed in one pass (AVX2); with one: clipped in a buffer, then streamed
+    for box in ((None, None), (np.full(d, -1.0), np.full(d, 1.0))):
+        whole = np.empty((3, d))
+        _core.es_perturb(1, 2, None, None, mean, sigma, *box, 1, True, whole)  # members 1, 2, 3
+        for r in range(3):
+            row = np.empty((1, d))  # one row: below the threshold, ordinary stores
+            _core.es_perturb(1, 2, None, None, mean, sigma, *box, 1 + r, True, row)
+            assert np.array_equal(row[0], whole[r])
 
 
 def test_ask_out_fills_the_given_buffer():

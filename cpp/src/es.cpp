@@ -42,6 +42,28 @@ inline void stream_fence() {
 #endif
 }
 
+#if GFO_PHILOX_AVX2
+// x[j] = mean[j] + sigma[j] * (sign * eps[j]), j < n, streamed to memory (non-temporal stores on the 32-byte
+// aligned part; the caller fences): the same operations, so the same bits, as perturb_chunk without a box,
+// computed and stored in one pass instead of through a buffer.
+__attribute__((target("avx2"))) void stream_member_avx2(const double* mean, const double* sigma, const float* eps,
+                                                        double sign, i64 n, double* x) {
+  i64 j = 0;
+  for (; j < n && (reinterpret_cast<std::uintptr_t>(x + j) & 31); ++j)
+    x[j] = mean[j] + sigma[j] * (sign * static_cast<double>(eps[j]));
+  const __m256d sg = _mm256_set1_pd(sign);
+  for (; j + 4 <= n; j += 4) {
+    const __m256d e = _mm256_mul_pd(sg, _mm256_cvtps_pd(_mm_loadu_ps(eps + j)));
+    _mm256_stream_pd(x + j, _mm256_add_pd(_mm256_loadu_pd(mean + j), _mm256_mul_pd(_mm256_loadu_pd(sigma + j), e)));
+  }
+  for (; j < n; ++j) x[j] = mean[j] + sigma[j] * (sign * static_cast<double>(eps[j]));
+}
+
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+#else
+constexpr bool kHaveAvx2 = false;
+#endif
+
 // Coordinates j0 .. j0 + n - 1 of noise row p (see EsNoise), float32: a pointer into the table, or the
 // Philox normals drawn into buf.
 const float* draw(const EsNoise& src, i64 p, i64 d, i64 j0, i64 n, float* buf) {
@@ -159,6 +181,7 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
   const i64 p0 = antithetic ? first / 2 : first, p1 = antithetic ? (last + 1) / 2 : last;
   const i64 rows = p1 - p0, per = (d + kChunk - 1) / kChunk;
   const bool stream = m * d * i64(sizeof(double)) >= kStreamBytes;
+  const bool fused = stream && !lo && kHaveAvx2;  // compute and stream in one pass
   parallel_chunks(rows * per, 1, std::min(d, kChunk) * 16, [&](i64 b, i64 e) {
     float buf[kChunk];
     double tp[kChunk], tm[kChunk];
@@ -168,6 +191,13 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
       // the members of noise row p in range (sign + then -), computed on the chunk's coordinates
       const i64 i0 = antithetic ? 2 * p : p, i1 = antithetic ? 2 * p + 1 : p;
       const bool has0 = i0 >= first, has1 = antithetic && i1 < last;
+#if GFO_PHILOX_AVX2
+      if (fused) {
+        if (has0) stream_member_avx2(mean + j0, sigma + j0, eps, 1.0, n, out + (i0 - first) * d + j0);
+        if (has1) stream_member_avx2(mean + j0, sigma + j0, eps, -1.0, n, out + (i1 - first) * d + j0);
+        continue;
+      }
+#endif
       const double *mj = mean + j0, *sj = sigma + j0, *lj = lo ? lo + j0 : nullptr, *hj = hi ? hi + j0 : nullptr;
       double* x0 = has0 ? (stream ? tp : out + (i0 - first) * d + j0) : nullptr;
       double* x1 = has1 ? (stream ? tm : out + (i1 - first) * d + j0) : nullptr;
