@@ -301,9 +301,28 @@ def cpu_times(fns, reps):
 TABLE = 2**25  # entries of the shared noise table (128 MB of float32)
 
 
+def wall_times(fns, reps):
+    """Median wall time of each function, repeats interleaved (for the all-threads column)."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(reps):
+        for fn, t in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
 def bench_throughput(quick):
     d = 10**6 if not quick else 10**5
-    reps = 5 if not quick else 1
+    reps = 7 if not quick else 1
+    threads = os.cpu_count() or 1
+    src = np.ones((256 << 20) // 8 if not quick else (16 << 20) // 8)
+    dst = np.empty_like(src)
+    (t_copy,) = cpu_times([lambda: np.copyto(dst, src)], 5)
+    bw = 2 * src.nbytes / t_copy  # copy bandwidth (read + write bytes) in CPU time, as the columns it bounds
+    del src, dst
     rows, speed, notes = [], {}, []
     cases = [("openes", None), ("openes", TABLE), ("snes", None), ("snes", TABLE)]
     for algo, table in cases:
@@ -312,9 +331,14 @@ def bench_throughput(quick):
         if algo == "openes":
             opt = gn.OpenES(dim=d, sigma0=0.05, lr=0.01, popsize=n, seed=0, noise_table=table)
             base = NumpyOpenES(d, n, 0.05, 0.01).generation
+            rows_read = n // 2  # noise rows: the members of sign + (antithetic)
         else:
             opt = gn.SNES(dim=d, sigma0=0.05, popsize=n, seed=0, noise_table=table)
             base = NumpySNES(d, n, 0.05).generation
+            rows_read = n
+        # memory bound of ask/tell: the float64 batch written once, plus tell reading back the rows of sign + (Philox)
+        # or ask and tell each reading the float32 table rows
+        nbytes = (n * 8 + (rows_read * 8 if table is None else 2 * rows_read * 4)) * d
         if table is not None:
             t0 = time.process_time()
             opt._noise()  # the table is drawn once, on first use: timed apart from the generations
@@ -323,15 +347,22 @@ def bench_throughput(quick):
         full = np.empty((n, d))
         t_np, t_full, t_low = cpu_times([base, lambda: ours_generation(opt, False, buf, full),
                                          lambda: ours_generation(opt, True, buf)], reps)
+        gn.set_num_threads(threads)
+        try:
+            (t_wall,) = wall_times([lambda: ours_generation(opt, False, buf, full)], reps)
+        finally:
+            gn.set_num_threads(1)
         work = n * d
+        roof = work / (nbytes / bw)
         noise = "Philox" if table is None else f"table 2^{int(math.log2(table))}"
         rows.append([algo, noise, d, n, work / t_np / 1e6, work / t_full / 1e6, work / t_low / 1e6, t_np / t_full,
-                     t_np / t_low])
+                     t_np / t_low, work / t_wall / 1e6, roof / 1e6])
         key = "" if table is None else ", noise table"
         speed[f"{algo} throughput 1e6-D vs NumPy (ask/tell{key})"] = t_np / t_full
         speed[f"{algo} throughput 1e6-D vs NumPy (low_memory{key})"] = t_np / t_low
         print(f"{algo} ({noise}): numpy {work / t_np / 1e6:.1f} M/s, ours ask/tell {work / t_full / 1e6:.1f} M/s, "
-              f"ours low-memory {work / t_low / 1e6:.1f} M/s", flush=True)
+              f"ours low-memory {work / t_low / 1e6:.1f} M/s, ours ask/tell {threads} threads (wall) "
+              f"{work / t_wall / 1e6:.1f} M/s, memory bound {roof / 1e6:.0f} M/s", flush=True)
     try:
         import evotorch  # noqa: F401
         evo = "EvoTorch is installed but not benchmarked here yet."
@@ -340,8 +371,10 @@ def bench_throughput(quick):
               "a newer torch, so it is not installed by this benchmark)."
         C.skip("evotorch", evo)
     table = C.table(["algorithm", "noise", "dim", "popsize", "NumPy M samples*dims/s", "gfo_native ask/tell M/s",
-                     "gfo_native low-memory M/s", "ask/tell / NumPy", "low-memory / NumPy"], rows)
-    return table, rows, speed, evo + ("\n\n" + "; ".join(notes) + "." if notes else "")
+                     "gfo_native low-memory M/s", "ask/tell / NumPy", "low-memory / NumPy",
+                     f"gfo_native ask/tell {threads} threads, wall M/s", "ask/tell memory bound M/s"], rows)
+    notes.append(f"memory copy bandwidth {bw / 1e9:.1f} GB/s (read + write bytes, one thread, CPU time)")
+    return table, rows, speed, evo + "\n\n" + "; ".join(notes) + "."
 
 
 def parse_args():
@@ -378,12 +411,18 @@ def main():
         f"Evaluations to f <= 1e-8, median over {seeds} seeds (x0 = 3, sigma0 = 2; rosenbrock x0 = 0, sigma0 = 0.5; "
         "same start for both; an unsolved run counts as infinite in the median).\n\n" + t_eval + "\n\n"
         "ES throughput at 10^6 dimensions: (popsize x dim) / CPU time of one generation, objective excluded "
-        "(zero fitness). NumPy: the textbook implementation with the (n, d) batch materialized "
-        "(numpy.random.default_rng, float64). Ask/tell: ask(out=buf) with one (popsize, d) buffer reused across "
+        "(zero fitness), one thread, both sides in this process, median of 7 interleaved generations after a warm-up. "
+        "NumPy: the textbook implementations (OpenES: Salimans et al. 2017, antithetic float64 noise from "
+        "numpy.random.default_rng, the (n, d) batch materialized, centered ranks, the gradient as one BLAS product, "
+        "Adam; SNES: Schaul et al. 2011), every array allocated once and refilled with out=, so that they time "
+        "compute and not page faults. Ask/tell: ask(out=buf) with one (popsize, d) buffer reused across "
         "generations, tell reads the noise back from the batch. Low-memory: ask_seeds + expand in chunks of 4 rows + "
-        "tell_seeds (the noise drawn once in expand and once in tell_seeds). Noise 'table 2^25': the shared noise table "
-        "of Salimans et al. (2017), noise_table=2**25 (float32, a row = a slice at a random offset), an opt-in "
-        "mapping; 'Philox': the default, every row drawn from Philox + Box-Muller.\n\n"
+        "tell_seeds (the noise drawn once in expand and once in tell_seeds). Noise 'Philox': the default, float32 "
+        "Philox normals widened to float64; 'table 2^25': the shared noise table of Salimans et al. (2017), "
+        "noise_table=2**25 (float32, a row = a slice at a random offset), an opt-in mapping. The all-threads column "
+        "is wall time of our ask/tell with every core; the memory bound is the batch written once plus the noise "
+        "rows read (tell reading the batch's rows of sign + back, or ask and tell reading the table), at the copy "
+        "bandwidth of one thread (CPU time).\n\n"
         + t_thr + "\n\n" + evo + "\n\nTargets of the issue:\n\n" + "\n".join(lines)
     )
     C.write_results("es", "CMA-ES and evolution strategies (bench_es.py)", body, speedups={**s1, **s2})
