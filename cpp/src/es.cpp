@@ -94,74 +94,67 @@ GFO_SIMD_CLONES void perturb_pair_chunk(const double* mean, const double* sigma,
     }
 }
 
-// The member of sign + of a noise chunk, as es_perturb writes it: x = mean + sigma * eps.
-GFO_SIMD_CLONES void member_from_noise(const float* eps, const double* mean, const double* sigma, i64 n, double* x) {
-  for (i64 j = 0; j < n; ++j) x[j] = mean[j] + sigma[j] * static_cast<double>(eps[j]);
-}
+// Rows of es_grad's sums: a member read back from the batch, or regenerated from its float32 noise exactly as
+// es_perturb computes it (x = mean + sigma * eps, sign +), so both give the same bits.
+struct BatchRow {
+  const double* x;
+  double operator()(i64 j, double, double) const { return x[j]; }
+};
+struct NoiseRow {
+  const float* e;
+  double operator()(i64 j, double m, double sg) const { return m + sg * static_cast<double>(e[j]); }
+};
 
-// acc1[j] += a (x[j] - mean[j]); acc2 (if not null) += b (s^2 - 1) with s = (x[j] - mean[j]) / sigma[j].
-GFO_SIMD_CLONES void accumulate_steps(const double* x, const double* mean, const double* sigma, double a, double b,
-                                      i64 n, double* acc1, double* acc2) {
-  if (a != 0.0)
-    for (i64 j = 0; j < n; ++j) acc1[j] += a * (x[j] - mean[j]);
-  if (acc2 && b != 0.0)
-    for (i64 j = 0; j < n; ++j) {
-      const double z = (x[j] - mean[j]) / sigma[j];
-      acc2[j] += b * (z * z - 1.0);
-    }
-}
-
-// The read-back sums of es_grad over rows r[0..k) of a batch chunk (row p at x + p * stride), four rows per pass
-// so that the accumulator is loaded and stored once per four rows; the terms are added one row at a time in
-// the order of r, so the bits are those of one accumulate_steps call per row.
-//   acc1[j] += sum a[p] (x_p[j] - mean[j]);   acc2[j] += sum b[p] (s^2 - 1), s = (x_p[j] - mean[j]) / sigma[j]
-GFO_SIMD_CLONES void sum_steps4(const double* x0, const double* x1, const double* x2, const double* x3, double c0,
-                                double c1, double c2, double c3, const double* mean, i64 n, double* acc) {
-  for (i64 j = 0; j < n; ++j) {
-    const double m = mean[j];
-    double s = acc[j];
-    s += c0 * (x0[j] - m);
-    s += c1 * (x1[j] - m);
-    s += c2 * (x2[j] - m);
-    s += c3 * (x3[j] - m);
-    acc[j] = s;
+// The term of row x at coordinate j: c (x - m), or c (s^2 - 1) with s = (x - m) / sg (kSquares).
+template <bool kSquares>
+inline double term(double c, double x, double m, double sg) {
+  if (kSquares) {
+    const double z = (x - m) / sg;
+    return c * (z * z - 1.0);
   }
+  return c * (x - m);
 }
 
-GFO_SIMD_CLONES void sum_squares4(const double* x0, const double* x1, const double* x2, const double* x3, double c0,
-                                  double c1, double c2, double c3, const double* mean, const double* sigma, i64 n,
-                                  double* acc) {
-  for (i64 j = 0; j < n; ++j) {
-    const double m = mean[j], sg = sigma[j];
-    const double z0 = (x0[j] - m) / sg, z1 = (x1[j] - m) / sg, z2 = (x2[j] - m) / sg, z3 = (x3[j] - m) / sg;
-    double s = acc[j];
-    s += c0 * (z0 * z0 - 1.0);
-    s += c1 * (z1 * z1 - 1.0);
-    s += c2 * (z2 * z2 - 1.0);
-    s += c3 * (z3 * z3 - 1.0);
-    acc[j] = s;
-  }
-}
-
-// acc (+)= the sums above over the rows listed in r (coefficients c[r[i]]): squares when sigma is not null.
-void sum_rows(const double* x, i64 stride, const std::vector<i64>& r, const double* c, const double* mean,
-              const double* sigma, i64 n, double* acc) {
-  const i64 k = static_cast<i64>(r.size());
-  i64 i = 0;
+// acc[j] += the terms of k rows, added one row at a time in order (the same bits whatever the grouping);
+// four rows per pass, so that the accumulator is loaded and stored once per four rows.
+template <bool kSquares, class Row>
+inline void sum_terms(const Row* r, const double* c, int k, const double* mean, const double* sigma, i64 n,
+                      double* acc) {
+  int i = 0;
   for (; i + 4 <= k; i += 4) {
-    const double *x0 = x + r[i] * stride, *x1 = x + r[i + 1] * stride, *x2 = x + r[i + 2] * stride,
-                 *x3 = x + r[i + 3] * stride;
-    if (sigma)
-      sum_squares4(x0, x1, x2, x3, c[r[i]], c[r[i + 1]], c[r[i + 2]], c[r[i + 3]], mean, sigma, n, acc);
-    else
-      sum_steps4(x0, x1, x2, x3, c[r[i]], c[r[i + 1]], c[r[i + 2]], c[r[i + 3]], mean, n, acc);
+    const Row r0 = r[i], r1 = r[i + 1], r2 = r[i + 2], r3 = r[i + 3];
+    const double c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
+    for (i64 j = 0; j < n; ++j) {
+      const double m = mean[j], sg = sigma[j];
+      double s = acc[j];
+      s += term<kSquares>(c0, r0(j, m, sg), m, sg);
+      s += term<kSquares>(c1, r1(j, m, sg), m, sg);
+      s += term<kSquares>(c2, r2(j, m, sg), m, sg);
+      s += term<kSquares>(c3, r3(j, m, sg), m, sg);
+      acc[j] = s;
+    }
   }
   for (; i < k; ++i) {
-    if (sigma)
-      accumulate_steps(x + r[i] * stride, mean, sigma, 0.0, c[r[i]], n, nullptr, acc);
-    else
-      accumulate_steps(x + r[i] * stride, mean, nullptr, c[r[i]], 0.0, n, acc, nullptr);
+    const Row r0 = r[i];
+    const double c0 = c[i];
+    for (i64 j = 0; j < n; ++j) acc[j] += term<kSquares>(c0, r0(j, mean[j], sigma[j]), mean[j], sigma[j]);
   }
+}
+
+GFO_SIMD_CLONES void sum_batch_rows(const BatchRow* r, const double* c, int k, bool squares, const double* mean,
+                                    const double* sigma, i64 n, double* acc) {
+  if (squares)
+    sum_terms<true>(r, c, k, mean, sigma, n, acc);
+  else
+    sum_terms<false>(r, c, k, mean, sigma, n, acc);
+}
+
+GFO_SIMD_CLONES void sum_noise_rows(const NoiseRow* r, const double* c, int k, bool squares, const double* mean,
+                                    const double* sigma, i64 n, double* acc) {
+  if (squares)
+    sum_terms<true>(r, c, k, mean, sigma, n, acc);
+  else
+    sum_terms<false>(r, c, k, mean, sigma, n, acc);
 }
 
 GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double scale, bool divide, i64 n, double* g) {
@@ -219,29 +212,41 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
 void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t rows, const double* mean, const double* sigma, const double* X, std::int64_t x_stride, double scale, bool divide,
              std::int64_t d, double* g1, double* g2) {
   if (!b) g2 = nullptr;
-  // Rows with a zero coefficient add exactly nothing to that sum (in both modes): skipped, the draw or the read too.
-  std::vector<i64> r1, r2;
-  for (i64 p = 0; p < rows; ++p) {
-    if (a[p] != 0.0) r1.push_back(p);
-    if (g2 && b[p] != 0.0) r2.push_back(p);
-  }
+  // Rows with a zero coefficient add exactly nothing to that sum (in both modes): skipped; a row with both
+  // coefficients zero is neither drawn nor read.
+  std::vector<i64> live;
+  for (i64 p = 0; p < rows; ++p)
+    if (a[p] != 0.0 || (g2 && b[p] != 0.0)) live.push_back(p);
+  const i64 nlive = static_cast<i64>(live.size());
   parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
-    float nbuf[kChunk];
-    double buf[kChunk], acc1[kChunk], acc2[kChunk];
+    constexpr int kGroup = 4;  // rows drawn (or read) per step
+    float nbuf[kGroup][kChunk];
+    double acc1[kChunk], acc2[kChunk];
     const i64 n = j1 - j0;
+    const double *mj = mean + j0, *sj = sigma + j0;
     for (i64 j = 0; j < n; ++j) acc1[j] = acc2[j] = 0.0;
-    if (X) {
-      sum_rows(X + j0, x_stride, r1, a, mean + j0, nullptr, n, acc1);
-      if (g2) sum_rows(X + j0, x_stride, r2, b, mean + j0, sigma + j0, n, acc2);
-    } else {
-      for (i64 p = 0; p < rows; ++p) {
-        const double bp = g2 ? b[p] : 0.0;
-        if (a[p] == 0.0 && bp == 0.0) continue;
-        member_from_noise(draw(src, p, d, j0, n, nbuf), mean + j0, sigma + j0, n, buf);
-        accumulate_steps(buf, mean + j0, sigma + j0, a[p], bp, n, acc1, g2 ? acc2 : nullptr);
+    for (i64 g = 0; g < nlive; g += kGroup) {
+      const int k = static_cast<int>(std::min<i64>(kGroup, nlive - g));
+      BatchRow xr1[kGroup], xr2[kGroup];
+      NoiseRow nr1[kGroup], nr2[kGroup];
+      double c1[kGroup], c2[kGroup];
+      int k1 = 0, k2 = 0;
+      for (int r = 0; r < k; ++r) {
+        const i64 p = live[g + r];
+        const BatchRow xr{X ? X + p * x_stride + j0 : nullptr};
+        const NoiseRow er{X ? nullptr : draw(src, p, d, j0, n, nbuf[r])};
+        if (a[p] != 0.0) xr1[k1] = xr, nr1[k1] = er, c1[k1++] = a[p];
+        if (g2 && b[p] != 0.0) xr2[k2] = xr, nr2[k2] = er, c2[k2++] = b[p];
+      }
+      if (X) {
+        sum_batch_rows(xr1, c1, k1, false, mj, sj, n, acc1);
+        if (k2) sum_batch_rows(xr2, c2, k2, true, mj, sj, n, acc2);
+      } else {
+        sum_noise_rows(nr1, c1, k1, false, mj, sj, n, acc1);
+        if (k2) sum_noise_rows(nr2, c2, k2, true, mj, sj, n, acc2);
       }
     }
-    scale_steps(acc1, sigma + j0, scale, divide, n, g1 + j0);
+    scale_steps(acc1, sj, scale, divide, n, g1 + j0);
     if (g2)
       for (i64 j = 0; j < n; ++j) g2[j0 + j] = acc2[j];
   });
