@@ -389,3 +389,56 @@ def test_large_state_is_staggered_and_round_trips_through_torch():
     assert rel_err(p.detach(), q.detach()) <= 1e-6
     for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
         assert rel_err(opt.state[p][key], ref.state[q][key]) <= 1e-6
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.01, amsgrad=True)), ("SGD", dict(lr=0.01, momentum=0.9)),
+                                     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)), ("Adagrad", dict(lr=0.1))])
+def test_small_state_is_cut_from_shared_arenas_and_round_trips_through_torch(name, kw):
+    import io
+
+    gen = torch.Generator().manual_seed(11)
+    shapes = [(5, 3), (7,), (0,), (1000,), (64,), (2, 2)]
+    init = [torch.randn(s, generator=gen) for s in shapes]
+    ours = [torch.nn.Parameter(t.clone()) for t in init]
+    theirs = [torch.nn.Parameter(t.clone()) for t in init]
+    o_ours = getattr(gt, name)(ours, **kw)
+    o_theirs = getattr(torch.optim, name)(theirs, foreach=False, **kw)
+    late = len(shapes) - 1  # gets its first gradient only at step 2: its state comes from a later arena
+    for k in range(4):
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            g = torch.randn(shapes[i], generator=gen)
+            a.grad, b.grad = (None, None) if (i == late and k < 2) else (g.clone(), g.clone())
+        o_ours.step()
+        o_theirs.step()
+    keys = set(o_ours.state[ours[0]])
+    assert keys and keys == set(o_theirs.state[theirs[0]])
+    together = ours if name == "Adagrad" else ours[:late]  # torch's Adagrad creates all of its state up front
+    for key in keys:
+        # one buffer per state slot (and one for the step counters) for the parameters that started together
+        storages = {o_ours.state[p][key].untyped_storage().data_ptr() for p in together}
+        assert len(storages) == 1, key
+        if name != "Adagrad":
+            assert o_ours.state[ours[late]][key].untyped_storage().data_ptr() not in storages, key
+        for p in together:
+            t = o_ours.state[p][key]
+            assert t.shape == (() if key == "step" else p.shape) and t.is_contiguous(), key
+            assert key == "step" or t.numel() == 0 or t.data_ptr() % 64 == 0, key
+    for a, b in zip(ours, theirs):
+        assert rel_err(a.detach(), b.detach()) <= 1e-6
+    # the views save and load like separate tensors, both ways
+    buf = io.BytesIO()
+    torch.save(o_ours.state_dict(), buf)
+    buf.seek(0)
+    back = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    ref = getattr(torch.optim, name)(back, foreach=False, **kw)
+    ref.load_state_dict(torch.load(buf))
+    for _ in range(2):
+        gs = [torch.randn(s, generator=gen) for s in shapes]
+        for a, b, g in zip(ours, back, gs):
+            a.grad, b.grad = g.clone(), g.clone()
+        o_ours.step()
+        ref.step()
+    for a, b in zip(ours, back):
+        assert rel_err(a.detach(), b.detach()) <= 1e-6
+        for key, t in o_ours.state[a].items():
+            assert rel_err(t.reshape(-1).double(), ref.state[b][key].reshape(-1).double()) <= 1e-6, key

@@ -77,10 +77,10 @@ class GroupLayout:
         return key == self.key and self.guard.check(params)
 
 
-def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
-          state_of: Callable[[torch.Tensor], Dict[str, Any]], slots: Callable[[torch.Tensor, Dict[str, Any]], Tuple[Any,
-          ...]]) -> GroupLayout:
-    """``slots(p, state) -> (s0, s1, s2, step, flags)`` creates missing state and returns the tensors."""
+def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], state: Any,
+          slots: Callable[[torch.Tensor, Dict[str, Any], StateArena], Tuple[Any, ...]]) -> GroupLayout:
+    """``slots(p, state[p], arena) -> (s0, s1, s2, step, flags)`` creates missing state (from ``arena`` where
+    it serves the parameter) and returns the tensors; ``state`` maps parameters to their state dicts."""
     by_code: Dict[Tuple[int, int], List[int]] = {}
     for i, (p, g) in enumerate(zip(params, grads)):
         if g is None:
@@ -95,6 +95,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
         by_code.setdefault((dev, code), []).append(i)
     parts: List[Tuple[int, np.ndarray, List[int]]] = []
     devices: List[int] = []
+    arena = StateArena([params[i] for _, idx in sorted(by_code.items()) for i in idx], state)
     for (dev, code), idx in sorted(by_code.items()):
         table = T.new_table(len(idx))
         for r, i in enumerate(idx):
@@ -102,7 +103,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
             row = table[r]
             row[T.PARAM] = pointer(p, f"params[{i}]")
             row[T.GRAD] = grad_pointer(g, f"params[{i}].grad")
-            states = slots(p, state_of(p))
+            states = slots(p, state[p], arena)
             for col, t in zip((T.STATE0, T.STATE1, T.STATE2), states[:3]):
                 if t is not None:
                     if t.dtype != p.dtype or t.numel() != p.numel() or t.device != p.device:
@@ -126,10 +127,68 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
 # Large state tensors start at a chosen offset within a 4 KiB page from their parameter (see new_state).
 STAGGER_MIN_BYTES = 1 << 16
 _PAGE = 4096
+_ALIGN = 64  # bytes: each tensor cut from an arena starts on its own cache line (no sharing between threads)
 
 
-def new_state(p: torch.Tensor, fill: Optional[float] = None, slot: int = 0) -> torch.Tensor:
-    """A state tensor like ``p`` (torch's preserve_format), filled with ``fill`` (left uninitialised when None).
+class StateArena:
+    """Flat buffers from which the new state tensors (and step counters) of a group's small parameters are cut.
+
+    A step over thousands of small tensors streams each of them from its own heap block; every block starts
+    a new stream the CPU's prefetchers have to pick up again. The parameters and gradients belong to the
+    user, but the state is ours: cutting each state slot of all small parameters from one buffer (in row
+    order) turns two or three of Adam's five streams into one long stream each. On this project's AMD EPYC a
+    2,000 x 1,000 float32 Adam step took ~1.5 ms of kernel time (one thread, CPU time) instead of ~2.2 ms
+    with separate state tensors, the step counters in one buffer included.
+
+    Only parameters without any state yet are served (sized up front, so each buffer is exactly as large as
+    the tensors cut from it, plus one page). The pieces are ordinary contiguous views: state_dict, torch.save
+    (which saves a shared storage once) and torch.optim see nothing else. Slot ``s`` starts ``(s + 1)`` KiB into
+    a page, like new_state's staggered large tensors, so that the streams do not alias each other.
+    """
+
+    def __init__(self, params: List[torch.Tensor], state: Any) -> None:
+        self._members: Dict[int, int] = {}  # id(param) -> its element offset within its dtype's buffers
+        self._total: Dict[torch.dtype, int] = {}
+        self._buffers: Dict[Tuple[torch.dtype, int], torch.Tensor] = {}
+        self._steps: Optional[torch.Tensor] = None
+        self._step_index: Dict[int, int] = {}
+        for p in params:
+            if state.get(p) or p.device.type != "cpu" or p.numel() * p.element_size() >= STAGGER_MIN_BYTES \
+                    or not p.is_contiguous() or id(p) in self._members:
+                continue
+            per_line = _ALIGN // p.element_size()
+            off = self._total.get(p.dtype, 0)
+            self._members[id(p)] = off
+            self._step_index[id(p)] = len(self._step_index)
+            self._total[p.dtype] = off + -(-p.numel() // per_line) * per_line
+
+    def state(self, p: torch.Tensor, slot: int) -> Optional[torch.Tensor]:
+        """A view shaped like ``p`` from slot ``slot``'s buffer, or None when ``p`` is not served here."""
+        off = self._members.get(id(p))
+        if off is None:
+            return None
+        buf = self._buffers.get((p.dtype, slot))
+        if buf is None:
+            es = p.element_size()
+            raw = torch.empty(self._total[p.dtype] + _PAGE // es, dtype=p.dtype)
+            k = ((1024 * (slot + 1) - raw.data_ptr()) % _PAGE) // es
+            buf = self._buffers[(p.dtype, slot)] = raw[k:k + self._total[p.dtype]]
+        return buf[off:off + p.numel()].view(p.shape)
+
+    def step(self, p: torch.Tensor) -> Optional[torch.Tensor]:
+        """A zero one-element step counter (torch's state["step"]) from one shared buffer, or None."""
+        i = self._step_index.get(id(p))
+        if i is None:
+            return None
+        if self._steps is None:
+            self._steps = torch.zeros(len(self._step_index), dtype=scalar_dtype())
+        return self._steps[i]
+
+
+def new_state(p: torch.Tensor, fill: Optional[float] = None, slot: int = 0,
+              arena: Optional[StateArena] = None) -> torch.Tensor:
+    """A state tensor like ``p`` (torch's preserve_format), filled with ``fill`` (left uninitialised when None);
+    cut from ``arena`` when it serves ``p``.
 
     A step streams through the parameter, its gradient and its state at once. Large tensors of torch all
     start at the same offset within a page (64 bytes into an mmap), and streams at equal page offsets
@@ -138,24 +197,35 @@ def new_state(p: torch.Tensor, fill: Optional[float] = None, slot: int = 0) -> t
     a large contiguous CPU state tensor is a view into a buffer one page longer, placed ``(slot + 1)`` KiB
     past its parameter's page offset (slots 0, 1, 2 for the first, second, third state tensor). The view is an ordinary tensor: state_dict, torch.save and torch.optim see nothing else.
     """
-    nbytes = p.numel() * p.element_size()
-    if p.device.type != "cpu" or nbytes < STAGGER_MIN_BYTES or not p.is_contiguous():
-        t = torch.empty_like(p, memory_format=torch.preserve_format)
-    else:
-        es = p.element_size()
-        buf = torch.empty(p.numel() + _PAGE // es, dtype=p.dtype)
-        target = (p.data_ptr() + 1024 * (slot + 1)) % _PAGE
-        k = ((target - buf.data_ptr()) % _PAGE) // es
-        t = buf[k:k + p.numel()].view(p.shape)
+    t = arena.state(p, slot) if arena is not None else None
+    if t is None:
+        if p.device.type != "cpu" or p.numel() * p.element_size() < STAGGER_MIN_BYTES or not p.is_contiguous():
+            t = torch.empty_like(p, memory_format=torch.preserve_format)
+        else:
+            es = p.element_size()
+            buf = torch.empty(p.numel() + _PAGE // es, dtype=p.dtype)
+            target = (p.data_ptr() + 1024 * (slot + 1)) % _PAGE
+            k = ((target - buf.data_ptr()) % _PAGE) // es
+            t = buf[k:k + p.numel()].view(p.shape)
     if fill is not None:
         t.fill_(fill)
     return t
 
 
-def step_tensor(state: Dict[str, Any]) -> torch.Tensor:
-    """state["step"] as a CPU scalar tensor (created at 0; Python numbers from old checkpoints converted)."""
+def new_step(p: torch.Tensor, arena: Optional[StateArena] = None) -> torch.Tensor:
+    """A zero step counter for ``p``'s state (torch's scalar dtype), from ``arena`` when it serves ``p``."""
+    t = arena.step(p) if arena is not None else None
+    return t if t is not None else torch.zeros((), dtype=scalar_dtype())
+
+
+def step_tensor(state: Dict[str, Any], p: Optional[torch.Tensor] = None,
+                arena: Optional[StateArena] = None) -> torch.Tensor:
+    """state["step"] as a CPU scalar tensor (created at 0, from ``arena`` when it serves ``p``; Python numbers
+    from old checkpoints converted)."""
     step = state.get("step")
-    if not isinstance(step, torch.Tensor):
+    if step is None and p is not None:
+        step = state["step"] = new_step(p, arena)
+    elif not isinstance(step, torch.Tensor):
         step = torch.tensor(float(step or 0.0), dtype=scalar_dtype())
         state["step"] = step
     if step.numel() != 1:

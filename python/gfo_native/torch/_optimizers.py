@@ -89,7 +89,9 @@ class _Fused(torch.optim.Optimizer):
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return ()
 
-    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
+               arena: Optional[L.StateArena]) -> _Slots:
+        """The parameter's state tensors, created where missing (cut from ``arena`` where it serves ``p``)."""
         raise NotImplementedError
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
@@ -102,7 +104,7 @@ class _Fused(torch.optim.Optimizer):
         if lay is not None and lay.still_valid(params, key):
             return lay
         grads = list(map(L._GRAD, params))
-        lay = L.build(params, grads, key, self.state.__getitem__, lambda p, s: self._slots(group, p, s))
+        lay = L.build(params, grads, key, self.state, lambda p, s, arena: self._slots(group, p, s, arena))
         self._layouts[gi] = lay
         return lay
 
@@ -146,12 +148,13 @@ class SGD(_Fused):
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (group["momentum"] != 0,)
 
-    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
+               arena: Optional[L.StateArena]) -> _Slots:
         if group["momentum"] == 0:
             return None, None, None, None, 0
         buf = state.get("momentum_buffer")
         if buf is None:
-            state["momentum_buffer"] = L.new_state(p)
+            state["momentum_buffer"] = L.new_state(p, arena=arena)
             return state["momentum_buffer"], None, None, None, T.INIT_BUFFER
         return buf, None, None, None, 0
 
@@ -179,13 +182,15 @@ class Adagrad(_Fused):
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
         for group in self.param_groups:  # torch creates Adagrad's state up front
+            arena = L.StateArena(group["params"], self.state)
             for p in group["params"]:
-                self._slots(group, p, self.state[p])
+                self._slots(group, p, self.state[p], arena)
 
-    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
+               arena: Optional[L.StateArena]) -> _Slots:
         if "sum" not in state:
-            state["sum"] = L.new_state(p, group["initial_accumulator_value"])
-        return state["sum"], None, None, L.step_tensor(state), 0
+            state["sum"] = L.new_state(p, group["initial_accumulator_value"], arena=arena)
+        return state["sum"], None, None, L.step_tensor(state, p, arena), 0
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
         core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
@@ -210,14 +215,15 @@ class RMSprop(_Fused):
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (group["momentum"] > 0, bool(group["centered"]))
 
-    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
+               arena: Optional[L.StateArena]) -> _Slots:
         if "square_avg" not in state:
-            state["step"] = torch.zeros((), dtype=L.scalar_dtype())
-            state["square_avg"] = L.new_state(p, 0.0, 0)
+            state["step"] = L.new_step(p, arena)
+            state["square_avg"] = L.new_state(p, 0.0, 0, arena)
         if group["momentum"] > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = L.new_state(p, 0.0, 2)
+            state["momentum_buffer"] = L.new_state(p, 0.0, 2, arena)
         if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = L.new_state(p, 0.0, 1)
+            state["grad_avg"] = L.new_state(p, 0.0, 1, arena)
         return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
                 state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
 
@@ -257,13 +263,14 @@ class Adam(_Fused):
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (bool(group["amsgrad"]),)
 
-    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any]) -> _Slots:
+    def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
+               arena: Optional[L.StateArena]) -> _Slots:
         if "exp_avg" not in state:
-            state["step"] = torch.tensor(0.0, dtype=L.scalar_dtype())
-            state["exp_avg"] = L.new_state(p, 0.0)
-            state["exp_avg_sq"] = L.new_state(p, 0.0, 1)
+            state["step"] = L.new_step(p, arena)
+            state["exp_avg"] = L.new_state(p, 0.0, 0, arena)
+            state["exp_avg_sq"] = L.new_state(p, 0.0, 1, arena)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = L.new_state(p, 0.0, 2)
+            state["max_exp_avg_sq"] = L.new_state(p, 0.0, 2, arena)
         return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
                 L.step_tensor(state), 0)
 
