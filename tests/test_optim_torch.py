@@ -442,3 +442,88 @@ def test_small_state_is_cut_from_shared_arenas_and_round_trips_through_torch(nam
         assert rel_err(a.detach(), b.detach()) <= 1e-6
         for key, t in o_ours.state[a].items():
             assert rel_err(t.reshape(-1).double(), ref.state[b][key].reshape(-1).double()) <= 1e-6, key
+
+
+GATED = [("Adam", dict(lr=0.01, amsgrad=True)), ("SGD", dict(lr=0.01, momentum=0.9)),
+         ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)), ("Adagrad", dict(lr=0.1))]
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("name,kw", GATED)
+def test_walk_during_the_step_stops_at_changes_and_the_rest_is_updated_once(threads, nthreads, name, kw):
+    # 120 x 1000 float64 elements: several chunks, so with 2 threads the guard walks the cached table while
+    # the other thread already updates the rows it has passed (the gated step); each change below stops the
+    # walk in the middle of the list and the rebuilt table must update exactly the remaining parameters.
+    threads(nthreads)
+    n, size = 120, 1000
+    gen = torch.Generator().manual_seed(12)
+    init = [torch.randn(size, dtype=torch.float64, generator=gen) for _ in range(n)]
+    ps, qs = [torch.nn.Parameter(t.clone()) for t in init], [torch.nn.Parameter(t.clone()) for t in init]
+    extra = torch.randn(size, dtype=torch.float64, generator=gen)
+    extra_p, extra_q = torch.nn.Parameter(extra.clone()), torch.nn.Parameter(extra.clone())
+    opt = getattr(gt, name)(ps, **kw)
+    ref = getattr(torch.optim, name)(qs, foreach=False, **kw)
+
+    def rand():
+        return torch.randn(size, dtype=torch.float64, generator=gen)
+
+    def fresh_grads(group):
+        return [rand() if i != n - 1 else None for i in range(n)]  # the last parameter has no gradient yet
+
+    changes = [
+        lambda: [("grads", fresh_grads(None))],
+        lambda: [],  # nothing changed: the whole walk passes
+        lambda: [("data", 70, rand())],  # new memory behind a parameter in the middle
+        lambda: [("grad", 50, None)],  # a gradient set to None
+        lambda: [("grad", 50, rand()), ("set_", 90, rand())],  # back; and the same .grad object on other memory
+        lambda: [("grads", fresh_grads(None))],  # zero_grad(set_to_none=True) style: all new .grad tensors
+        lambda: [("swap", 100, None)],  # the params list edited in place
+        lambda: [("grad", n - 1, rand())],  # the last parameter gains a gradient: every cached row still passes
+        lambda: [],
+    ]
+    for k, change in enumerate(changes):
+        for what, *args in change():
+            for group, other in ((opt.param_groups[0]["params"], extra_p), (ref.param_groups[0]["params"], extra_q)):
+                if what == "grads":
+                    for p, g in zip(group, args[0]):
+                        p.grad = None if g is None else g.clone()
+                elif what == "data":
+                    group[args[0]].data = args[1].clone()
+                elif what == "grad":
+                    group[args[0]].grad = None if args[1] is None else args[1].clone()
+                elif what == "set_":
+                    group[args[0]].grad.set_(args[1].clone())
+                else:
+                    other.grad = group[args[0]].grad.clone()
+                    group[args[0]] = other
+        if k >= 2:
+            assert opt._layouts[0].gated
+        opt.step()
+        ref.step()
+        for a, b in zip(opt.param_groups[0]["params"], ref.param_groups[0]["params"]):
+            assert rel_err(a.detach(), b.detach()) <= 1e-12, k
+            if "step" in ref.state[b]:
+                assert opt.state[a]["step"].item() == ref.state[b]["step"].item(), k
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_walk_during_the_step_leaves_parameters_from_a_bad_gradient_on_untouched(threads, nthreads):
+    threads(nthreads)
+    n, size = 120, 1000
+    gen = torch.Generator().manual_seed(13)
+    ps = [torch.nn.Parameter(torch.randn(size, generator=gen)) for _ in range(n)]
+    opt = gt.Adam(ps, lr=0.01)
+    for _ in range(2):
+        for p in ps:
+            p.grad = torch.randn(size, generator=gen)
+        opt.step()
+    assert opt._layouts[0].gated
+    before = [p.detach().clone() for p in ps]
+    ps[60].grad = ps[60].grad.to_sparse()
+    with pytest.raises(TypeError, match=r"params\[60\]\.grad: sparse"):
+        opt.step()
+    for i in range(60, n):  # the walk stopped at 60: nothing from there on was written
+        assert torch.equal(ps[i].detach(), before[i]) and opt.state[ps[i]]["step"].item() == 2
+    ps[60].grad = torch.randn(size, generator=gen)
+    opt.step()
+    assert all(opt.state[p]["step"].item() == (4 if i < 60 else 3) for i, p in enumerate(ps))

@@ -1,12 +1,14 @@
 // Bindings of the fused optimizer steps. Python hands one uint64 table per call (one row per tensor: raw
 // addresses from NumPy arrays or torch data_ptr(), flags, sizes; layout in gfo/optim.hpp), already validated
-// there; here we check the table itself and release the GIL.
+// there, or cached with a row guard (`gate`) that revalidates it during the step; here we check the table
+// itself and release the GIL. The steps return the number of rows updated.
 #include <cstdint>
 #include <string>
 
 #include "arrays.hpp"
 #include "gfo/optim.hpp"
 #include "registry.hpp"
+#include "row_gate.hpp"
 
 namespace gfo::bind {
 namespace {
@@ -22,6 +24,18 @@ Table table_of(const py::array& rows) {
   return Table{static_cast<const std::uint64_t*>(rows.data()), static_cast<std::int64_t>(rows.shape(0))};
 }
 
+// Runs step(gate) without the GIL; with a row guard (`gate` not None), the guard validates the table while
+// the step runs and the step returns how many leading rows it updated (all of them without a guard).
+template <class Step>
+std::int64_t run_step(const py::object& gate, Step&& step) {
+  if (gate.is_none()) {
+    py::gil_scoped_release nogil;
+    return step(nullptr);
+  }
+  GatedRun run(torch_row_gate(gate));
+  return step(&run);
+}
+
 // dtype code: 0 float32, 1 float64 (as in _torch_ptr.DTYPE_CODES).
 template <class F>
 auto by_dtype(int dtype, F&& f) {
@@ -32,40 +46,47 @@ auto by_dtype(int dtype, F&& f) {
 
 void register_optim(py::module_& m) {
   m.def("optim_sgd", [](const py::array& rows, int dtype, double lr, double momentum, double dampening,
-                        double weight_decay, bool nesterov, bool maximize) {
+                        double weight_decay, bool nesterov, bool maximize, const py::object& gate) {
     const Table t = table_of(rows);
     const optim::SGDOptions o{lr, momentum, dampening, weight_decay, nesterov, maximize};
-    py::gil_scoped_release nogil;
-    by_dtype(dtype, [&](auto x) { optim::sgd_step<decltype(x)>(t, o); });
+    return by_dtype(dtype, [&](auto x) {
+      return run_step(gate, [&](RowGate* g) { return optim::sgd_step<decltype(x)>(t, o, g); });
+    });
   }, py::arg("table"), py::arg("dtype"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"),
-     py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"));
+     py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"), py::arg("gate") = py::none());
 
   m.def("optim_adagrad", [](const py::array& rows, int dtype, double lr, double lr_decay, double weight_decay,
-                            double eps, bool maximize) {
+                            double eps, bool maximize, const py::object& gate) {
     const Table t = table_of(rows);
     const optim::AdagradOptions o{lr, lr_decay, weight_decay, eps, maximize};
-    py::gil_scoped_release nogil;
-    by_dtype(dtype, [&](auto x) { optim::adagrad_step<decltype(x)>(t, o); });
+    return by_dtype(dtype, [&](auto x) {
+      return run_step(gate, [&](RowGate* g) { return optim::adagrad_step<decltype(x)>(t, o, g); });
+    });
   }, py::arg("table"), py::arg("dtype"), py::arg("lr"), py::arg("lr_decay"), py::arg("weight_decay"),
-     py::arg("eps"), py::arg("maximize"));
+     py::arg("eps"), py::arg("maximize"), py::arg("gate") = py::none());
 
   m.def("optim_rmsprop", [](const py::array& rows, int dtype, double lr, double alpha, double eps,
-                            double weight_decay, double momentum, bool centered, bool maximize) {
+                            double weight_decay, double momentum, bool centered, bool maximize,
+                            const py::object& gate) {
     const Table t = table_of(rows);
     const optim::RMSpropOptions o{lr, alpha, eps, weight_decay, momentum, centered, maximize};
-    py::gil_scoped_release nogil;
-    by_dtype(dtype, [&](auto x) { optim::rmsprop_step<decltype(x)>(t, o); });
+    return by_dtype(dtype, [&](auto x) {
+      return run_step(gate, [&](RowGate* g) { return optim::rmsprop_step<decltype(x)>(t, o, g); });
+    });
   }, py::arg("table"), py::arg("dtype"), py::arg("lr"), py::arg("alpha"), py::arg("eps"), py::arg("weight_decay"),
-     py::arg("momentum"), py::arg("centered"), py::arg("maximize"));
+     py::arg("momentum"), py::arg("centered"), py::arg("maximize"), py::arg("gate") = py::none());
 
   m.def("optim_adam", [](const py::array& rows, int dtype, double lr, double beta1, double beta2, double eps,
-                         double weight_decay, bool decoupled_weight_decay, bool amsgrad, bool maximize) {
+                         double weight_decay, bool decoupled_weight_decay, bool amsgrad, bool maximize,
+                         const py::object& gate) {
     const Table t = table_of(rows);
     const optim::AdamOptions o{lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, amsgrad, maximize};
-    py::gil_scoped_release nogil;
-    by_dtype(dtype, [&](auto x) { optim::adam_step<decltype(x)>(t, o); });
+    return by_dtype(dtype, [&](auto x) {
+      return run_step(gate, [&](RowGate* g) { return optim::adam_step<decltype(x)>(t, o, g); });
+    });
   }, py::arg("table"), py::arg("dtype"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
-     py::arg("weight_decay"), py::arg("decoupled_weight_decay"), py::arg("amsgrad"), py::arg("maximize"));
+     py::arg("weight_decay"), py::arg("decoupled_weight_decay"), py::arg("amsgrad"), py::arg("maximize"),
+     py::arg("gate") = py::none());
 
   m.def("optim_grad_norm", [](const py::array& rows, int dtype) {
     const Table t = table_of(rows);

@@ -22,11 +22,21 @@ inline T* at(const std::uint64_t* row, int col) {
 
 inline const std::uint64_t* row_of(const Table& t, std::int64_t i) { return t.rows + i * kColumns; }
 
-// Increments a row's step counter (float or double, like torch's state["step"]) and returns the new value.
-inline double advance_step(const std::uint64_t* row) {
+// A row's step counter after this step (float or double, like torch's state["step"]), not yet stored: the
+// counters are committed after the element work, for the rows that were updated (commit_steps).
+inline double next_step(const std::uint64_t* row) {
   if (row[kStep] == 0) return 1.0;
-  if (row[kFlags] & kStepIsDouble) return *at<double>(row, kStep) += 1.0;
-  return static_cast<double>(*at<float>(row, kStep) += 1.0f);
+  if (row[kFlags] & kStepIsDouble) return *at<double>(row, kStep) + 1.0;
+  return static_cast<double>(*at<float>(row, kStep) + 1.0f);
+}
+
+inline void commit_steps(const Table& t, std::int64_t rows) {
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const std::uint64_t* row = row_of(t, i);
+    if (row[kStep] == 0) continue;
+    if (row[kFlags] & kStepIsDouble) *at<double>(row, kStep) += 1.0;
+    else *at<float>(row, kStep) += 1.0f;
+  }
 }
 
 inline std::vector<std::int64_t> offsets(const Table& t) {
@@ -262,10 +272,10 @@ constexpr std::int64_t kNormBlock = 1 << 15;
 }  // namespace
 
 template <class T>
-void sgd_step(const Table& t, const SGDOptions& o) {
+std::int64_t sgd_step(const Table& t, const SGDOptions& o, RowGate* gate) {
   const auto start = offsets(t);
   const bool use_momentum = o.momentum != 0.0;
-  parallel_concat(start, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
+  return run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
     SGDSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, use_momentum ? at<T>(row, kState0) + b : nullptr,
                  e - b, T(o.maximize ? -1 : 1), T(o.weight_decay), T(o.momentum), T(1.0 - o.dampening), T(-o.lr),
@@ -275,28 +285,29 @@ void sgd_step(const Table& t, const SGDOptions& o) {
 }
 
 template <class T>
-void adagrad_step(const Table& t, const AdagradOptions& o) {
+std::int64_t adagrad_step(const Table& t, const AdagradOptions& o, RowGate* gate) {
   std::vector<T> neg_clr(static_cast<std::size_t>(t.n));
   for (std::int64_t i = 0; i < t.n; ++i) {
-    const double step = advance_step(row_of(t, i));
+    const double step = next_step(row_of(t, i));
     neg_clr[i] = T(-(o.lr / (1.0 + (step - 1.0) * o.lr_decay)));
   }
   const auto start = offsets(t);
-  parallel_concat(start, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
+  const std::int64_t rows = run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
     AdagradSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, at<T>(row, kState0) + b, e - b,
                      T(o.maximize ? -1 : 1), T(o.weight_decay), T(o.eps), neg_clr[i], o.weight_decay != 0.0};
     adagrad_span(a);
   });
+  commit_steps(t, rows);
+  return rows;
 }
 
 template <class T>
-void rmsprop_step(const Table& t, const RMSpropOptions& o) {
-  for (std::int64_t i = 0; i < t.n; ++i) advance_step(row_of(t, i));  // kept for state_dict parity only
+std::int64_t rmsprop_step(const Table& t, const RMSpropOptions& o, RowGate* gate) {
   const auto start = offsets(t);
   const T w = T(1.0 - o.alpha);
   const bool use_momentum = o.momentum > 0.0;
-  parallel_concat(start, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
+  const std::int64_t rows = run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
     RMSpropSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, at<T>(row, kState0) + b,
                      o.centered ? at<T>(row, kState1) + b : nullptr, use_momentum ? at<T>(row, kState2) + b : nullptr,
@@ -304,16 +315,18 @@ void rmsprop_step(const Table& t, const RMSpropOptions& o) {
                      T(o.momentum), T(-o.lr), o.weight_decay != 0.0, o.centered, use_momentum, std::fabs(double(w)) < 0.5};
     rmsprop_span(a);
   });
+  commit_steps(t, rows);  // kept for state_dict parity only
+  return rows;
 }
 
 template <class T>
-void adam_step(const Table& t, const AdamOptions& o) {
+std::int64_t adam_step(const Table& t, const AdamOptions& o, RowGate* gate) {
   // Bias corrections per tensor, from each tensor's own step (tensors skipped on some steps lag behind).
   std::vector<T> neg_step_size(static_cast<std::size_t>(t.n)), bc2_sqrt(static_cast<std::size_t>(t.n));
   double last_step = -1.0;
   T last_a = T(0), last_b = T(0);
   for (std::int64_t i = 0; i < t.n; ++i) {
-    const double step = advance_step(row_of(t, i));
+    const double step = next_step(row_of(t, i));
     if (step != last_step) {
       const double bc1 = 1.0 - std::pow(o.beta1, step);
       const double bc2 = 1.0 - std::pow(o.beta2, step);
@@ -328,7 +341,7 @@ void adam_step(const Table& t, const AdamOptions& o) {
   const T w1 = T(1.0 - o.beta1);
   const T decay = decoupled ? T(1.0 - o.lr * o.weight_decay) : T(1);
   const auto start = offsets(t);
-  parallel_concat(start, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
+  const std::int64_t rows = run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
     AdamSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, at<T>(row, kState0) + b, at<T>(row, kState1) + b,
                   o.amsgrad ? at<T>(row, kState2) + b : nullptr, e - b, T(o.maximize ? -1 : 1), T(o.weight_decay),
@@ -336,6 +349,8 @@ void adam_step(const Table& t, const AdamOptions& o) {
                   !o.decoupled_weight_decay && o.weight_decay != 0.0, o.amsgrad, std::fabs(double(w1)) < 0.5};
     adam_span(a);
   });
+  commit_steps(t, rows);
+  return rows;
 }
 
 template <class T>
@@ -376,10 +391,10 @@ void clamp_grads(const Table& t, double clip) {
 }
 
 #define GFO_OPTIM_INSTANTIATE(T)                                     \
-  template void sgd_step<T>(const Table&, const SGDOptions&);         \
-  template void adagrad_step<T>(const Table&, const AdagradOptions&); \
-  template void rmsprop_step<T>(const Table&, const RMSpropOptions&); \
-  template void adam_step<T>(const Table&, const AdamOptions&);       \
+  template std::int64_t sgd_step<T>(const Table&, const SGDOptions&, RowGate*);         \
+  template std::int64_t adagrad_step<T>(const Table&, const AdagradOptions&, RowGate*); \
+  template std::int64_t rmsprop_step<T>(const Table&, const RMSpropOptions&, RowGate*); \
+  template std::int64_t adam_step<T>(const Table&, const AdamOptions&, RowGate*);       \
   template double grad_norm<T>(const Table&);                         \
   template void scale_grads<T>(const Table&, double);                 \
   template void clamp_grads<T>(const Table&, double);

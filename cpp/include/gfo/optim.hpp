@@ -8,6 +8,10 @@
 #pragma once
 #include <cstdint>
 
+namespace gfo {
+class RowGate;  // gfo/tensor_list.hpp
+}
+
 namespace gfo::optim {
 
 // One row of the uint64 table handed from Python: raw addresses (0 where a slot is unused), flags and size.
@@ -53,10 +57,13 @@ struct AdamOptions {
   bool decoupled_weight_decay, amsgrad, maximize;
 };
 
-template <class T> void sgd_step(const Table& t, const SGDOptions& o);
-template <class T> void adagrad_step(const Table& t, const AdagradOptions& o);
-template <class T> void rmsprop_step(const Table& t, const RMSpropOptions& o);
-template <class T> void adam_step(const Table& t, const AdamOptions& o);
+// Each step updates every row and returns t.n; with a gate, the rows are validated by the gate while the
+// step runs (RowGate), only the leading rows it validated are updated (step counters included) and their
+// count is returned.
+template <class T> std::int64_t sgd_step(const Table& t, const SGDOptions& o, RowGate* gate = nullptr);
+template <class T> std::int64_t adagrad_step(const Table& t, const AdagradOptions& o, RowGate* gate = nullptr);
+template <class T> std::int64_t rmsprop_step(const Table& t, const RMSpropOptions& o, RowGate* gate = nullptr);
+template <class T> std::int64_t adam_step(const Table& t, const AdamOptions& o, RowGate* gate = nullptr);
 
 // Global L2 norm of all gradients (column kGrad), summed in double in a fixed order: blocks of a fixed number
 // of elements of the concatenated gradients, each summed serially, block sums added in block order. The result

@@ -57,7 +57,9 @@ class GroupLayout:
 
     ``guard`` (native, cpp/bindings/register_optim_torch.cpp) revalidates the tables at each step in one pass
     over the parameters: same parameter objects and addresses, same .grad objects and addresses, and new
-    .grad tensors (zero_grad(set_to_none=True)) checked and written into the tables in place.
+    .grad tensors (zero_grad(set_to_none=True)) checked and written into the tables in place. With one CPU
+    table (``gated``) that pass runs during the step, as the kernel's gate: the kernel's other threads update
+    the rows already passed while it goes on, and rows after a change it meets are left to the caller.
     """
 
     init_cleared: bool  # set once SGD's "new momentum buffer" flags are cleared (clear_init_flags)
@@ -72,6 +74,9 @@ class GroupLayout:
             for r, i in enumerate(idx):
                 cells[i] = (table, r)
         self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS)
+        self.params = params
+        # one CPU table: the guard walks it during the step (the kernel's gate) instead of before it
+        self.gated = len(parts) == 1 and self.devices[0] == CPU
 
     def still_valid(self, params: List[torch.Tensor], key: Tuple[Any, ...]) -> bool:
         return key == self.key and self.guard.check(params)

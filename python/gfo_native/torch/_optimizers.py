@@ -9,6 +9,10 @@ counters stay CPU tensors, as in torch's for-loop) and results bit-identical to 
 else (sparse gradients, non-contiguous parameters, CUDA without a CUDA build) raises a clear error rather
 than being copied. ``foreach``/``fused`` are accepted for compatibility and ignored;
 ``capturable``/``differentiable`` are not supported.
+
+A group's cached pointer table is revalidated during the step (see _layout.GroupLayout): when something
+changed since the last step, the parameters before the first changed one are updated as the check passes
+them, so a step that then raises (say, a gradient became sparse) has already updated those parameters.
 """
 
 from __future__ import annotations
@@ -94,15 +98,12 @@ class _Fused(torch.optim.Optimizer):
         """The parameter's state tensors, created where missing (cut from ``arena`` where it serves ``p``)."""
         raise NotImplementedError
 
-    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
+        """One kernel call over ``table``; the CPU kernels return the rows updated (``gate``: their row guard)."""
         raise NotImplementedError
 
-    def _layout(self, gi: int, group: Dict[str, Any]) -> Any:
+    def _build(self, gi: int, group: Dict[str, Any], key: Tuple[Any, ...]) -> Any:
         params = group["params"]
-        key = self._layout_key(group)
-        lay = self._layouts.get(gi)
-        if lay is not None and lay.still_valid(params, key):
-            return lay
         grads = list(map(L._GRAD, params))
         lay = L.build(params, grads, key, self.state, lambda p, s, arena: self._slots(group, p, s, arena))
         self._layouts[gi] = lay
@@ -115,8 +116,26 @@ class _Fused(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for gi, group in enumerate(self.param_groups):
-            lay = self._layout(gi, group)
-            for (code, table, _), dev in zip(lay.parts, lay.devices):
+            key = self._layout_key(group)
+            lay = self._layouts.get(gi)
+            done: Any = ()
+            if lay is not None and lay.key == key and lay.params is group["params"] and lay.gated:
+                # the guard walks the cached table while the kernel updates the rows it has passed
+                code, table, idx = lay.parts[0]
+                rows = self._run(group, code, table, _core, gate=lay.guard)
+                if lay.guard.ok:
+                    self._after(lay)
+                    continue
+                # it met a change: rows [0, rows) are updated; the rebuilt layout runs the others
+                done = set(idx[:rows])
+                lay = self._build(gi, group, key)
+            elif lay is None or not lay.still_valid(group["params"], key):
+                lay = self._build(gi, group, key)
+            for (code, table, idx), dev in zip(lay.parts, lay.devices):
+                if done:
+                    table = table[[r for r, i in enumerate(idx) if i not in done]]
+                    if len(table) == 0:
+                        continue
                 self._run(group, code, table, _core if dev == L.CPU else _CudaKernels(dev))
             self._after(lay)
         return loss
@@ -158,9 +177,9 @@ class SGD(_Fused):
             return state["momentum_buffer"], None, None, None, T.INIT_BUFFER
         return buf, None, None, None, 0
 
-    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
-        core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
-                        float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]))
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
+        return core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
+                              float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]), **gate)
 
     def _after(self, lay: Any) -> None:
         L.clear_init_flags(lay)
@@ -192,9 +211,9 @@ class Adagrad(_Fused):
             state["sum"] = L.new_state(p, group["initial_accumulator_value"], arena=arena)
         return state["sum"], None, None, L.step_tensor(state, p, arena), 0
 
-    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
-        core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
-                            float(group["eps"]), bool(group["maximize"]))
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
+        return core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
+                                  float(group["eps"]), bool(group["maximize"]), **gate)
 
 
 class RMSprop(_Fused):
@@ -227,10 +246,10 @@ class RMSprop(_Fused):
         return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
                 state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
 
-    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
-        core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
-                            float(group["weight_decay"]), float(group["momentum"]), bool(group["centered"]),
-                            bool(group["maximize"]))
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
+        return core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
+                                  float(group["weight_decay"]), float(group["momentum"]), bool(group["centered"]),
+                                  bool(group["maximize"]), **gate)
 
 
 class Adam(_Fused):
@@ -274,11 +293,11 @@ class Adam(_Fused):
         return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
                 L.step_tensor(state), 0)
 
-    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any) -> None:
+    def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
         beta1, beta2 = group["betas"]
-        core.optim_adam(table, code, _lr(group), float(beta1), float(beta2), float(group["eps"]),
-                         float(group["weight_decay"]), bool(group["decoupled_weight_decay"]), bool(group["amsgrad"]),
-                         bool(group["maximize"]))
+        return core.optim_adam(table, code, _lr(group), float(beta1), float(beta2), float(group["eps"]),
+                               float(group["weight_decay"]), bool(group["decoupled_weight_decay"]),
+                               bool(group["amsgrad"]), bool(group["maximize"]), **gate)
 
 
 class AdamW(Adam):
