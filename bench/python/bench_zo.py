@@ -3,12 +3,14 @@ and the perturbation/update passes against the memory roofline. One run.
 
 Usage: ``PYTHONPATH=python python bench/python/bench_zo.py [--quick]``; writes ``bench/results/zo.md``.
 
-* Peak memory: each operation runs in a fresh subprocess (so no allocator state carries over), after the
-  model and batch exist. The peak resident set (``VmHWM``) is reset through ``/proc/self/clear_refs`` just
-  before the operation and read after it; the figure is ``VmHWM - VmRSS before`` — what the operation needs
-  on top of the weights and data, including memory the allocator takes from the OS and frees again, which
-  tracemalloc cannot see (torch allocates outside Python's allocator). The operation runs twice (the first
-  time includes one-off initialisation); the larger peak counts.
+* Peak memory: each operation (a no-grad forward with the loss, MeZO and ES steps, the reference-style MeZO
+  step, an Adam backprop step) runs in fresh subprocesses, after the model and batch exist, twice per process.
+  The figure that decides is the peak of CPU tensor bytes above those allocated before the call, counted from
+  torch's allocator events (``gfo_native.torch._memory``: exact, the same in every run); tracemalloc's peak
+  gives the Python/NumPy side. The resident-set high-water mark (``VmHWM`` reset through
+  ``/proc/self/clear_refs``, minus the RSS just before the call; first and second call) is shown next to them
+  with its spread over the runs: it also sees code pages faulted in, thread and library initialisation and
+  glibc arena growth, and moves by up to a megabyte between identical runs.
 * Step time: ``gfo_native.torch.MeZO`` against a re-implementation of the MeZO reference code's approach
   (Malladi et al. 2023): ``torch.manual_seed(step_seed)`` then ``z = torch.normal(...)`` tensor by tensor,
   ``param.data = param.data + scale * eps * z``, four noise passes per step (+eps, -2 eps, +eps, update).
@@ -103,50 +105,120 @@ def _vm(field):
     raise RuntimeError(field)
 
 
-def memory_child(kind, hidden, layers, batch):
-    """Runs in a fresh process: prints JSON {peak, rss_before, params_bytes}."""
+MEMORY_KINDS = ("inference", "mezo", "mezo-rademacher", "es", "mezo-reference", "adam")
+
+
+def memory_op(kind, model, X, y):
+    """The operation measured for ``kind``: one no-grad forward with the loss, or one training step."""
     import torch
     import torch.nn.functional as F
 
     import gfo_native.torch as gt
 
-    model, X, y = build(hidden, layers, batch)
     f = lambda: F.cross_entropy(model(X), y)  # noqa: E731
     if kind == "inference":
-        op = lambda: torch.no_grad()(f)()  # noqa: E731
-    elif kind == "mezo":
-        opt = gt.MeZO(model.parameters(), lr=1e-6, eps=1e-3)
-        op = lambda: opt.step(f)  # noqa: E731
-    elif kind == "mezo-reference":
-        op = lambda: reference_mezo(model, 1e-6, 1e-3, 0.0)(f)  # noqa: E731
-    else:  # backprop with Adam
-        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+        return lambda: torch.no_grad()(f)()
+    if kind in ("mezo", "mezo-rademacher"):
+        opt = gt.MeZO(model.parameters(), lr=1e-6, eps=1e-3,
+                      distribution="rademacher" if kind == "mezo-rademacher" else "gaussian")
+        return lambda: opt.step(f)
+    if kind == "es":
+        es = gt.ES(model.parameters(), lr=1e-6, sigma=1e-3, population=4)
+        return lambda: es.step(f)
+    if kind == "mezo-reference":
+        step = reference_mezo(model, 1e-6, 1e-3, 0.0)
+        return lambda: step(f)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)  # backprop
 
-        def op():
-            opt.zero_grad(set_to_none=True)
-            f().backward()
-            opt.step()
-    rss0 = _vm("VmRSS")
-    peak = 0
-    for _ in range(2):
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # reset VmHWM to the current RSS
-        op()
-        peak = max(peak, _vm("VmHWM") - rss0)
-    nbytes = sum(p.numel() * p.element_size() for p in model.parameters())
-    print(json.dumps({"peak": peak, "rss_before": rss0, "params_bytes": nbytes}))
+    def adam_step():
+        opt.zero_grad(set_to_none=True)
+        f().backward()
+        opt.step()
+    return adam_step
 
 
-def measure_memory(kind, hidden, layers, batch):
+def memory_child(kind, method, hidden, layers, batch):
+    """Runs in a fresh process; prints JSON. ``method`` "count": the allocation counters of
+    ``gfo_native.torch._memory`` (tensor bytes, tracemalloc bytes) over two calls; "rss": each of two calls'
+    resident-set high-water mark above the RSS just before it."""
+    model, X, y = build(hidden, layers, batch)
+    op = memory_op(kind, model, X, y)
+    fixed = sum(p.numel() * p.element_size() for p in model.parameters()) + X.nbytes + y.nbytes
+    out = {"fixed_bytes": fixed}
+    if method == "count":
+        from gfo_native.torch._memory import peak_bytes
+
+        peaks = [peak_bytes(op) for _ in range(2)]  # the first call includes one-off state (Adam's moments)
+        out.update(tensor=[p.tensor for p in peaks], python=[p.python for p in peaks])
+    else:
+        out["rss"] = []
+        for _ in range(2):  # each call's high-water mark above the RSS just before it
+            rss0 = _vm("VmRSS")
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")  # reset VmHWM to the current RSS
+            op()
+            out["rss"].append(_vm("VmHWM") - rss0)
+    print(json.dumps(out))
+
+
+def measure_memory(kind, method, hidden, layers, batch):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    out = subprocess.run([sys.executable, __file__, "--memory-child", kind, str(hidden), str(layers), str(batch)],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, __file__, "--memory-child", kind, method, str(hidden), str(layers),
+                          str(batch)], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def memory_section(hidden, layers, runs):
+    """Both measures, each kind in fresh processes: the counters in ``max(1, runs - 1)`` processes (they do
+    not move), the RSS in ``runs`` (it does)."""
+    mib = 2**20
+    cnt = {k: [measure_memory(k, "count", hidden, layers, BATCH) for _ in range(max(1, runs - 1))]
+           for k in MEMORY_KINDS}
+    rss = {k: [measure_memory(k, "rss", hidden, layers, BATCH)["rss"] for _ in range(runs)] for k in MEMORY_KINDS}
+    rss1 = {k: [r[0] for r in v] for k, v in rss.items()}
+    rss2 = {k: [r[1] for r in v] for k, v in rss.items()}
+    fixed = cnt["inference"][0]["fixed_bytes"]
+    tensor = {k: [max(r["tensor"]) for r in v] for k, v in cnt.items()}
+    py1 = {k: [r["python"][0] for r in v] for k, v in cnt.items()}  # includes first-call imports and caches
+    py2 = {k: [r["python"][1] for r in v] for k, v in cnt.items()}
+    base_t = max(tensor["inference"])
+    base1 = float(np.median(rss1["inference"]))
+
+    def spread(v, scale=1.0):
+        lo, hi = min(v) / scale, max(v) / scale
+        return f"{lo:.3g}" if lo == hi else f"{lo:.3g}-{hi:.3g}"
+
+    rows = []
+    for k in MEMORY_KINDS:
+        t = max(tensor[k])
+        rows.append((k, spread(tensor[k], mib), t / base_t, (fixed + t) / (fixed + base_t),
+                     spread(py1[k], 1024), spread(py2[k], 1024), spread(rss1[k], mib),
+                     spread([r / base1 for r in rss1[k]]), spread(rss2[k], mib)))
+    text = (f"### Peak memory of one step (fresh processes: {max(1, runs - 1)} for the counters, {runs} for RSS)\n\n"
+            f"The weights and the batch ({fixed / mib:.1f} MiB) exist before the step; every figure is what the "
+            f"step allocates on top of them at its peak, against one `torch.no_grad()` forward with the loss on "
+            f"the same batch (`inference`). MeZO and ES: two-sided, Gaussian unless named; ES with 4 antithetic "
+            f"pairs.\n\n"
+            f"- **Tensor bytes** (the measure that decides): every CPU tensor allocation and free reported by "
+            f"torch's allocator (torch.profiler with `profile_memory=True`, summed in time order: "
+            f"`gfo_native.torch._memory`); exact, the same in every run. Two calls per process, the larger peak "
+            f"counts (the first includes one-off state such as Adam's moments). `+ weights` adds the weights and "
+            f"batch to both sides.\n"
+            f"- **Python**: tracemalloc's peak (Python objects, NumPy buffers), first call (imports modules, fills "
+            f"caches) and second.\n"
+            f"- **RSS**: the resident-set high-water mark (`VmHWM` reset through `/proc/self/clear_refs`) above the "
+            f"RSS just before the call. The first call carries one-off costs (code pages faulted in, thread and "
+            f"library initialisation, glibc arena growth), most of the ~8 MiB; the second is a few pages. It moves "
+            f"by up to a megabyte between identical runs; x inference is against the median first-call RSS of "
+            f"inference.\n\n"
+            + table(["operation", "tensor MiB", "x inference", "+ weights, x inference", "Python KiB 1st call",
+                     "Python KiB 2nd call", "RSS MiB 1st call", "x inference", "RSS MiB 2nd call"], rows))
+    return text
 
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--memory-child":
-        memory_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+        memory_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
         return
     args = parse_args(__doc__.splitlines()[0])
     try:
@@ -169,16 +241,9 @@ def main():
                 f"{torch.get_num_threads()} threads, gfo_native with {gn.get_num_threads()} OpenMP threads."]
 
     # -- memory -------------------------------------------------------------------------------------------
-    mem = {k: measure_memory(k, hidden, layers, BATCH) for k in ("inference", "mezo", "mezo-reference", "adam")}
-    base = mem["inference"]["peak"]
-    wb = mem["inference"]["params_bytes"]
-    rows = [(k, mem[k]["peak"] / 2**20, mem[k]["peak"] / base if base > 0 else float("nan"),
-             (wb + mem[k]["peak"]) / 2**20, (wb + mem[k]["peak"]) / (wb + base)) for k in mem]
-    sections.append("### Peak memory of one step (fresh process each)\n\n"
-                    "`step peak` is what the step needs on top of the weights and batch; `weights + step` adds the "
-                    "parameters themselves (the model's footprint while it trains; the interpreter and libraries, "
-                    "the same in every process, are left out).\n\n"
-                    + table(["operation", "step peak MiB", "x inference", "weights + step MiB", "x inference"], rows))
+    mem_text = memory_section(hidden, layers, 1 if args.quick else 3)
+    print(mem_text)
+    sections.append(mem_text)
 
     # -- step time ----------------------------------------------------------------------------------------
     f = lambda: F.cross_entropy(model(X), y)  # noqa: E731
