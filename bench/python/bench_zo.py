@@ -140,7 +140,8 @@ def memory_op(kind, model, X, y):
 def memory_child(kind, method, hidden, layers, batch):
     """Runs in a fresh process; prints JSON. ``method`` "count": the allocation counters of
     ``gfo_native.torch._memory`` (tensor bytes, tracemalloc bytes) over two calls; "rss": each of two calls'
-    resident-set high-water mark above the RSS just before it."""
+    resident-set high-water mark above the RSS just before it and, when the process runs with
+    ``LD_PRELOAD=<_malloc_count.c built>``, its heap peak above the heap held just before it."""
     model, X, y = build(hidden, layers, batch)
     op = memory_op(kind, model, X, y)
     fixed = sum(p.numel() * p.element_size() for p in model.parameters()) + X.nbytes + y.nbytes
@@ -151,37 +152,68 @@ def memory_child(kind, method, hidden, layers, batch):
         peaks = [peak_bytes(op) for _ in range(2)]  # the first call includes one-off state (Adam's moments)
         out.update(tensor=[p.tensor for p in peaks], python=[p.python for p in peaks])
     else:
-        out["rss"] = []
-        for _ in range(2):  # each call's high-water mark above the RSS just before it
+        heap = None
+        if os.environ.get("LD_PRELOAD", "").endswith("malloc_count.so"):
+            import ctypes
+
+            heap = ctypes.CDLL(os.environ["LD_PRELOAD"])
+            heap.gfo_malloc_current.restype = heap.gfo_malloc_peak.restype = ctypes.c_longlong
+        out["rss"], out["heap"] = [], []
+        for _ in range(2):
             rss0 = _vm("VmRSS")
             with open("/proc/self/clear_refs", "w") as fh:
                 fh.write("5")  # reset VmHWM to the current RSS
+            if heap is not None:
+                heap.gfo_malloc_reset_peak()
+                h0 = heap.gfo_malloc_current()
             op()
             out["rss"].append(_vm("VmHWM") - rss0)
+            out["heap"].append(heap.gfo_malloc_peak() - h0 if heap is not None else float("nan"))
     print(json.dumps(out))
 
 
-def measure_memory(kind, method, hidden, layers, batch):
+def malloc_counter():
+    """Builds bench/python/_malloc_count.c into a temporary directory; None (with a message) without a compiler."""
+    import shutil
+    import tempfile
+
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        skip("malloc counter", "no C compiler (cc) to build bench/python/_malloc_count.c")
+        return None
+    out = Path(tempfile.mkdtemp(prefix="gfo_malloc_count_")) / "malloc_count.so"
+    src = Path(__file__).with_name("_malloc_count.c")
+    r = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src)], capture_output=True, text=True)
+    if r.returncode != 0:
+        skip("malloc counter", f"build failed: {r.stderr.strip()[:200]}")
+        return None
+    return str(out)
+
+
+def measure_memory(kind, method, hidden, layers, batch, preload=None):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    if preload:
+        env["LD_PRELOAD"] = preload
     out = subprocess.run([sys.executable, __file__, "--memory-child", kind, method, str(hidden), str(layers),
                           str(batch)], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def memory_section(hidden, layers, runs):
-    """Both measures, each kind in fresh processes: the counters in ``max(1, runs - 1)`` processes (they do
-    not move), the RSS in ``runs`` (it does)."""
+    """The measures, each kind in fresh processes: the tensor/Python counters in ``max(1, runs - 1)`` processes
+    (they do not move), the heap counter and the RSS (together) in ``runs``."""
     mib = 2**20
     cnt = {k: [measure_memory(k, "count", hidden, layers, BATCH) for _ in range(max(1, runs - 1))]
            for k in MEMORY_KINDS}
-    rss = {k: [measure_memory(k, "rss", hidden, layers, BATCH)["rss"] for _ in range(runs)] for k in MEMORY_KINDS}
-    rss1 = {k: [r[0] for r in v] for k, v in rss.items()}
-    rss2 = {k: [r[1] for r in v] for k, v in rss.items()}
+    lib = malloc_counter()
+    res = {k: [measure_memory(k, "rss", hidden, layers, BATCH, lib) for _ in range(runs)] for k in MEMORY_KINDS}
+    rss1, rss2, heap1, heap2 = ({k: [r[key][i] for r in v] for k, v in res.items()}
+                                for key, i in (("rss", 0), ("rss", 1), ("heap", 0), ("heap", 1)))
     fixed = cnt["inference"][0]["fixed_bytes"]
     tensor = {k: [max(r["tensor"]) for r in v] for k, v in cnt.items()}
     py1 = {k: [r["python"][0] for r in v] for k, v in cnt.items()}  # includes first-call imports and caches
     py2 = {k: [r["python"][1] for r in v] for k, v in cnt.items()}
-    base_t = max(tensor["inference"])
+    base_t, base_h = max(tensor["inference"]), float(np.median(heap2["inference"]))
     base1 = float(np.median(rss1["inference"]))
 
     def spread(v, scale=1.0):
@@ -192,9 +224,11 @@ def memory_section(hidden, layers, runs):
     for k in MEMORY_KINDS:
         t = max(tensor[k])
         rows.append((k, spread(tensor[k], mib), t / base_t, (fixed + t) / (fixed + base_t),
+                     spread(heap1[k], mib), spread(heap2[k], mib), spread([h / base_h for h in heap2[k]]),
                      spread(py1[k], 1024), spread(py2[k], 1024), spread(rss1[k], mib),
                      spread([r / base1 for r in rss1[k]]), spread(rss2[k], mib)))
-    text = (f"### Peak memory of one step (fresh processes: {max(1, runs - 1)} for the counters, {runs} for RSS)\n\n"
+    text = (f"### Peak memory of one step (fresh processes: {max(1, runs - 1)} for tensor/Python, {runs} for heap "
+            f"and RSS)\n\n"
             f"The weights and the batch ({fixed / mib:.1f} MiB) exist before the step; every figure is what the "
             f"step allocates on top of them at its peak, against one `torch.no_grad()` forward with the loss on "
             f"the same batch (`inference`). MeZO and ES: two-sided, Gaussian unless named; ES with 4 antithetic "
@@ -204,6 +238,11 @@ def memory_section(hidden, layers, runs):
             f"`gfo_native.torch._memory`); exact, the same in every run. Two calls per process, the larger peak "
             f"counts (the first includes one-off state such as Adam's moments). `+ weights` adds the weights and "
             f"batch to both sides.\n"
+            f"- **Heap**: every byte held through malloc/calloc/realloc/posix_memalign/free (tensors, NumPy "
+            f"buffers, BLAS scratch, our kernels' C++ buffers; `bench/python/_malloc_count.c`, LD_PRELOADed into "
+            f"the measuring process), peak above the bytes held just before the call. The first call includes "
+            f"one-off state (the forward's first call alone holds ~3 MiB more: library initialisation; Adam's "
+            f"moments); the second is the steady state, x inference against inference's median second call.\n"
             f"- **Python**: tracemalloc's peak (Python objects, NumPy buffers), first call (imports modules, fills "
             f"caches) and second.\n"
             f"- **RSS**: the resident-set high-water mark (`VmHWM` reset through `/proc/self/clear_refs`) above the "
@@ -211,7 +250,9 @@ def memory_section(hidden, layers, runs):
             f"library initialisation, glibc arena growth), most of the ~8 MiB; the second is a few pages. It moves "
             f"by up to a megabyte between identical runs; x inference is against the median first-call RSS of "
             f"inference.\n\n"
-            + table(["operation", "tensor MiB", "x inference", "+ weights, x inference", "Python KiB 1st call",
+            + table(["operation", "tensor MiB", "x inference", "+ weights, x inference", "heap MiB 1st call",
+                     "heap MiB 2nd call", "x inference",
+                     "Python KiB 1st call",
                      "Python KiB 2nd call", "RSS MiB 1st call", "x inference", "RSS MiB 2nd call"], rows))
     return text
 
