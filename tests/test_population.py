@@ -232,6 +232,58 @@ def test_bounded_sbx_keeps_children_off_the_bounds(impl):
         opt.tell(X, -(X**2).sum(axis=1))  # selection pushes every gene towards the upper face
 
 
+def _sbx_spread_cdf(beta, eta):
+    """CDF of SBX's spread factor (Deb & Agrawal 1995): density 0.5 (eta+1) b^eta below 1, 0.5 (eta+1) b^-(eta+2) above."""
+    return np.where(beta <= 1.0, 0.5 * beta ** (eta + 1.0), 1.0 - 0.5 * beta ** -(eta + 1.0))
+
+
+def _ga_children(y1, y2, lo, hi, crossover, mutation, n=20_000):
+    """Children of n copies of the parent pair (y1, y2) in one coordinate from the native kernel."""
+    G = np.array([[y1], [y2]])
+    parents = np.tile([0, 1], n // 2).astype(np.int64)
+    C = np.empty((n, 1))
+    _core.ga_offspring(7, 1, 2, 3, 4, crossover, 1.0, 0.5, 15.0, mutation, 1.0, 0.1, 20.0, G, parents,
+                       np.array([lo]), np.array([hi]), np.array([hi - lo]), C)
+    return C[0::2, 0], C[1::2, 0]
+
+
+@pytest.mark.parametrize("y1,y2", [(-0.2, 0.3), (-4.9, 4.0), (4.0, 5.1)])
+def test_bounded_sbx_follows_deb_agrawal(y1, y2):
+    # the published definition: each child's spread beta_q = |2 c - (y1 + y2)| / (y2 - y1) has SBX's spread
+    # distribution truncated at the bound on its side, both children from the same uniform u (Deb's code):
+    # F(beta_q) / F(beta_max) = u on both sides, u uniform on (0, 1)
+    stats = pytest.importorskip("scipy.stats")
+    eta, lo, hi = 15.0, -5.12, 5.12
+    a, b = _ga_children(y1, y2, lo, hi, crossover=5, mutation=0)
+    mixed = ~((a == y1) & (b == y2))
+    assert abs(mixed.mean() - 0.5) < 0.02  # each gene recombined with probability 1/2
+    a, b = a[mixed], b[mixed]
+    assert abs(np.mean(a > b) - 0.5) < 0.02  # the children swap sides with probability 1/2
+    c_lo, c_hi, dy = np.minimum(a, b), np.maximum(a, b), y2 - y1
+    u_lo = _sbx_spread_cdf(((y1 + y2) - 2.0 * c_lo) / dy, eta) / _sbx_spread_cdf(1.0 + 2.0 * (y1 - lo) / dy, eta)
+    u_hi = _sbx_spread_cdf((2.0 * c_hi - (y1 + y2)) / dy, eta) / _sbx_spread_cdf(1.0 + 2.0 * (hi - y2) / dy, eta)
+    np.testing.assert_allclose(u_lo, u_hi, atol=1e-9)
+    assert stats.kstest(u_lo, "uniform").pvalue > 1e-3
+
+
+@pytest.mark.parametrize("x", [0.0, -4.9, 5.0])
+def test_bounded_polynomial_mutation_follows_deb_goyal(x):
+    # Deb's bounded polynomial mutation, solved for its uniform: with r = (1 - delta_1)^(eta+1) (lower side) and
+    # s = (1 - delta_2)^(eta+1) (upper side), a child below x gives u = ((1 + dq)^(eta+1) - r) / (2 (1 - r)) in
+    # [0, 1/2) and one above gives u = (2 - s - (1 - dq)^(eta+1)) / (2 (1 - s)) in [1/2, 1); u must be uniform
+    stats = pytest.importorskip("scipy.stats")
+    eta, lo, hi = 20.0, -5.12, 5.12
+    a, b = _ga_children(x, x, lo, hi, crossover=5, mutation=2)  # equal parents: SBX leaves them as they are
+    c = np.concatenate([a, b])
+    dq = (c - x) / (hi - lo)
+    r = (1.0 - (x - lo) / (hi - lo)) ** (eta + 1.0)
+    s = (1.0 - (hi - x) / (hi - lo)) ** (eta + 1.0)
+    u = np.where(dq < 0.0, ((1.0 + dq) ** (eta + 1.0) - r) / (2.0 * (1.0 - r)),
+                 (2.0 - s - (1.0 - dq) ** (eta + 1.0)) / (2.0 * (1.0 - s)))
+    assert np.all((u > -1e-9) & (u < 1.0 + 1e-9))
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+
+
 def test_sa_cooling_spans_the_planned_run(monkeypatch):
     sa = gn.SimulatedAnnealing([(-1.0, 1.0)] * 3, max_generations=200, seed=0)
     assert sa.state.alpha ** 200 == pytest.approx(sa.T_end_ratio)
