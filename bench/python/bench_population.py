@@ -257,7 +257,7 @@ PEERS = {
     "deap": [("GA", _deap, 20)],
     "nevergrad": [("PSO", _nevergrad("PSO"), 3), ("DE", _nevergrad("DE"), 3)],
 }
-OURS_OPTIONS = {"PSO": {}, "GA": {}, "DE": {"strategy": "rand1bin", "F": 0.5, "CR": 0.9}, "SA": {}}
+OURS_OPTIONS = {"PSO": {"w": W, "c1": C, "c2": C}, "GA": {}, "DE": {"strategy": "rand1bin", "F": 0.5, "CR": 0.9}, "SA": {}}
 
 
 def available(peer):
