@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import gfo_native as gn
+from gfo_native.distributed import SerialEvaluator
 
 
 def test_result_fields_and_history():
@@ -67,3 +68,29 @@ def test_gaussian_random_search_center_best():
         gn.RandomSearch(dim=3)
     with pytest.raises(ValueError, match="distribution"):
         gn.RandomSearch([(-1, 1)], distribution="cauchy")
+
+
+def test_vectorized_serial_batch_raises_the_objectives_exception_or_records_it():
+    """The serial vectorized batch takes a short path (no per-batch bookkeeping): the objective's exception still
+    stops the run as it is, and with max_retries the batch is recorded as failed as on the general path."""
+    calls = []
+
+    def f(X):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyError("third batch")
+        return gn.functions.sphere(X)
+
+    with pytest.raises(KeyError, match="third batch"):
+        gn.minimize(f, [(-5, 5)] * 2, method="random_search", budget=320, vectorized=True)
+    calls.clear()
+    res = gn.minimize(f, [(-5, 5)] * 2, method="random_search", budget=320, vectorized=True, max_retries=0)
+    assert res.n_failed > 0 and res.nfev == 320 and np.isfinite(res.fun)
+
+
+def test_vectorized_serial_batch_values_are_a_copy():
+    buf = np.arange(4.0)
+    ev = SerialEvaluator().bind(lambda X: buf, vectorized=True)
+    y = ev.evaluate(np.zeros((4, 2)))
+    y[:] = -1.0
+    assert np.array_equal(buf, np.arange(4.0))
