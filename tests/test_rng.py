@@ -104,3 +104,84 @@ def test_bad_arguments():
 def test_stream_id():
     assert gn.rng.stream_id(3, 1) == (3 << 8) | 1
     assert gn.rng.stream_id(3, 1) != gn.rng.stream_id(3, 2)
+
+
+# -- float32 normals: float32 Box-Muller by fixed polynomials (gfo/normal32.hpp), the same bits everywhere --
+
+def _ulps32(z, exact):
+    """|z - exact| in float32 ulps of the exact value."""
+    return np.abs(z.astype(np.float64) - exact) / np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+
+
+@pytest.mark.parametrize("case,n", enumerate([1, 7, 1023, 2**20 + 3, 4099, 65_537]))
+def test_normal32_bit_identical_on_random_counter_ranges(case, n):
+    g = np.random.default_rng(1000 + case)
+    seed, stream = (int(v) for v in g.integers(0, 2**64, size=2, dtype=np.uint64))
+    offset = int(g.integers(0, 2**42))
+    a = gn.rng.normal(seed, stream, n, np.float32, offset=offset)
+    assert a.dtype == np.float32 and np.array_equal(a, ref.normal(seed, stream, n, np.float32, offset=offset))
+
+
+def _edge_words():
+    """Word pairs whose u1 sits at its extremes and whose 2 pi u2 sits at or next to quadrant boundaries."""
+    x1 = np.array([0, 1, 2, 3, 2**22, 2**23 - 3, 2**23 - 2, 2**23 - 1], np.int64)  # u1 = (2 x1 + 1) 2^-24
+    n2 = np.array([c + d for c in range(0, 2**24 + 1, 2**21) for d in (-5, -3, -1, 1, 3, 5)], np.int64)
+    n2 = n2[(n2 > 0) & (n2 < 2**24)]  # N2 = 2 x2 + 1, odd; multiples of 2^21 are octant boundaries of 2 pi u2
+    a, b = np.meshgrid(x1, (n2 - 1) // 2, indexing="ij")
+    low = np.random.default_rng(5).integers(0, 512, size=a.shape)  # the 9 low bits are ignored
+    return ((a << 9) | low).astype(np.uint32).ravel(), ((b << 9) | low[::-1]).astype(np.uint32).ravel()
+
+
+def _exact_pair(w1, w2):
+    u1 = ((w1 >> 9).astype(np.float64) * 2 + 1) * 2.0**-24
+    u2 = ((w2 >> 9).astype(np.float64) * 2 + 1) * 2.0**-24
+    r = np.sqrt(-2 * np.log(u1))
+    return r * np.cos(2 * np.pi * u2), r * np.sin(2 * np.pi * u2)
+
+
+def test_normal32_edges_bit_identical_and_accurate():
+    w1, w2 = _edge_words()
+    z0, z1 = np.empty(w1.size, np.float32), np.empty(w1.size, np.float32)
+    gn._core.rng_box_muller32(w1, w2, z0, z1)
+    r0, r1 = ref.box_muller32(w1, w2)
+    assert np.array_equal(z0, r0) and np.array_equal(z1, r1)
+    e0, e1 = _exact_pair(w1, w2)
+    assert _ulps32(z0, e0).max() <= 4 and _ulps32(z1, e1).max() <= 4
+    assert np.all(np.sign(z0) == np.sign(e0)) and np.all(np.sign(z1) == np.sign(e1))
+
+
+def test_normal32_random_words_bit_identical_and_accurate():
+    g = np.random.default_rng(17)
+    w1, w2 = g.integers(0, 2**32, size=(2, 2**20), dtype=np.uint32)
+    z0, z1 = np.empty(w1.size, np.float32), np.empty(w1.size, np.float32)
+    gn._core.rng_box_muller32(w1, w2, z0, z1)
+    r0, r1 = ref.box_muller32(w1, w2)
+    assert np.array_equal(z0, r0) and np.array_equal(z1, r1)
+    e0, e1 = _exact_pair(w1, w2)
+    assert _ulps32(z0, e0).max() <= 4 and _ulps32(z1, e1).max() <= 4
+
+
+def test_normal32_parts_accurate_on_every_uniform():
+    # every float32 uniform (2^23 values): log u within 1 ulp, sin and cos of 2 pi u within 2 ulps
+    n = (2 * np.arange(2**23, dtype=np.int64) + 1).astype(np.int32)
+    u = n.astype(np.float32) * np.float32(2.0**-24)
+    log = ref.log_uniform32(u)
+    assert log.dtype == np.float32 and _ulps32(log, np.log(u.astype(np.float64))).max() <= 1
+    s, c = ref.sincos_turn32(n)
+    a = 2 * np.pi * u.astype(np.float64)
+    assert s.dtype == np.float32 and _ulps32(s, np.sin(a)).max() <= 2 and _ulps32(c, np.cos(a)).max() <= 2
+
+
+def test_normal32_distribution():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    n = 2**22
+    z = gn.rng.normal(2024, 3, n, np.float32).astype(np.float64)
+    se = 1 / np.sqrt(n)
+    assert abs(z.mean()) < 5 * se and abs(z.var() - 1) < 5 * np.sqrt(2) * se
+    assert abs(np.mean(z**3)) < 5 * np.sqrt(15) * se and abs(np.mean(z**4) - 3) < 5 * np.sqrt(96) * se
+    assert scipy_stats.kstest(z, "norm").pvalue > 1e-3
+    # tails: P(|z| > 4) = 6.33e-5, a binomial count
+    p4 = 2 * scipy_stats.norm.sf(4)
+    assert abs(np.sum(np.abs(z) > 4) - n * p4) < 5 * np.sqrt(n * p4)
+    # the two halves of a pair are independent
+    assert abs(np.corrcoef(z[0::2], z[1::2])[0, 1]) < 5 / np.sqrt(n / 2)

@@ -36,6 +36,18 @@ void register_rng(py::module_& m) {
           },
           py::arg("seed"), py::arg("stream"), py::arg("offset"), py::arg("out"));
   }
+  // The float32 Box-Muller of gfo/normal32.hpp on given word pairs (tests reach the uniforms' extremes and
+  // the quadrant boundaries with it, which a stream hits too rarely).
+  m.def("rng_box_muller32", [](py::array w1, py::array w2, py::array z0, py::array z1) {
+    const std::uint32_t* a = data_of<std::uint32_t>(w1, "w1");
+    const std::uint32_t* b = data_of<std::uint32_t>(w2, "w2");
+    float* c = data_of<float>(z0, "z0", true);
+    float* s = data_of<float>(z1, "z1", true);
+    const py::ssize_t n = w1.size();
+    if (w2.size() != n || z0.size() != n || z1.size() != n) throw py::value_error("w1, w2, z0, z1: expected equal sizes");
+    py::gil_scoped_release nogil;
+    for (py::ssize_t i = 0; i < n; ++i) normal32::box_muller(a[i], b[i], c[i], s[i]);
+  }, py::arg("w1"), py::arg("w2"), py::arg("z0"), py::arg("z1"));
   m.def("philox4x32_10", [](std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) {
     const Words4 w = philox4x32_10(Words4{{ctr[0], ctr[1], ctr[2], ctr[3]}}, key[0], key[1]);
     return std::array<std::uint32_t, 4>{w.w[0], w.w[1], w.w[2], w.w[3]};

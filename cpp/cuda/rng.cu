@@ -1,7 +1,7 @@
 // Philox4x32-10 fills on the GPU: one thread per Philox block, so every kind of fill costs one block
 // function per four 32-bit words, and element i of a stream is the same number as on the CPU: bits and
-// uniforms by construction, normals because both sides run the Box-Muller of gfo/vecmath.hpp (only +, -,
-// *, /, sqrt and bit operations, no FMA), not the platform's log/sin/cos.
+// uniforms by construction, normals because both sides run the same Box-Muller (float32: gfo/normal32.hpp,
+// float64: gfo/vecmath.hpp; only +, -, *, /, sqrt and bit operations, no FMA), not the platform's log/sin/cos.
 #include "common.cuh"
 #include "gfo/rng.hpp"
 #include "gfo/vecmath.hpp"
@@ -31,17 +31,18 @@ template <> struct Uniform<double> {
     v[1] = bits_to_uniform64(b.w[2], b.w[3]);
   }
 };
-template <class T> struct Normal {
-  static constexpr int K = Uniform<T>::K;
-  __device__ static void expand(const Words4& b, T* v) {
-    T u[K];
-    Uniform<T>::expand(b, u);
-    for (int p = 0; p < K; p += 2) {  // as the CPU fill_normal: Box-Muller in float64, rounded once
-      double z0, z1;
-      vecmath::box_muller(static_cast<double>(u[p]), static_cast<double>(u[p + 1]), z0, z1);
-      v[p] = static_cast<T>(z0);
-      v[p + 1] = static_cast<T>(z1);
-    }
+template <class T> struct Normal;
+template <> struct Normal<float> {  // as the CPU: float32 Box-Muller of gfo/normal32.hpp on word pairs
+  static constexpr int K = 4;
+  __device__ static void expand(const Words4& b, float* v) {
+    normal32::box_muller(b.w[0], b.w[1], v[0], v[1]);
+    normal32::box_muller(b.w[2], b.w[3], v[2], v[3]);
+  }
+};
+template <> struct Normal<double> {  // as the CPU fill_normal<double>: the float64 Box-Muller of vecmath.hpp
+  static constexpr int K = 2;
+  __device__ static void expand(const Words4& b, double* v) {
+    vecmath::box_muller(bits_to_uniform64(b.w[0], b.w[1]), bits_to_uniform64(b.w[2], b.w[3]), v[0], v[1]);
   }
 };
 

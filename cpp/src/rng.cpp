@@ -12,9 +12,10 @@ namespace {
 constexpr std::int64_t kChunk = 1 << 14;  // elements per parallel work item
 constexpr int kTileBlocks = 64;           // Philox blocks computed side by side (one vectorized pass)
 
-// Words of blocks [b0, b0 + kTileBlocks) of a stream in order: w[4 l + j] is word j of block b0 + l.
+// Words of blocks [b0, b0 + kTileBlocks) of a stream: in order (w[4 l + j] is word j of block b0 + l), or
+// lane by lane (w[j kTileBlocks + l]) for the kinds with kLanes.
 struct Tile {
-  std::uint32_t w[4 * kTileBlocks];
+  alignas(32) std::uint32_t w[4 * kTileBlocks];
 };
 
 inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, Tile& t) {
@@ -33,20 +34,22 @@ inline double uniform64_of(std::uint32_t lo, std::uint32_t hi) {
   return (vecmath::from_bits(0x3FF0000000000000ull | x) - 1.0) + 1.1102230246251565e-16;
 }
 
-// Box-Muller as in rng.hpp, with the vectorizable log, sin and cos of vecmath.hpp (within an ulp of
-// libm's, so the bulk normals agree with normal<T>() to float64 rounding, not always bit for bit).
+// float64 Box-Muller as in rng.hpp, with the vectorizable log, sin and cos of vecmath.hpp (within an ulp
+// of libm's, so the bulk normals agree with normal<double>() to float64 rounding, not always bit for bit).
 inline void box_muller_vec(double u1, double u2, double& z0, double& z1) { vecmath::box_muller(u1, u2, z0, z1); }
 
 // Values per Philox block for each kind of output, and how a tile of blocks becomes values.
 struct Bits {
   using T = std::uint32_t;
   static constexpr int kPer = 4;
+  static constexpr bool kLanes = false;  // the tile in stream order
   static void make(const Tile& t, T* v) { std::memcpy(v, t.w, sizeof t.w); }
 };
 
 struct Uniform32 {
   using T = float;
   static constexpr int kPer = 4;
+  static constexpr bool kLanes = false;  // the tile in stream order
   static void make(const Tile& t, T* v) {
     for (int i = 0; i < 4 * kTileBlocks; ++i) v[i] = uniform32_of(t.w[i]);
   }
@@ -55,6 +58,7 @@ struct Uniform32 {
 struct Uniform64 {
   using T = double;
   static constexpr int kPer = 2;
+  static constexpr bool kLanes = false;  // the tile in stream order
   static void make(const Tile& t, T* v) {
     for (int i = 0; i < 2 * kTileBlocks; ++i) v[i] = uniform64_of(t.w[2 * i], t.w[2 * i + 1]);
   }
@@ -63,6 +67,7 @@ struct Uniform64 {
 struct Normal64 {  // one pair (u[2k], u[2k+1]) per block
   using T = double;
   static constexpr int kPer = 2;
+  static constexpr bool kLanes = false;  // the tile in stream order
   static void make(const Tile& t, T* v) {
     for (int l = 0; l < kTileBlocks; ++l)
       box_muller_vec(uniform64_of(t.w[4 * l], t.w[4 * l + 1]), uniform64_of(t.w[4 * l + 2], t.w[4 * l + 3]), v[2 * l],
@@ -70,16 +75,12 @@ struct Normal64 {  // one pair (u[2k], u[2k+1]) per block
   }
 };
 
-struct Normal32 {  // two pairs of float32 uniforms per block
+struct Normal32 {  // two pairs of words per block, float32 Box-Muller (gfo/normal32.hpp), from lanes
   using T = float;
   static constexpr int kPer = 4;
+  static constexpr bool kLanes = true;  // word j of block l at w[j kTileBlocks + l]
   static void make(const Tile& t, T* v) {
-    for (int k = 0; k < 2 * kTileBlocks; ++k) {
-      double z0, z1;
-      box_muller_vec(uniform32_of(t.w[2 * k]), uniform32_of(t.w[2 * k + 1]), z0, z1);
-      v[2 * k] = static_cast<float>(z0);
-      v[2 * k + 1] = static_cast<float>(z1);
-    }
+    normal32::box_muller_lanes<kTileBlocks>(t.w, t.w + kTileBlocks, t.w + 2 * kTileBlocks, t.w + 3 * kTileBlocks, v);
   }
 };
 
@@ -95,7 +96,10 @@ inline void fill_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
     const std::uint64_t b0 = first / Kind::kPer;
     const std::int64_t skip = static_cast<std::int64_t>(first - b0 * Kind::kPer);
     const std::int64_t take = std::min(kValues - skip, n);
-    philox_tile(seed, stream, b0, t);
+    if constexpr (Kind::kLanes)
+      philox_lanes(seed, stream, b0, kTileBlocks, t.w, t.w + kTileBlocks, t.w + 2 * kTileBlocks, t.w + 3 * kTileBlocks);
+    else
+      philox_tile(seed, stream, b0, t);
     if (skip == 0 && take == kValues) {
       Kind::make(t, out);
     } else {

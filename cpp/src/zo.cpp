@@ -6,7 +6,6 @@
 #include "gfo/parallel.hpp"
 #include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
-#include "gfo/vecmath.hpp"
 
 namespace gfo {
 namespace {
@@ -17,7 +16,6 @@ namespace {
 // depends on where a pass starts or how work is split.
 constexpr int kTile = 256;
 constexpr int kBlocks = kTile / 4;
-constexpr int kPairs = kTile / 2;
 constexpr int kSignWords = kTile / 32;
 constexpr std::int64_t kChunk = 1 << 14;  // elements per unit of parallel work (a multiple of kTile and of 128)
 constexpr std::int64_t kChunkWords = kChunk / 32;  // Rademacher sign words of one chunk
@@ -31,46 +29,11 @@ inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
   philox_lanes(seed, stream, block0, kBlocks, w[0], w[1], w[2], w[3]);
 }
 
-// The float32 uniform of a word is u = N 2^-24 with N = 2 (w >> 9) + 1 odd and below 2^24.
-inline std::int32_t uniform_numerator(std::uint32_t w) { return static_cast<std::int32_t>(((w >> 9) << 1) | 1u); }
-
-// cos and sin of 2 pi N 2^-24: the quadrant q = round(4u) is split off exactly in integers, leaving
-// t = u - q/4 in [-1/8, 1/8] and the angle 2 pi t in [-pi/4, pi/4] for the fdlibm kernels of vecmath.hpp.
-inline void sincos_uniform(std::int32_t N, double& c_out, double& s_out) {
-  const std::int32_t q = (N + (1 << 21)) >> 22;
-  const double x = kTwoPi * (static_cast<double>(N - (q << 22)) * 5.9604644775390625e-08);
-  const double s = vecmath::sin_poly(x), c = vecmath::cos_poly(x);
-  // Both candidates exist before selecting: a select of plain values is what vectorises.
-  const bool swap = (q & 1) != 0;
-  const double s_sel = swap ? c : s;
-  const double c_sel = swap ? s : c;
-  const double s_neg = -s_sel, c_neg = -c_sel;
-  s_out = (q & 2) ? s_neg : s_sel;
-  c_out = ((q + 1) & 2) ? c_neg : c_sel;
-}
-
+// z of a tile: float32 Box-Muller (gfo/normal32.hpp) on the word pairs of its kBlocks Philox blocks.
 inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
-  std::uint32_t w[4][kBlocks];
+  alignas(32) std::uint32_t w[4][kBlocks];
   philox_tile(seed, stream, first >> 2, w);
-  std::int32_t n1[kPairs], n2[kPairs];
-  for (int l = 0; l < kBlocks; ++l) {  // pair 2l uses words (0, 1) of block l, pair 2l+1 words (2, 3)
-    n1[2 * l] = uniform_numerator(w[0][l]);
-    n2[2 * l] = uniform_numerator(w[1][l]);
-    n1[2 * l + 1] = uniform_numerator(w[2][l]);
-    n2[2 * l + 1] = uniform_numerator(w[3][l]);
-  }
-  float zc[kPairs], zs[kPairs];
-  for (int k = 0; k < kPairs; ++k) {
-    const double r = __builtin_sqrt(-2.0 * vecmath::log_positive(static_cast<double>(n1[k]) * 5.9604644775390625e-08));
-    double c, s;
-    sincos_uniform(n2[k], c, s);
-    zc[k] = static_cast<float>(r * c);
-    zs[k] = static_cast<float>(r * s);
-  }
-  for (int k = 0; k < kPairs; ++k) {
-    z[2 * k] = zc[k];
-    z[2 * k + 1] = zs[k];
-  }
+  normal32::box_muller_lanes<kBlocks>(w[0], w[1], w[2], w[3], z);
 }
 
 // z of a tile from its kSignWords sign words: +1 (bits 0x3F800000) where the bit is set, else -1 (the

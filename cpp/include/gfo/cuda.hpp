@@ -7,8 +7,9 @@
 //
 // The random numbers are the ones of gfo/rng.hpp: the same (seed, stream, index) gives the same bits and
 // uniforms as the CPU kernels and the NumPy reference, and fill_normal the same normals as the CPU's
-// fill_normal (both use gfo/vecmath.hpp); kernels drawing single normals with gfo::normal() use CUDA's
-// log/sin/cos and agree with the CPU to a few ulp.
+// fill_normal (float32: gfo/normal32.hpp, the same bits as NumPy too; float64: gfo/vecmath.hpp); kernels
+// drawing single float64 normals with gfo::normal<double>() use CUDA's log/sin/cos and agree with the CPU
+// to a few ulp (single float32 normals are the same bits everywhere).
 #pragma once
 #include <cstdint>
 

@@ -8,15 +8,20 @@
 // Bits to floats (exact, in the open interval (0, 1), identical in C++, CUDA and NumPy):
 //   float32 uniform i: x = word[i] >> 9 (23 bits),                       u = (2x + 1) * 2^-24
 //   float64 uniform i: x = (word[2i+1] << 32 | word[2i]) >> 12 (52 bits), u = (2x + 1) * 2^-53
-// Normals by Box-Muller on consecutive uniform pairs (u1, u2) = (u[2k], u[2k+1]), in float64:
+// Normals by Box-Muller on consecutive uniform pairs (u1, u2) = (u[2k], u[2k+1]):
 //   r = sqrt(-2 log u1);  z[2k] = r cos(2 pi u2);  z[2k+1] = r sin(2 pi u2)
-// float32 normals use the float32 uniforms, compute in float64 and round once to float32.
+// float64 normals: the float64 uniforms, computed in float64 (libm in normal<double>, the vectorizable
+// polynomials of gfo/vecmath.hpp in fill_normal<double>).
+// float32 normals: the float32 uniforms, computed in float32 by the fixed polynomials of gfo/normal32.hpp
+// (+, -, *, sqrt and bit operations only): the same bits in normal<float>, fill_normal<float>, the zo
+// kernels, CUDA and NumPy, within about 3 float32 ulps of the exact value.
 #pragma once
 #include <climits>
 #include <cmath>
 #include <cstdint>
 
 #include "gfo/hd.hpp"
+#include "gfo/normal32.hpp"
 
 // Hand-vectorized Philox lanes for x86-64 with GCC or Clang (runtime-checked, see philox_lanes);
 // CUDA translation units and other compilers/architectures use the portable loop.
@@ -279,12 +284,18 @@ GFO_HD double uniform<double>(std::uint64_t seed, std::uint64_t stream, std::uin
 
 // Normal pair k (elements 2k and 2k+1) of a stream.
 template <class T>
-GFO_HD void normal_pair(std::uint64_t seed, std::uint64_t stream, std::uint64_t k, T& z0, T& z1) {
-  double a, b;
-  box_muller(static_cast<double>(uniform<T>(seed, stream, 2 * k)),
-             static_cast<double>(uniform<T>(seed, stream, 2 * k + 1)), a, b);
-  z0 = static_cast<T>(a);
-  z1 = static_cast<T>(b);
+GFO_HD void normal_pair(std::uint64_t seed, std::uint64_t stream, std::uint64_t k, T& z0, T& z1);
+
+template <>
+GFO_HD void normal_pair<double>(std::uint64_t seed, std::uint64_t stream, std::uint64_t k, double& z0, double& z1) {
+  box_muller(uniform<double>(seed, stream, 2 * k), uniform<double>(seed, stream, 2 * k + 1), z0, z1);
+}
+
+template <>
+GFO_HD void normal_pair<float>(std::uint64_t seed, std::uint64_t stream, std::uint64_t k, float& z0, float& z1) {
+  const Words4 b = philox_block(seed, stream, k >> 1);  // words 2k, 2k + 1: half of block k / 2
+  const int o = static_cast<int>(k & 1) * 2;
+  normal32::box_muller(b.w[o], b.w[o + 1], z0, z1);
 }
 
 template <class T>
@@ -295,9 +306,10 @@ GFO_HD T normal(std::uint64_t seed, std::uint64_t stream, std::uint64_t i) {
 }
 
 // Bulk fills of elements [offset, offset + n) of a stream; OpenMP-parallel, thread-count invariant.
-// fill_bits and fill_uniform equal random_bits / uniform<T> bit for bit. fill_normal computes Box-Muller
-// with the vectorized log/sin/cos of gfo/vecmath.hpp (each within an ulp of libm's), so it agrees with
-// normal<T>() to float64 rounding, not always bit for bit; it is itself offset/chunk/thread invariant.
+// fill_bits, fill_uniform and fill_normal<float> equal random_bits / uniform<T> / normal<float> bit for bit.
+// fill_normal<double> computes Box-Muller with the vectorized log/sin/cos of gfo/vecmath.hpp (each within an
+// ulp of libm's), so it agrees with normal<double>() to float64 rounding, not always bit for bit; it is
+// itself offset/chunk/thread invariant.
 void fill_bits(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n, std::uint32_t* out);
 template <class T>
 void fill_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n, T* out);

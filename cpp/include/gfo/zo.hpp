@@ -13,10 +13,8 @@
 // trip into its next pass and stays bit-identical to the rank that evaluated it; a replay fuses a whole
 // step into one pass.
 //
-// Directions. Gaussian: z_i = normal<float>(seed, stream, i) of gfo/rng.hpp (Box-Muller on the float32
-// uniform pair of element i), with log/sin/cos evaluated by the branch-free fdlibm polynomials of gfo/vecmath.hpp
-// so the loop vectorises; the double-precision result differs from libm's by about an ulp,
-// which changes the rounded float32 z in roughly one element in 10^8 (by one float32 ulp).
+// Directions. Gaussian: z_i = normal<float>(seed, stream, i) of gfo/rng.hpp bit for bit (float32
+// Box-Muller on the uniform pair of element i, gfo/normal32.hpp: branch-free, so the loop vectorizes).
 // Rademacher: z_i = +1 if bit (i mod 32) of word floor(i / 32) of the stream is set, else -1.
 #pragma once
 #include <cstdint>

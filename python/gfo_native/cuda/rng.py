@@ -1,8 +1,8 @@
 """Philox4x32-10 on the GPU: the numbers of :mod:`gfo_native.rng` for the same (seed, stream, index).
 
 Bits and uniforms are bit-identical to the CPU kernels and to :mod:`gfo_native.reference.rng`; normals
-are bit-identical to :func:`gfo_native.rng.normal` (the same Box-Muller code, gfo/vecmath.hpp) and agree
-with the NumPy reference to float64 rounding. Each function fills ``out`` (a torch
+are bit-identical to :func:`gfo_native.rng.normal` (the same Box-Muller code: float32 gfo/normal32.hpp, also
+bit-identical to the NumPy reference; float64 gfo/vecmath.hpp, agreeing with the reference to float64 rounding). Each function fills ``out`` (a torch
 CUDA tensor or a ``__cuda_array_interface__`` array) or, without ``out``, returns a new torch CUDA tensor.
 Work is queued on the array's current stream and not waited for.
 """
