@@ -105,11 +105,12 @@ struct NoiseRow {
   double operator()(i64 j, double m, double sg) const { return m + sg * static_cast<double>(e[j]); }
 };
 
-// The term of row x at coordinate j: c (x - m), or c (s^2 - 1) with s = (x - m) / sg (kSquares).
+// The term of row x at coordinate j: c (x - m), or c (s^2 - 1) with s = (x - m) * (1 / sg) (kSquares; inv =
+// 1 / sg, one division per coordinate instead of one per row and coordinate).
 template <bool kSquares>
-inline double term(double c, double x, double m, double sg) {
+inline double term(double c, double x, double m, double inv) {
   if (kSquares) {
-    const double z = (x - m) / sg;
+    const double z = (x - m) * inv;
     return c * (z * z - 1.0);
   }
   return c * (x - m);
@@ -118,43 +119,87 @@ inline double term(double c, double x, double m, double sg) {
 // acc[j] += the terms of k rows, added one row at a time in order (the same bits whatever the grouping);
 // four rows per pass, so that the accumulator is loaded and stored once per four rows.
 template <bool kSquares, class Row>
-inline void sum_terms(const Row* r, const double* c, int k, const double* mean, const double* sigma, i64 n,
-                      double* acc) {
+inline void sum_terms(const Row* r, const double* c, int k, const double* mean, const double* sigma,
+                      const double* inv, i64 n, double* acc) {
   int i = 0;
   for (; i + 4 <= k; i += 4) {
     const Row r0 = r[i], r1 = r[i + 1], r2 = r[i + 2], r3 = r[i + 3];
     const double c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
+#pragma GCC ivdep  // acc never aliases the rows, mean, sigma or inv
     for (i64 j = 0; j < n; ++j) {
-      const double m = mean[j], sg = sigma[j];
+      const double m = mean[j], sg = sigma[j], iv = kSquares ? inv[j] : 0.0;
       double s = acc[j];
-      s += term<kSquares>(c0, r0(j, m, sg), m, sg);
-      s += term<kSquares>(c1, r1(j, m, sg), m, sg);
-      s += term<kSquares>(c2, r2(j, m, sg), m, sg);
-      s += term<kSquares>(c3, r3(j, m, sg), m, sg);
+      s += term<kSquares>(c0, r0(j, m, sg), m, iv);
+      s += term<kSquares>(c1, r1(j, m, sg), m, iv);
+      s += term<kSquares>(c2, r2(j, m, sg), m, iv);
+      s += term<kSquares>(c3, r3(j, m, sg), m, iv);
       acc[j] = s;
     }
   }
   for (; i < k; ++i) {
     const Row r0 = r[i];
     const double c0 = c[i];
-    for (i64 j = 0; j < n; ++j) acc[j] += term<kSquares>(c0, r0(j, mean[j], sigma[j]), mean[j], sigma[j]);
+    for (i64 j = 0; j < n; ++j) acc[j] += term<kSquares>(c0, r0(j, mean[j], sigma[j]), mean[j], kSquares ? inv[j] : 0.0);
   }
 }
 
-GFO_SIMD_CLONES void sum_batch_rows(const BatchRow* r, const double* c, int k, bool squares, const double* mean,
-                                    const double* sigma, i64 n, double* acc) {
-  if (squares)
-    sum_terms<true>(r, c, k, mean, sigma, n, acc);
-  else
-    sum_terms<false>(r, c, k, mean, sigma, n, acc);
+// Both sums of SNES over the same k rows in one pass (coefficients a, b): the same bits as sum_terms for each.
+template <class Row>
+inline void sum_both(const Row* r, const double* a, const double* b, int k, const double* mean, const double* sigma,
+                     const double* inv, i64 n, double* acc1, double* acc2) {
+  int i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const Row r0 = r[i], r1 = r[i + 1], r2 = r[i + 2], r3 = r[i + 3];
+    const double a0 = a[i], a1 = a[i + 1], a2 = a[i + 2], a3 = a[i + 3];
+    const double b0 = b[i], b1 = b[i + 1], b2 = b[i + 2], b3 = b[i + 3];
+    // the accumulators never alias the rows, mean, sigma or inv (too many pointers for GCC's runtime checks)
+#pragma GCC ivdep
+    for (i64 j = 0; j < n; ++j) {
+      const double m = mean[j], sg = sigma[j], iv = inv[j];
+      const double x0 = r0(j, m, sg), x1 = r1(j, m, sg), x2 = r2(j, m, sg), x3 = r3(j, m, sg);
+      double s = acc1[j], t = acc2[j];
+      s += term<false>(a0, x0, m, iv);
+      s += term<false>(a1, x1, m, iv);
+      s += term<false>(a2, x2, m, iv);
+      s += term<false>(a3, x3, m, iv);
+      t += term<true>(b0, x0, m, iv);
+      t += term<true>(b1, x1, m, iv);
+      t += term<true>(b2, x2, m, iv);
+      t += term<true>(b3, x3, m, iv);
+      acc1[j] = s;
+      acc2[j] = t;
+    }
+  }
+  sum_terms<false>(r + i, a + i, k - i, mean, sigma, nullptr, n, acc1);
+  sum_terms<true>(r + i, b + i, k - i, mean, sigma, inv, n, acc2);
 }
 
-GFO_SIMD_CLONES void sum_noise_rows(const NoiseRow* r, const double* c, int k, bool squares, const double* mean,
-                                    const double* sigma, i64 n, double* acc) {
-  if (squares)
-    sum_terms<true>(r, c, k, mean, sigma, n, acc);
+GFO_SIMD_CLONES void sum_both_batch(const BatchRow* r, const double* a, const double* b, int k, const double* mean,
+                                    const double* sigma, const double* inv, i64 n, double* acc1, double* acc2) {
+  sum_both(r, a, b, k, mean, sigma, inv, n, acc1, acc2);
+}
+
+GFO_SIMD_CLONES void sum_both_noise(const NoiseRow* r, const double* a, const double* b, int k, const double* mean,
+                                    const double* sigma, const double* inv, i64 n, double* acc1, double* acc2) {
+  sum_both(r, a, b, k, mean, sigma, inv, n, acc1, acc2);
+}
+
+// inv null: the sums of c (x - m); else the sums of c (s^2 - 1).
+GFO_SIMD_CLONES void sum_batch_rows(const BatchRow* r, const double* c, int k, const double* mean, const double* sigma,
+                                    const double* inv, i64 n, double* acc) {
+  if (inv)
+    sum_terms<true>(r, c, k, mean, sigma, inv, n, acc);
   else
-    sum_terms<false>(r, c, k, mean, sigma, n, acc);
+    sum_terms<false>(r, c, k, mean, sigma, inv, n, acc);
+}
+
+// inv null: the sums of c (x - m); else the sums of c (s^2 - 1).
+GFO_SIMD_CLONES void sum_noise_rows(const NoiseRow* r, const double* c, int k, const double* mean, const double* sigma,
+                                    const double* inv, i64 n, double* acc) {
+  if (inv)
+    sum_terms<true>(r, c, k, mean, sigma, inv, n, acc);
+  else
+    sum_terms<false>(r, c, k, mean, sigma, inv, n, acc);
 }
 
 GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double scale, bool divide, i64 n, double* g) {
@@ -221,10 +266,12 @@ void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t 
   parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
     constexpr int kGroup = 4;  // rows drawn (or read) per step
     float nbuf[kGroup][kChunk];
-    double acc1[kChunk], acc2[kChunk];
+    double acc1[kChunk], acc2[kChunk], inv[kChunk];
     const i64 n = j1 - j0;
     const double *mj = mean + j0, *sj = sigma + j0;
     for (i64 j = 0; j < n; ++j) acc1[j] = acc2[j] = 0.0;
+    if (g2)
+      for (i64 j = 0; j < n; ++j) inv[j] = 1.0 / sj[j];
     for (i64 g = 0; g < nlive; g += kGroup) {
       const int k = static_cast<int>(std::min<i64>(kGroup, nlive - g));
       BatchRow xr1[kGroup], xr2[kGroup];
@@ -238,12 +285,17 @@ void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t 
         if (a[p] != 0.0) xr1[k1] = xr, nr1[k1] = er, c1[k1++] = a[p];
         if (g2 && b[p] != 0.0) xr2[k2] = xr, nr2[k2] = er, c2[k2++] = b[p];
       }
-      if (X) {
-        sum_batch_rows(xr1, c1, k1, false, mj, sj, n, acc1);
-        if (k2) sum_batch_rows(xr2, c2, k2, true, mj, sj, n, acc2);
+      if (k2 == k && k1 == k) {  // every row of the group in both sums (SNES): one pass
+        if (X)
+          sum_both_batch(xr1, c1, c2, k, mj, sj, inv, n, acc1, acc2);
+        else
+          sum_both_noise(nr1, c1, c2, k, mj, sj, inv, n, acc1, acc2);
+      } else if (X) {
+        sum_batch_rows(xr1, c1, k1, mj, sj, nullptr, n, acc1);
+        if (k2) sum_batch_rows(xr2, c2, k2, mj, sj, inv, n, acc2);
       } else {
-        sum_noise_rows(nr1, c1, k1, false, mj, sj, n, acc1);
-        if (k2) sum_noise_rows(nr2, c2, k2, true, mj, sj, n, acc2);
+        sum_noise_rows(nr1, c1, k1, mj, sj, nullptr, n, acc1);
+        if (k2) sum_noise_rows(nr2, c2, k2, mj, sj, inv, n, acc2);
       }
     }
     scale_steps(acc1, sj, scale, divide, n, g1 + j0);

@@ -25,7 +25,7 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
 // Search-gradient sums over the members x_p = mean + sigma * eps_p (sign +) of noise rows p < rows, in
 // increasing p (rows whose coefficients are all zero skipped), so the result does not depend on the thread count:
 //   g1[j] = scale * sum_p a[p] (x_p[j] - mean[j])            (divided by sigma[j]^2 when `divide`: OpenAI-ES)
-//   g2[j] = sum_p b[p] (s_p[j]^2 - 1),  s_p = (x_p - mean) / sigma   (when b and g2 are not null: SNES)
+//   g2[j] = sum_p b[p] (s_p[j]^2 - 1),  s_p = (x_p - mean) * (1 / sigma)   (when b and g2 are not null: SNES)
 // X null: x_p is regenerated from the noise exactly as es_perturb computes it; otherwise row p is read at
 // X + p * x_stride (the unclipped batch: x_stride = 2 d for antithetic pairs, d otherwise). Both give the
 // same bits for the same x_p.
