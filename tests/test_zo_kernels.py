@@ -93,6 +93,34 @@ def test_one_vs_two_threads_bit_identical(rng, threads, dtype):
         assert torch.equal(x, y)
 
 
+DIRECT_FORMS = {  # passes of the direct paths (one slot, at most one op, a plain update): MeZO's own passes
+    "perturb": dict(ops=[(0, 1e-3)]),
+    "restore+update": dict(ops=[(0, 1e-3)], coefs=np.array([-0.4, 0.0], np.float32)),
+    "update only": dict(ops=[], coefs=np.array([0.0, 0.7], np.float32)),
+    "op, zero coefficient": dict(ops=[(1, -2e-3)], coefs=np.array([0.0, 0.0], np.float32)),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("dist", [0, 1])
+@pytest.mark.parametrize("form", list(DIRECT_FORMS))
+def test_direct_passes_equal_reference(rng, threads, dtype, dist, form):
+    p0 = _params(rng, SIZES, dtype)
+    streams = K.direction_streams([40, 41], len(p0))
+    kw = dict(DIRECT_FORMS[form], seed=77, distribution=dist, streams=streams, lrs=[0.05, 0.1, 0.2, 0.3],
+              weight_decays=[0.0, 0.01, 0.1, 0.0])
+    out = []
+    for impl, nthreads in (("reference", 2), ("native", 1), ("native", 2)):
+        threads(nthreads)
+        ps = [p.clone() for p in p0]
+        K.zo_apply(ps, impl=impl, **kw)
+        out.append(ps)
+    for ref_p, one, two in zip(*out):
+        _agree(one, ref_p, dtype)
+        assert torch.equal(one, two)
+    assert not all(torch.equal(a, b) for a, b in zip(out[1], p0))
+
+
 def test_split_passes_equal_one_fused_pass(rng):
     # the property that keeps ranks (and replays) bit-identical
     p0 = _params(rng, [1023, 2**16 + 1])

@@ -73,7 +73,7 @@ struct Pass {
   const ZoOp* ops;
   std::int64_t nops;
   const ZoUpdate* update;
-  // The pass's single direction slot, when it has the form of rademacher_direct (else -1), its op count
+  // The pass's single direction slot, when it has the form of the direct paths (else -1), its op count
   // (0 or 1) and that op's scale: a property of the whole pass, so classified once, not per chunk.
   std::int64_t direct_slot = -1;
   int direct_nops = 0;
@@ -149,6 +149,50 @@ inline bool rademacher_direct(const Pass& P, const ZoTensor& T, std::int64_t beg
   return true;
 }
 
+// The same passes with Gaussian directions, float32 or bfloat16: tile by tile, the tile's z from the
+// float32 Box-Muller (gaussian_tile, 1 KiB, stays in L1) applied straight to memory in the same pass, with
+// the tile path's operations in its order (so the same bits) but none of its buffer copies.
+template <bool Bf16, bool kOp, bool kUpdate, bool kCoef>
+inline void gaussian_direct_run(void* data, std::int64_t begin, std::int64_t end, std::uint64_t seed,
+                                std::uint64_t stream, float scale, float c, float lr, float wd) {
+  alignas(32) float z[kTile];
+  for (std::int64_t p = begin; p < end; p += kTile) {
+    gaussian_tile(seed, stream, static_cast<std::uint64_t>(p), z);
+    const int cnt = static_cast<int>(std::min<std::int64_t>(kTile, end - p));
+    float* xf = static_cast<float*>(data) + p;
+    std::uint16_t* xb = static_cast<std::uint16_t*>(data) + p;
+    for (int i = 0; i < cnt; ++i) {
+      float th;
+      if constexpr (Bf16) th = bits_as_float(static_cast<std::uint32_t>(xb[i]) << 16);
+      else th = xf[i];
+      if constexpr (kOp) th = rnd<Bf16>(th + scale * z[i]);
+      if constexpr (kUpdate) {
+        float s = 0.f;
+        if constexpr (kCoef) s = s + c * z[i];
+        th = rnd<Bf16>(th - lr * (s + wd * th));
+      }
+      if constexpr (Bf16) xb[i] = static_cast<std::uint16_t>(float_as_bits(th) >> 16);
+      else xf[i] = th;
+    }
+  }
+}
+
+// Returns false (nothing done) where the pass is not of the direct form; the tile path then runs it.
+template <bool Bf16>
+inline bool gaussian_direct(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
+  const ZoTensor& T = P.tensors[t];
+  const ZoUpdate& U = *P.update;
+  const std::int64_t slot = P.direct_slot;
+  if (slot < 0 || T.momentum || T.grad_out) return false;
+  const std::uint64_t stream = P.streams[slot * P.ntensors + t];
+  const float scale = P.direct_scale, c = U.enabled ? U.coef[slot] : 0.f, lr = T.lr, wd = T.weight_decay;
+  if (!U.enabled) gaussian_direct_run<Bf16, true, false, false>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
+  else if (P.direct_nops == 0) gaussian_direct_run<Bf16, false, true, true>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
+  else if (c != 0.f) gaussian_direct_run<Bf16, true, true, true>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
+  else gaussian_direct_run<Bf16, true, true, false>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
+  return true;
+}
+
 template <bool Bf16>
 inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
   const ZoTensor& T = P.tensors[t];
@@ -172,6 +216,8 @@ inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::i
     }
     if constexpr (!Bf16)
       if (rademacher_direct(P, T, begin, end, sign_words.data())) return;
+  } else if (gaussian_direct<Bf16>(P, t, begin, end)) {
+    return;
   }
   for (std::int64_t p = begin; p < end; p += kTile) {
     const int cnt = static_cast<int>(std::min<std::int64_t>(kTile, end - p));
@@ -257,7 +303,7 @@ void zo_apply(const ZoTensor* tensors, std::int64_t ntensors, std::uint64_t seed
   for (std::int64_t t = 0; t < ntensors; ++t)
     first_chunk[t + 1] = first_chunk[t] + (tensors[t].n + kChunk - 1) / kChunk;
   Pass P{tensors, ntensors, seed, dist, streams, nslots, ops, nops, &update};
-  if (dist == ZoDist::rademacher) classify_direct(P);
+  classify_direct(P);
   const std::int64_t nchunks = first_chunk[ntensors];
   std::int64_t elements = 0;
   for (std::int64_t t = 0; t < ntensors; ++t) elements += tensors[t].n;
