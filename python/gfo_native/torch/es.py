@@ -40,8 +40,9 @@ class ES(SeedOptimizer):
 
     and the update is :math:`\theta \leftarrow \theta - \eta(\hat g + \lambda\theta)` (``optimizer="sgd"``),
     reconstructed by one fused pass from (seed, member, shaped fitness); or, with ``optimizer="adam"``,
-    :math:`\hat g + \lambda\theta` is written into ``p.grad`` by that pass and ``torch.optim.Adam`` (betas,
-    ``adam_eps``) takes the step, which costs three float32 buffers per parameter (grad and Adam's moments).
+    :math:`\hat g + \lambda\theta` is written into ``p.grad`` by that pass and Adam (betas, ``adam_eps``;
+    ``gfo_native.torch.Adam``, torch's numerics in one fused pass without temporaries) takes the step, which
+    costs three float32 buffers per parameter (grad and Adam's moments) and nothing more per step.
     Adam requires float32 parameters.
 
     Distributed as :class:`MeZO`: pair ``d`` is evaluated on rank ``d % world_size``; ranks exchange the
@@ -131,10 +132,17 @@ class ES(SeedOptimizer):
             self._adam.load_state_dict(adam)
 
 
-def make_adam(groups: Any, betas: Sequence[float], eps: float) -> torch.optim.Adam:
-    """The inner Adam over ``groups``' tensors; its weight decay is 0 (the L2 term is in the gradient)."""
-    return torch.optim.Adam([{"params": list(g["params"]), "lr": g["lr"]} for g in groups], betas=tuple(betas),  # type: ignore[arg-type]
-                            eps=eps, weight_decay=0.0, foreach=False)
+def make_adam(groups: Any, betas: Sequence[float], eps: float) -> torch.optim.Optimizer:
+    """The inner Adam over ``groups``' tensors; its weight decay is 0 (the L2 term is in the gradient).
+
+    The fused drop-in (``gfo_native.torch.Adam``, torch's for-loop numerics) updates the moments and the
+    parameters in one pass without temporaries: ``torch.optim.Adam`` would allocate two parameter-sized
+    temporaries of each tensor in turn, far more than a forward's activations on a large model.
+    """
+    from ._optimizers import Adam
+
+    return Adam([{"params": list(g["params"]), "lr": g["lr"]} for g in groups],
+                betas=(float(betas[0]), float(betas[1])), eps=eps, weight_decay=0.0)
 
 
 def sync_adam(adam: torch.optim.Optimizer, lrs: Any) -> None:
