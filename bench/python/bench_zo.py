@@ -216,9 +216,9 @@ def memory_section(hidden, layers, runs):
     base_t, base_h = max(tensor["inference"]), float(np.median(heap2["inference"]))
     base1 = float(np.median(rss1["inference"]))
 
-    def spread(v, scale=1.0):
-        lo, hi = min(v) / scale, max(v) / scale
-        return f"{lo:.3g}" if lo == hi else f"{lo:.3g}-{hi:.3g}"
+    def spread(v, scale=1.0):  # "min to max" over the runs, one figure where they print alike
+        lo, hi = f"{min(v) / scale:.3g}", f"{max(v) / scale:.3g}"
+        return lo if lo == hi else f"{lo} to {hi}"
 
     rows = []
     for k in MEMORY_KINDS:
