@@ -527,3 +527,20 @@ def test_walk_during_the_step_leaves_parameters_from_a_bad_gradient_on_untouched
     ps[60].grad = torch.randn(size, generator=gen)
     opt.step()
     assert all(opt.state[p]["step"].item() == (4 if i < 60 else 3) for i, p in enumerate(ps))
+
+
+def test_gradient_resized_or_retyped_behind_the_same_object_is_an_error():
+    # torch checks shape and dtype when .grad is assigned, not when the .grad tensor itself is changed
+    ps = [torch.nn.Parameter(torch.zeros(5)) for _ in range(3)]
+    for p in ps:
+        p.grad = torch.ones(5)
+    opt = gt.Adam(ps, lr=0.1)
+    opt.step()
+    ps[1].grad.set_(torch.ones(3))
+    with pytest.raises(ValueError, match=r"params\[1\]\.grad: 3 elements of torch.float32, the parameter has 5"):
+        opt.step()
+    ps[1].grad = torch.ones(5)
+    opt.step()
+    ps[2].grad.data = torch.ones(5, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"params\[2\]\.grad: 5 elements of torch.float64"):
+        opt.step()

@@ -108,6 +108,9 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
             row = table[r]
             row[T.PARAM] = pointer(p, f"params[{i}]")
             row[T.GRAD] = grad_pointer(g, f"params[{i}].grad")
+            if g.dtype != p.dtype or g.numel() != p.numel():  # .grad.set_() / .grad.data = ... allow both
+                raise ValueError(f"params[{i}].grad: {g.numel()} elements of {g.dtype}, the parameter has "
+                                 f"{p.numel()} of {p.dtype}")
             states = slots(p, state[p], arena)
             for col, t in zip((T.STATE0, T.STATE1, T.STATE2), states[:3]):
                 if t is not None:
