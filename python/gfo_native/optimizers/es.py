@@ -23,8 +23,9 @@ The plain ``ask()``/``tell()`` work as for every optimizer (``ask`` returns the 
 ``noise_table=T`` switches to the shared noise table of Salimans et al. (2017): T float32 normals drawn once
 from Philox (seed, stream (0, 3)), and noise row p of a generation is ``table[o_p : o_p + d]`` with the random
 offset ``o_p = bits(seed, stream(generation, 1), p) mod (T - d + 1)``. Rows then cost a memory read instead
-of Philox and Box-Muller (several times faster at 10^6 dimensions), for T * 4 bytes held; rows of different
-members overlap at shifted positions (nearly uncorrelated) and coincide with probability 1 / (T - d + 1).
+of Philox and Box-Muller (a generation about twice as fast at 10^6 dimensions), for T * 4 bytes held; rows of
+different members overlap at shifted positions (nearly uncorrelated) and coincide with probability
+1 / (T - d + 1).
 """
 
 from __future__ import annotations
