@@ -121,7 +121,10 @@ def test_driver_killed_and_resumed(executor, tmp_path):
         "resume=True)\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(PATHS))
     with open(tmp_path / "driver.out", "w") as out:
-        proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        # Its own process group, so the cleanup below can also kill the forkserver and workers it started
+        # (they outlive a SIGKILLed driver and would linger after the suite).
+        proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     generations = run["budget"] // 8
     deadline = time.monotonic() + 120
     try:
@@ -135,6 +138,10 @@ def test_driver_killed_and_resumed(executor, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     assert proc.returncode == -signal.SIGKILL
     assert load_checkpoint(ckpt)["optimizer"]["generation"] < generations  # killed mid-run
     resumed = gn.minimize(Objective(), BOUNDS, **run, executor=executor, checkpoint=ckpt, resume=True)
