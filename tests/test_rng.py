@@ -113,7 +113,7 @@ def _ulps32(z, exact):
     return np.abs(z.astype(np.float64) - exact) / np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
 
 
-@pytest.mark.parametrize("case,n", enumerate([1, 7, 1023, 2**20 + 3, 4099, 65_537]))
+@pytest.mark.parametrize("case,n", list(enumerate([1, 7, 1023, 2**20 + 3, 4099, 65_537])))
 def test_normal32_bit_identical_on_random_counter_ranges(case, n):
     g = np.random.default_rng(1000 + case)
     seed, stream = (int(v) for v in g.integers(0, 2**64, size=2, dtype=np.uint64))

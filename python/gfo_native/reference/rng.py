@@ -107,7 +107,8 @@ _U32 = np.uint32
 
 def _numerator(w: U32Array) -> npt.NDArray[np.int32]:
     """N of the float32 uniform ``N 2**-24`` of each word (odd, below 2**24)."""
-    return (((w >> _U32(9)) << _U32(1)) | _U32(1)).astype(np.int32)
+    n: npt.NDArray[np.int32] = (((w >> _U32(9)) << _U32(1)) | _U32(1)).astype(np.int32)
+    return n
 
 
 def log_uniform32(u: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
