@@ -31,7 +31,7 @@ inline float uniform32_of(std::uint32_t w) {
 inline double uniform64_of(std::uint32_t lo, std::uint32_t hi) {
   const std::uint64_t x = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 12;  // 52 bits
   // 1 + x 2^-52 read from the bits, minus 1, plus 2^-53: (2x + 1) 2^-53 exactly
-  return (vecmath::from_bits(0x3FF0000000000000ull | x) - 1.0) + 1.1102230246251565e-16;
+  return (from_bits(std::uint64_t{0x3FF0000000000000u} | x) - 1.0) + 1.1102230246251565e-16;
 }
 
 // float64 Box-Muller as in rng.hpp, with the vectorizable log, sin and cos of vecmath.hpp (within an ulp

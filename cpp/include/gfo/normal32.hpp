@@ -18,32 +18,12 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
+#include "gfo/bits.hpp"
 #include "gfo/hd.hpp"
 
 namespace gfo {
 namespace normal32 {
-
-GFO_HD std::uint32_t bits_of(float x) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_uint(x);
-#else
-  std::uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-#endif
-}
-
-GFO_HD float from_bits(std::uint32_t u) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(u);
-#else
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-#endif
-}
 
 // The numerator N of the float32 uniform of a word (odd, below 2^24), as a signed int so conversions vectorize.
 GFO_HD std::int32_t uniform_numerator(std::uint32_t w) { return static_cast<std::int32_t>(((w >> 9) << 1) | 1u); }

@@ -10,34 +10,14 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
+#include "gfo/bits.hpp"
 #include "gfo/hd.hpp"
 
 namespace gfo {
 namespace vecmath {
 
 constexpr double kTrigMax = 1.0e6;  // |n| <= 2^20 here, so the reduction products stay exact
-
-GFO_HD std::uint64_t bits_of(double x) {
-#if defined(__CUDA_ARCH__)
-  return static_cast<std::uint64_t>(__double_as_longlong(x));
-#else
-  std::uint64_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-#endif
-}
-
-GFO_HD double from_bits(std::uint64_t u) {
-#if defined(__CUDA_ARCH__)
-  return __longlong_as_double(static_cast<long long>(u));
-#else
-  double x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-#endif
-}
 
 // sin(r) and cos(r) for |r| <= pi/4 (fdlibm k_sin.c, k_cos.c with a zero tail).
 GFO_HD double sin_poly(double r) {
