@@ -185,21 +185,23 @@ GFO_SIMD_CLONES void sum_both_noise(const NoiseRow* r, const double* a, const do
 }
 
 // inv null: the sums of c (x - m); else the sums of c (s^2 - 1).
-GFO_SIMD_CLONES void sum_batch_rows(const BatchRow* r, const double* c, int k, const double* mean, const double* sigma,
-                                    const double* inv, i64 n, double* acc) {
+template <class Row>
+inline void sum_rows(const Row* r, const double* c, int k, const double* mean, const double* sigma, const double* inv,
+                     i64 n, double* acc) {
   if (inv)
     sum_terms<true>(r, c, k, mean, sigma, inv, n, acc);
   else
     sum_terms<false>(r, c, k, mean, sigma, inv, n, acc);
 }
 
-// inv null: the sums of c (x - m); else the sums of c (s^2 - 1).
+GFO_SIMD_CLONES void sum_batch_rows(const BatchRow* r, const double* c, int k, const double* mean, const double* sigma,
+                                    const double* inv, i64 n, double* acc) {
+  sum_rows(r, c, k, mean, sigma, inv, n, acc);
+}
+
 GFO_SIMD_CLONES void sum_noise_rows(const NoiseRow* r, const double* c, int k, const double* mean, const double* sigma,
                                     const double* inv, i64 n, double* acc) {
-  if (inv)
-    sum_terms<true>(r, c, k, mean, sigma, inv, n, acc);
-  else
-    sum_terms<false>(r, c, k, mean, sigma, inv, n, acc);
+  sum_rows(r, c, k, mean, sigma, inv, n, acc);
 }
 
 GFO_SIMD_CLONES void scale_steps(const double* acc, const double* sigma, double scale, bool divide, i64 n, double* g) {
