@@ -24,3 +24,14 @@ def threads():
 def rng():
     # Test inputs only; library code never uses NumPy's generators.
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch at one intra-op thread for the test, then restored: tiny models only gain scheduling noise from
+    more, and identical losses need identical reduction orders."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

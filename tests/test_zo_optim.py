@@ -11,13 +11,7 @@ import gfo_native.torch as gt  # noqa: E402
 from gfo_native.torch.es import centered_ranks  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Tiny models: torch's intra-op threads only add scheduling noise on a shared 2-core machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _mlp(seed=0, d_in=8, hidden=16, d_out=3):
