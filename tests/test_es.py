@@ -81,6 +81,27 @@ def test_large_batches_streamed_to_memory_hold_the_same_values(rng):
             assert np.array_equal(row[0], whole[r])
 
 
+@pytest.mark.parametrize("d, first, m, shift", [(2**20 + 4, 0, 2, 0), (2**20 + 4, 1, 3, 1), (2**20 + 2, 1, 2, 0),
+                                                 (2**20 + 3, 2, 2, 1)])
+def test_streamed_philox_batches_equal_the_reference_and_any_thread_count(d, first, m, shift, threads, rng):
+    # m * d doubles exceed the streaming threshold: drawn and streamed tile by tile (AVX2), both members of a pair
+    # in one pass when their rows are aligned alike (d % 4 == 0), row by row otherwise; `shift` moves the batch
+    # off 32-byte alignment, `first` odd starts with a lone member of sign -, and noise rows p > 0 start inside a
+    # Philox block when d % 4 != 0. The same with rows of a noise table (read, not drawn; offsets of any parity).
+    mean, sigma = rng.standard_normal(d), np.exp(rng.standard_normal(d))
+    table = rng.standard_normal(d + 5).astype(np.float32)
+    offsets = np.array([0, 5, 3], dtype=np.int64)
+    for noise in ((None, None), (table, offsets)):
+        want = np.empty((m, d))
+        ref.perturb(6, 11, *noise, mean, sigma, None, None, first, True, want)
+        for t in (1, 2):
+            threads(t)
+            flat = np.empty(m * d + 1)
+            X = flat[shift:shift + m * d].reshape(m, d)
+            _core.es_perturb(6, 11, *noise, mean, sigma, None, None, first, True, X)
+            np.testing.assert_array_equal(X, want)
+
+
 def test_ask_out_fills_the_given_buffer():
     opt = gn.OpenES(dim=30, x0=np.ones(30), sigma0=0.2, popsize=8, seed=4)
     ref_opt = gn.OpenES(dim=30, x0=np.ones(30), sigma0=0.2, popsize=8, seed=4)

@@ -59,6 +59,95 @@ __attribute__((target("avx2"))) void stream_member_avx2(const double* mean, cons
   for (; j < n; ++j) x[j] = mean[j] + sigma[j] * (sign * static_cast<double>(eps[j]));
 }
 
+// Both members of an antithetic pair, streamed: xp = mean + sigma * e and xm = mean - sigma * e, the same bits as
+// stream_member_avx2 with signs + and - (sigma * (-e) = -(sigma * e) and m + (-y) = m - y exactly) for one load
+// of mean, sigma and e. xp and xm have the same alignment modulo 32 bytes.
+__attribute__((target("avx2"))) void stream_pair_avx2(const double* mean, const double* sigma, const float* eps, i64 n,
+                                                      double* xp, double* xm) {
+  i64 j = 0;
+  for (; j < n && (reinterpret_cast<std::uintptr_t>(xp + j) & 31); ++j) {
+    const double y = sigma[j] * static_cast<double>(eps[j]);
+    xp[j] = mean[j] + y;
+    xm[j] = mean[j] - y;
+  }
+  for (; j + 4 <= n; j += 4) {
+    const __m256d m = _mm256_loadu_pd(mean + j);
+    const __m256d y = _mm256_mul_pd(_mm256_loadu_pd(sigma + j), _mm256_cvtps_pd(_mm_loadu_ps(eps + j)));
+    _mm256_stream_pd(xp + j, _mm256_add_pd(m, y));
+    _mm256_stream_pd(xm + j, _mm256_sub_pd(m, y));
+  }
+  for (; j < n; ++j) {
+    const double y = sigma[j] * static_cast<double>(eps[j]);
+    xp[j] = mean[j] + y;
+    xm[j] = mean[j] - y;
+  }
+}
+
+// The members of one noise row on n coordinates streamed to memory as their noise becomes available: x[0] (sign +)
+// and x[1] (sign -), either null. upto(avail) streams each row's coordinates from done[r] to the last 32-byte
+// boundary below avail (to n once avail reaches n), so that every row is written by aligned non-temporal stores
+// except at its two ends.
+struct StreamRows {
+  const double *mean, *sigma;
+  const float* eps;
+  i64 n;
+  double* x[2];
+  i64 done[2] = {0, 0};
+
+  // Coordinates below `avail` that end on a 32-byte boundary of row r (all of them at the row's end).
+  i64 end_of(int r, i64 avail) const {
+    if (avail >= n) return n;
+    if (avail <= 0) return 0;
+    return avail - static_cast<i64>((reinterpret_cast<std::uintptr_t>(x[r] + avail) & 31) / sizeof(double));
+  }
+
+  __attribute__((target("avx2"))) void upto(i64 avail) {
+    const i64 e0 = x[0] ? end_of(0, avail) : 0, e1 = x[1] ? end_of(1, avail) : 0;
+    const bool alike = x[0] && x[1] &&
+                       ((reinterpret_cast<std::uintptr_t>(x[0]) ^ reinterpret_cast<std::uintptr_t>(x[1])) & 31) == 0;
+    if (alike) {  // rows aligned alike (so always done to the same coordinate): one pass for both
+      if (e0 > done[0]) stream_pair_avx2(mean + done[0], sigma + done[0], eps + done[0], e0 - done[0], x[0] + done[0],
+                                         x[1] + done[0]);
+    } else {
+      for (int r = 0; r < 2; ++r)
+        if (x[r] && (r ? e1 : e0) > done[r])
+          stream_member_avx2(mean + done[r], sigma + done[r], eps + done[r], r ? -1.0 : 1.0, (r ? e1 : e0) - done[r],
+                             x[r] + done[r]);
+    }
+    done[0] = std::max(done[0], e0);
+    done[1] = std::max(done[1], e1);
+  }
+};
+
+// Noise row p's members on coordinates j0 .. j0 + n - 1 (xp: sign +, xm: sign -, either null) drawn from Philox and
+// streamed to memory, kTileBlocks Philox blocks at a time. Drawing is arithmetic and streaming is stores: drawing a
+// whole chunk and then storing it leaves memory idle in the first phase and the arithmetic units in the second.
+// Here a tile's stores (2 x 4 kTileBlocks doubles, about the core's store queue) sit between the Philox rounds and
+// the Box-Muller of the next tile, and drain to memory while those compute. The stores lag one tile behind so that
+// the Philox rounds (registers only) follow them directly. `index` = p * d + j0, the stream position of coordinate
+// j0; the normals are box_muller_lanes on philox_lanes in whole blocks, as fill_normal<float> computes them: the
+// same bits. (Tiles of 32 blocks measured best: 8 or 16 blocks run Philox and Box-Muller with too few independent
+// vectors, 64 or 128 were slower.)
+__attribute__((target("avx2"), flatten)) void stream_philox_rows_avx2(std::uint64_t seed, std::uint64_t stream,
+                                                                      std::uint64_t index, i64 n, const double* mean,
+                                                                      const double* sigma, double* xp, double* xm) {
+  constexpr int kTileBlocks = 32;
+  constexpr i64 kTile = 4 * kTileBlocks;
+  // buf[k] = the normal at stream position index - skip + k (from a block's first word); the row's noise is buf + skip.
+  alignas(32) float buf[kChunk + 2 * kTile];
+  alignas(32) std::uint32_t c[4][kTileBlocks] = {};  // lanes past a short last tile: drawn from zeros, never stored
+  const i64 skip = static_cast<i64>(index % 4), total = skip + n;
+  const std::uint64_t b0 = index / 4;
+  StreamRows members{mean, sigma, buf + skip, n, {xp, xm}};
+  for (i64 k = 0; k < total; k += kTile) {
+    const i64 nb = std::min<i64>(kTileBlocks, (total - k + 3) / 4);
+    philox_lanes(seed, stream, b0 + static_cast<std::uint64_t>(k / 4), nb, c[0], c[1], c[2], c[3]);
+    members.upto(k - skip);  // the previous tiles' coordinates
+    normal32::box_muller_lanes<kTileBlocks>(c[0], c[1], c[2], c[3], buf + k);
+  }
+  members.upto(n);
+}
+
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 #else
 constexpr bool kHaveAvx2 = false;
@@ -227,17 +316,23 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
     double tp[kChunk], tm[kChunk];
     for (i64 c = b; c < e; ++c) {
       const i64 p = p0 + c % rows, j0 = (c / rows) * kChunk, n = std::min(d, j0 + kChunk) - j0;
-      const float* eps = draw(src, p, d, j0, n, buf);
       // the members of noise row p in range (sign + then -), computed on the chunk's coordinates
       const i64 i0 = antithetic ? 2 * p : p, i1 = antithetic ? 2 * p + 1 : p;
       const bool has0 = i0 >= first, has1 = antithetic && i1 < last;
 #if GFO_PHILOX_AVX2
       if (fused) {
-        if (has0) stream_member_avx2(mean + j0, sigma + j0, eps, 1.0, n, out + (i0 - first) * d + j0);
-        if (has1) stream_member_avx2(mean + j0, sigma + j0, eps, -1.0, n, out + (i1 - first) * d + j0);
+        double* xp = has0 ? out + (i0 - first) * d + j0 : nullptr;
+        double* xm = has1 ? out + (i1 - first) * d + j0 : nullptr;
+        if (src.table) {
+          StreamRows members{mean + j0, sigma + j0, src.table + src.offsets[p] + j0, n, {xp, xm}};
+          members.upto(n);
+        } else {
+          stream_philox_rows_avx2(src.seed, src.stream, std::uint64_t(p * d + j0), n, mean + j0, sigma + j0, xp, xm);
+        }
         continue;
       }
 #endif
+      const float* eps = draw(src, p, d, j0, n, buf);
       const double *mj = mean + j0, *sj = sigma + j0, *lj = lo ? lo + j0 : nullptr, *hj = hi ? hi + j0 : nullptr;
       double* x0 = has0 ? (stream ? tp : out + (i0 - first) * d + j0) : nullptr;
       double* x1 = has1 ? (stream ? tm : out + (i1 - first) * d + j0) : nullptr;
