@@ -5,7 +5,9 @@
 2. Evaluations to reach f <= 1e-8 on sphere, ellipsoid (condition 1e6) and rosenbrock in 10-D and 40-D,
    median over 11 seeds, against pycma.
 3. OpenES and SNES throughput (samples x dimensions per second, objective excluded) at 10^6 dimensions
-   against a plain NumPy implementation and, when installed, EvoTorch.
+   against a plain NumPy implementation and, when installed, EvoTorch: single-thread CPU time, and wall clock
+   with every core on both sides (NumPy at its defaults; needs threadpoolctl, else NumPy's BLAS stays at one
+   thread).
 
 Writes bench/results/es.md. Peers that are missing are skipped with a message.
 
@@ -17,6 +19,7 @@ package needs seconds per generation at 1,000-D).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -26,8 +29,15 @@ import time
 from pathlib import Path
 
 # One thread for every library, timed in process CPU time: on a shared, loaded machine multi-threaded BLAS and
-# OpenMP waits distort wall times beyond use, while single-thread CPU time compares the work itself.
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+# OpenMP waits distort wall times beyond use, while single-thread CPU time compares the work itself. With
+# threadpoolctl the BLAS keeps its default thread count at start-up and is limited to one thread at run time, so
+# that the all-cores column of section 3 can time NumPy at its defaults in the same process (OpenBLAS reads
+# OMP_NUM_THREADS too, so neither variable is set then); without it, every library is pinned by the variables.
+try:
+    import threadpoolctl
+except ImportError:
+    threadpoolctl = None
+for _v in ("MKL_NUM_THREADS",) if threadpoolctl else ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = "1"
 
 import numpy as np  # noqa: E402
@@ -40,6 +50,18 @@ from gfo_native.optimizers.cmaes import strategy  # noqa: E402
 
 TARGET = 1e-8
 EVALS_CACHE = C.RESULTS_DIR / "es_evals.json"
+
+# NumPy's BLAS threads at its defaults (before any limit), then one thread for the CPU-time measurements.
+BLAS_DEFAULT = max([i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"] or [1]) \
+    if threadpoolctl else 1
+if threadpoolctl:
+    threadpoolctl.threadpool_limits(1)  # BLAS and OpenMP libraries; gfo_native's threads are set explicitly
+gn.set_num_threads(1)
+
+
+def blas_threads(n):
+    """A context running NumPy's BLAS with n threads (a no-op without threadpoolctl: one thread)."""
+    return threadpoolctl.threadpool_limits(n, user_api="blas") if threadpoolctl else contextlib.nullcontext()
 
 
 def sphere(X):
@@ -302,7 +324,7 @@ TABLE = 2**25  # entries of the shared noise table (128 MB of float32)
 
 
 def wall_times(fns, reps):
-    """Median wall time of each function, repeats interleaved (for the all-threads column)."""
+    """Median wall time of each function, repeats interleaved (for the all-cores columns)."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
@@ -347,22 +369,28 @@ def bench_throughput(quick):
         full = np.empty((n, d))
         t_np, t_full, t_low = cpu_times([base, lambda: ours_generation(opt, False, buf, full),
                                          lambda: ours_generation(opt, True, buf)], reps)
+        # Every core on both sides, wall clock: NumPy at its defaults (BLAS with all its threads; its generator is
+        # single-threaded by design) and ours with all threads.
         gn.set_num_threads(threads)
         try:
-            (t_wall,) = wall_times([lambda: ours_generation(opt, False, buf, full)], reps)
+            with blas_threads(BLAS_DEFAULT):
+                t_np_wall, t_wall = wall_times([base, lambda: ours_generation(opt, False, buf, full)], reps)
         finally:
             gn.set_num_threads(1)
         work = n * d
         roof = work / (nbytes / bw)
         noise = "Philox" if table is None else f"table 2^{int(math.log2(table))}"
         rows.append([algo, noise, d, n, work / t_np / 1e6, work / t_full / 1e6, work / t_low / 1e6, t_np / t_full,
-                     t_np / t_low, work / t_wall / 1e6, roof / 1e6])
+                     t_np / t_low, work / t_np_wall / 1e6, work / t_wall / 1e6, t_np_wall / t_wall, roof / 1e6])
         key = "" if table is None else ", noise table"
         speed[f"{algo} throughput 1e6-D vs NumPy (ask/tell{key})"] = t_np / t_full
         speed[f"{algo} throughput 1e6-D vs NumPy (low_memory{key})"] = t_np / t_low
-        print(f"{algo} ({noise}): numpy {work / t_np / 1e6:.1f} M/s, ours ask/tell {work / t_full / 1e6:.1f} M/s, "
-              f"ours low-memory {work / t_low / 1e6:.1f} M/s, ours ask/tell {threads} threads (wall) "
-              f"{work / t_wall / 1e6:.1f} M/s, memory bound {roof / 1e6:.0f} M/s", flush=True)
+        speed[f"{algo} throughput 1e6-D vs NumPy (ask/tell{key}, all cores, wall)"] = t_np_wall / t_wall
+        print(f"{algo} ({noise}): one thread (CPU time): numpy {work / t_np / 1e6:.1f} M/s, ours ask/tell "
+              f"{work / t_full / 1e6:.1f} M/s ({t_np / t_full:.1f}x), ours low-memory {work / t_low / 1e6:.1f} M/s; "
+              f"all {threads} cores (wall): numpy {work / t_np_wall / 1e6:.1f} M/s, ours ask/tell "
+              f"{work / t_wall / 1e6:.1f} M/s ({t_np_wall / t_wall:.1f}x); memory bound {roof / 1e6:.0f} M/s",
+              flush=True)
     try:
         import evotorch  # noqa: F401
         evo = "EvoTorch is installed but not benchmarked here yet."
@@ -372,8 +400,11 @@ def bench_throughput(quick):
         C.skip("evotorch", evo)
     table = C.table(["algorithm", "noise", "dim", "popsize", "NumPy M samples*dims/s", "gfo_native ask/tell M/s",
                      "gfo_native low-memory M/s", "ask/tell / NumPy", "low-memory / NumPy",
-                     f"gfo_native ask/tell {threads} threads, wall M/s", "ask/tell memory bound M/s"], rows)
+                     f"NumPy {threads} cores, wall M/s", f"gfo_native ask/tell {threads} threads, wall M/s",
+                     "ask/tell / NumPy, all cores (wall)", "ask/tell memory bound M/s"], rows)
     notes.append(f"memory copy bandwidth {bw / 1e9:.1f} GB/s (read + write bytes, one thread, CPU time)")
+    notes.append(f"NumPy's BLAS ran with {BLAS_DEFAULT if threadpoolctl else 1} thread(s) in the all-cores columns "
+                 + ("(its default)" if threadpoolctl else "(threadpoolctl is not installed: pinned to one)"))
     return table, rows, speed, evo + "\n\n" + "; ".join(notes) + "."
 
 
@@ -400,12 +431,15 @@ def main():
                      f"{'met' if r[4] <= 1.10 else 'SHORT'}")
     for r in r_thr:
         if r[0] == "openes":
-            lines.append(f"- OpenES 1e6-D throughput ({r[1]} noise): {r[7]:.1f}x NumPy with ask/tell, {r[8]:.1f}x "
-                         f"low-memory (target >= 10x): {'met' if max(r[7], r[8]) >= 10 else 'SHORT'}")
+            cpu, wall = max(r[7], r[8]), r[11]
+            lines.append(f"- OpenES 1e6-D throughput ({r[1]} noise), target >= 10x NumPy: single-thread CPU time "
+                         f"{r[7]:.1f}x with ask/tell, {r[8]:.1f}x low-memory: {'met' if cpu >= 10 else 'SHORT'}; "
+                         f"wall clock with every core on both sides ({os.cpu_count()} cores, NumPy at its defaults) "
+                         f"{wall:.1f}x with ask/tell: {'met' if wall >= 10 else 'SHORT'}")
     body = (
-        "All timings single-threaded (OMP/OpenBLAS threads = 1) in process CPU time, the machine being shared and "
-        "loaded.\n\nPer-generation overhead: CPU time of ask + tell on the sphere (objective excluded), default population, "
-        "x0 = 1, sigma0 = 0.5, median of 3 interleaved rounds; each round averages over a whole number of our "
+        "All timings single-threaded (BLAS and OpenMP threads = 1) in process CPU time, the machine being shared "
+        "and loaded, except the all-cores columns of the ES throughput table.\n\nPer-generation overhead: CPU time "
+        "of ask + tell on the sphere (objective excluded), default population, x0 = 1, sigma0 = 0.5, median of 3 interleaved rounds; each round averages over a whole number of our "
         "eigendecomposition intervals.\n\n"
         + t_over + "\n\n"
         f"Evaluations to f <= 1e-8, median over {seeds} seeds (x0 = 3, sigma0 = 2; rosenbrock x0 = 0, sigma0 = 0.5; "
@@ -419,10 +453,12 @@ def main():
         "generations, tell reads the noise back from the batch. Low-memory: ask_seeds + expand in chunks of 4 rows + "
         "tell_seeds (the noise drawn once in expand and once in tell_seeds). Noise 'Philox': the default, float32 "
         "Philox normals widened to float64; 'table 2^25': the shared noise table of Salimans et al. (2017), "
-        "noise_table=2**25 (float32, a row = a slice at a random offset), an opt-in mapping. The all-threads column "
-        "is wall time of our ask/tell with every core; the memory bound is the batch written once plus the noise "
-        "rows read (tell reading the batch's rows of sign + back, or ask and tell reading the table), at the copy "
-        "bandwidth of one thread (CPU time).\n\n"
+        "noise_table=2**25 (float32, a row = a slice at a random offset), an opt-in mapping. The memory bound is "
+        "the batch written once plus the noise rows read (tell reading the batch's rows of sign + back, or ask and tell reading the table), at the copy "
+        "bandwidth of one thread (CPU time). The all-cores columns are wall clock with every core on both sides, "
+        "repeats interleaved: NumPy at its defaults (its BLAS with all its threads; numpy.random's generator is "
+        "single-threaded by design) and our ask/tell with every thread; they are the only wall-clock figures here, "
+        "so a loaded machine shows most in them.\n\n"
         + t_thr + "\n\n" + evo + "\n\nTargets of the issue:\n\n" + "\n".join(lines)
     )
     C.write_results("es", "CMA-ES and evolution strategies (bench_es.py)", body, speedups={**s1, **s2})
