@@ -16,6 +16,9 @@ namespace {
 
 using i64 = std::int64_t;
 constexpr i64 kChunk = 4096;  // coordinates per task: the noise of one chunk stays in L1
+constexpr int kTileBlocks = 32;  // Philox blocks drawn at once (see philox_normal_tiles)
+constexpr i64 kTile = 4 * kTileBlocks;
+constexpr i64 kDrawBuf = kChunk + 2 * kTile;  // floats of a chunk's noise buffer: whole tiles from a block's start
 
 // A batch this large (bytes) is written with non-temporal stores: it cannot stay in cache anyway, and
 // streaming skips reading every destination line before overwriting it (a third of the traffic of ask).
@@ -119,32 +122,47 @@ struct StreamRows {
   }
 };
 
-// Noise row p's members on coordinates j0 .. j0 + n - 1 (xp: sign +, xm: sign -, either null) drawn from Philox and
-// streamed to memory, kTileBlocks Philox blocks at a time. Drawing is arithmetic and streaming is stores: drawing a
-// whole chunk and then storing it leaves memory idle in the first phase and the arithmetic units in the second.
-// Here a tile's stores (2 x 4 kTileBlocks doubles, about the core's store queue) sit between the Philox rounds and
-// the Box-Muller of the next tile, and drain to memory while those compute. The stores lag one tile behind so that
-// the Philox rounds (registers only) follow them directly. `index` = p * d + j0, the stream position of coordinate
-// j0; the normals are box_muller_lanes on philox_lanes in whole blocks, as fill_normal<float> computes them: the
-// same bits. (Tiles of 32 blocks measured best: 8 or 16 blocks run Philox and Box-Muller with too few independent
-// vectors, 64 or 128 were slower.)
-__attribute__((target("avx2"), flatten)) void stream_philox_rows_avx2(std::uint64_t seed, std::uint64_t stream,
-                                                                      std::uint64_t index, i64 n, const double* mean,
-                                                                      const double* sigma, double* xp, double* xm) {
-  constexpr int kTileBlocks = 32;
-  constexpr i64 kTile = 4 * kTileBlocks;
-  // buf[k] = the normal at stream position index - skip + k (from a block's first word); the row's noise is buf + skip.
-  alignas(32) float buf[kChunk + 2 * kTile];
-  alignas(32) std::uint32_t c[4][kTileBlocks] = {};  // lanes past a short last tile: drawn from zeros, never stored
-  const i64 skip = static_cast<i64>(index % 4), total = skip + n;
+// The float32 normals of whole Philox blocks from stream position index - index % 4 on, drawn into buf kTileBlocks
+// blocks at a time by box_muller_lanes on philox_lanes, as fill_normal<float> computes them (the same bits), until
+// position index + n - 1 is drawn (buf holds index % 4 + n rounded up to a whole tile: at most kDrawBuf floats for
+// n <= kChunk). between(k) runs after the Philox rounds of the tile at buf + k and before its Box-Muller. Serial:
+// es_perturb and es_grad call it from their own parallel tasks, where fill_normal's parallel region cost about a
+// microsecond per chunk. Tiles of 32 blocks measured best: 8 or 16 run Philox and Box-Muller with too few
+// independent vectors, 64 spill the Box-Muller's lanes.
+template <class Between>
+__attribute__((always_inline)) inline void philox_normal_tiles(std::uint64_t seed, std::uint64_t stream,
+                                                               std::uint64_t index, i64 n, float* buf, Between&& between) {
+  alignas(32) std::uint32_t c[4][kTileBlocks] = {};  // lanes past a short last tile: drawn from zeros, never used
+  const i64 total = static_cast<i64>(index % 4) + n;
   const std::uint64_t b0 = index / 4;
-  StreamRows members{mean, sigma, buf + skip, n, {xp, xm}};
   for (i64 k = 0; k < total; k += kTile) {
     const i64 nb = std::min<i64>(kTileBlocks, (total - k + 3) / 4);
     philox_lanes(seed, stream, b0 + static_cast<std::uint64_t>(k / 4), nb, c[0], c[1], c[2], c[3]);
-    members.upto(k - skip);  // the previous tiles' coordinates
+    between(k);
     normal32::box_muller_lanes<kTileBlocks>(c[0], c[1], c[2], c[3], buf + k);
   }
+}
+
+// The normals at stream positions index .. index + n - 1 (n <= kChunk): a pointer into buf (kDrawBuf floats).
+__attribute__((target("avx2"), flatten)) const float* draw_philox_avx2(std::uint64_t seed, std::uint64_t stream,
+                                                                       std::uint64_t index, i64 n, float* buf) {
+  philox_normal_tiles(seed, stream, index, n, buf, [](i64) {});
+  return buf + index % 4;
+}
+
+// Noise row p's members on coordinates j0 .. j0 + n - 1 (xp: sign +, xm: sign -, either null) drawn from Philox and
+// streamed to memory tile by tile. Drawing is arithmetic and streaming is stores: drawing a whole chunk and then
+// storing it leaves memory idle in the first phase and the arithmetic units in the second. Here the stores of the
+// tiles drawn so far (2 x 4 kTileBlocks doubles, about the core's store queue) sit between the Philox rounds and
+// the Box-Muller of the next tile, and drain to memory while those compute (the Philox rounds use registers
+// only). `index` = p * d + j0, the stream position of coordinate j0.
+__attribute__((target("avx2"), flatten)) void stream_philox_rows_avx2(std::uint64_t seed, std::uint64_t stream,
+                                                                      std::uint64_t index, i64 n, const double* mean,
+                                                                      const double* sigma, double* xp, double* xm) {
+  alignas(32) float buf[kDrawBuf];
+  const i64 skip = static_cast<i64>(index % 4);
+  StreamRows members{mean, sigma, buf + skip, n, {xp, xm}};
+  philox_normal_tiles(seed, stream, index, n, buf, [&](i64 k) { members.upto(k - skip); });
   members.upto(n);
 }
 
@@ -154,9 +172,12 @@ constexpr bool kHaveAvx2 = false;
 #endif
 
 // Coordinates j0 .. j0 + n - 1 of noise row p (see EsNoise), float32: a pointer into the table, or the
-// Philox normals drawn into buf.
+// Philox normals drawn into buf (kDrawBuf floats).
 const float* draw(const EsNoise& src, i64 p, i64 d, i64 j0, i64 n, float* buf) {
   if (src.table) return src.table + src.offsets[p] + j0;
+#if GFO_PHILOX_AVX2
+  if (kHaveAvx2) return draw_philox_avx2(src.seed, src.stream, std::uint64_t(p * d + j0), n, buf);
+#endif
   fill_normal<float>(src.seed, src.stream, std::uint64_t(p * d + j0), n, buf);
   return buf;
 }
@@ -312,7 +333,7 @@ void es_perturb(const EsNoise& src, const double* mean, const double* sigma, con
   const bool stream = m * d * i64(sizeof(double)) >= kStreamBytes;
   const bool fused = stream && !lo && kHaveAvx2;  // compute and stream in one pass
   parallel_chunks(rows * per, 1, std::min(d, kChunk) * 16, [&](i64 b, i64 e) {
-    float buf[kChunk];
+    alignas(32) float buf[kDrawBuf];
     double tp[kChunk], tm[kChunk];
     for (i64 c = b; c < e; ++c) {
       const i64 p = p0 + c % rows, j0 = (c / rows) * kChunk, n = std::min(d, j0 + kChunk) - j0;
@@ -362,7 +383,7 @@ void es_grad(const EsNoise& src, const double* a, const double* b, std::int64_t 
   const i64 nlive = static_cast<i64>(live.size());
   parallel_chunks(d, kChunk, rows * 4, [&](i64 j0, i64 j1) {
     constexpr int kGroup = 4;  // rows drawn (or read) per step
-    float nbuf[kGroup][kChunk];
+    alignas(32) float nbuf[kGroup][kDrawBuf];
     double acc1[kChunk], acc2[kChunk], inv[kChunk];
     const i64 n = j1 - j0;
     const double *mj = mean + j0, *sj = sigma + j0;
