@@ -10,6 +10,7 @@ from gfo_native import _core
 from gfo_native import reference as ref
 from gfo_native.optimizers import selection
 from gfo_native.optimizers.de import distinct_partners
+from gfo_native.optimizers.pso import neighbours
 
 BOUNDS7 = [(-2.0, 3.0)] * 7
 
@@ -38,11 +39,29 @@ def assert_same_trajectory(cls, **kw):
 
 
 # ---------------------------------------------------------------- every operator option, native == reference
-@pytest.mark.parametrize("topology", ["global", "ring"])
+@pytest.mark.parametrize("topology,popsize", [("global", 13), ("ring", 13), ("von_neumann", 12)])
 @pytest.mark.parametrize("bounds_strategy", ["clip", "reflect"])
-def test_pso_options(topology, bounds_strategy):
-    xs = assert_same_trajectory(gn.PSO, popsize=13, topology=topology, bounds_strategy=bounds_strategy)
+def test_pso_options(topology, popsize, bounds_strategy):
+    xs = assert_same_trajectory(gn.PSO, popsize=popsize, topology=topology, bounds_strategy=bounds_strategy)
     assert all(np.all((x >= -2.0) & (x <= 3.0)) for x in xs)
+
+
+@pytest.mark.parametrize("n,rows", [(20, 4), (50, 5), (40, 5), (12, 3), (7, 1)])
+def test_pso_von_neumann_neighbourhoods(n, rows):
+    nb = neighbours(n, "von_neumann")
+    assert nb.shape == (n, 5) and np.array_equal(nb[:, 0], np.arange(n))
+    links = np.zeros((n, n), bool)
+    links[np.repeat(np.arange(n), 5), nb.ravel()] = True
+    assert np.array_equal(links, links.T)  # j neighbours i iff i neighbours j
+    cols = n // rows
+    if rows > 2 and cols > 2:  # four distinct neighbours on a torus of side >= 3
+        assert all(len(set(r)) == 5 for r in nb.tolist())
+    if rows == 1:  # a prime swarm degenerates to the ring
+        assert all(set(a) == set(b) for a, b in zip(nb.tolist(), neighbours(n, "ring").tolist()))
+    # each particle follows the best personal best among its neighbours (distinct values: no ties)
+    f = np.random.default_rng(n).permutation(n).astype(float)
+    opt = gn.PSO([(-1.0, 1.0)] * 2, popsize=n, topology="von_neumann")
+    assert opt._neighbourhood_best(f).tolist() == [min(set(r), key=lambda j: f[j]) for r in nb.tolist()]
 
 
 def test_pso_decreasing_inertia_and_no_clamp():
