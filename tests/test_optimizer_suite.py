@@ -19,6 +19,15 @@ SUITE_KWARGS: dict[str, dict] = {
 # Methods too slow for 20 reference generations in the suite use fewer.
 SUITE_GENERATIONS: dict[str, int] = {"bo": 5}
 METHODS = sorted(gn.OPTIMIZERS)
+# Non-default options that change what a generation computes: the trajectory, thread and checkpoint tests run
+# them too (the defaults of every method, plus these).
+OPTION_CASES: list[tuple[str, str, dict]] = [
+    ("pso", "von_neumann", {"topology": "von_neumann", "popsize": 12}),
+    ("pso", "tvac", {"w": 0.9, "w_end": 0.4, "c1": 2.5, "c1_end": 0.5, "c2": 0.5, "c2_end": 2.5,
+                     "max_generations": 30}),
+]
+CASES = [pytest.param(m, {}, id=m) for m in METHODS] + [pytest.param(m, kw, id=f"{m}-{name}")
+                                                         for m, name, kw in OPTION_CASES]
 
 
 def make(method, **kw):
@@ -45,35 +54,35 @@ def gens(method):
     return SUITE_GENERATIONS.get(method, 20)
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_native_matches_reference(method):
-    a = run(make(method), gens(method))
-    b = run(make(method, impl="reference"), gens(method))
+@pytest.mark.parametrize("method,options", CASES)
+def test_native_matches_reference(method, options):
+    a = run(make(method, **options), gens(method))
+    b = run(make(method, impl="reference", **options), gens(method))
     for g, (x, y) in enumerate(zip(a, b)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_thread_count_invariance(method, threads):
+@pytest.mark.parametrize("method,options", CASES)
+def test_thread_count_invariance(method, options, threads):
     threads(1)
-    a = run(make(method), gens(method))
+    a = run(make(method, **options), gens(method))
     threads(2)
-    b = run(make(method), gens(method))
+    b = run(make(method, **options), gens(method))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method,options", CASES)
 @pytest.mark.parametrize("via", ["state_dict", "pickle"])
-def test_checkpoint_resume_bit_identical(method, via):
+def test_checkpoint_resume_bit_identical(method, options, via):
     n = gens(method)
-    full = make(method)
+    full = make(method, **options)
     whole = run(full, n)
-    first = make(method)
+    first = make(method, **options)
     run(first, n // 2)
     if via == "pickle":
         resumed = pickle.loads(pickle.dumps(first))
     else:
-        resumed = make(method)
+        resumed = make(method, **options)
         resumed.load_state_dict(first.state_dict())
     rest = run(resumed, n - n // 2)
     assert all(np.array_equal(x, y) for x, y in zip(whole[n // 2:], rest))

@@ -72,6 +72,20 @@ def test_pso_decreasing_inertia_and_no_clamp():
     assert opt.inertia() == pytest.approx(0.4)
 
 
+def test_pso_time_varying_coefficients():
+    # Ratnaweera, Halgamuge & Watson (2004): c1 2.5 -> 0.5, c2 0.5 -> 2.5 with the inertia 0.9 -> 0.4
+    tvac = dict(w=0.9, w_end=0.4, c1=2.5, c1_end=0.5, c2=0.5, c2_end=2.5)
+    a = assert_same_trajectory(gn.PSO, popsize=9, w_generations=4, **tvac)
+    b, _ = trajectory(gn.PSO, "native", popsize=9, w_generations=4, w=0.9, w_end=0.4, c1=2.5, c2=0.5)
+    assert np.array_equal(a[1], b[1]) and not np.array_equal(a[2], b[2])  # the schedule acts from generation 1
+    opt = gn.PSO(BOUNDS7, max_generations=8, **tvac)
+    assert opt.coefficients() == (2.5, 0.5)
+    opt.generation = 2
+    assert opt.coefficients() == pytest.approx((2.0, 1.0))
+    opt.generation = 20  # past the schedule: its end values
+    assert opt.coefficients() == pytest.approx((0.5, 2.5)) and opt.inertia() == pytest.approx(0.4)
+
+
 @pytest.mark.parametrize("sel", ["tournament", "roulette", "sus", "rank"])
 def test_ga_selections(sel):
     assert_same_trajectory(gn.GA, popsize=15, selection=sel)
@@ -364,6 +378,8 @@ def test_rastrigin_10d(method, options, budget, threshold):
     (gn.PSO, {"w": "big"}, TypeError, "w"),
     (gn.PSO, {"velocity_clamp": 0.0}, ValueError, "velocity_clamp"),
     (gn.PSO, {"w_end": 0.4}, ValueError, "w_end"),
+    (gn.PSO, {"c2_end": 2.5}, ValueError, "c2_end"),
+    (gn.PSO, {"c1_end": -1.0, "max_generations": 5}, ValueError, "c1_end"),
     (gn.GA, {"selection": "best"}, ValueError, "selection"),
     (gn.GA, {"crossover": "sbx", "genome": "binary"}, ValueError, "crossover"),
     (gn.GA, {"mutation": "bitflip"}, ValueError, "mutation"),

@@ -57,13 +57,20 @@ class PSO(Optimizer):
 
     Defaults are Clerc & Kennedy's constriction coefficients in inertia form, w = 0.7298,
     c1 = c2 = 1.49618 (Clerc & Kennedy 2002; Eberhart & Shi 2000), and 40 particles (SPSO 2011, Clerc 2012).
-    A linearly decreasing inertia (Shi & Eberhart 1998, e.g. 0.9 -> 0.4) is available with ``w_end``.
+    A linearly decreasing inertia (Shi & Eberhart 1998, e.g. 0.9 -> 0.4) is available with ``w_end``, and
+    time-varying acceleration coefficients (Ratnaweera, Halgamuge & Watson 2004: c1 2.5 -> 0.5 and c2 0.5 -> 2.5
+    with that inertia) with ``c1_end`` and ``c2_end``.
 
     Args:
         w: inertia weight (at the first generation when ``w_end`` is set).
-        w_end: final inertia weight of a linear decrease over ``w_generations`` (default: ``max_generations``).
-        c1: cognitive coefficient (pull towards the particle's own best).
-        c2: social coefficient (pull towards the neighbourhood best).
+        w_end: final inertia weight of a linear change over ``w_generations`` (default: ``max_generations``).
+        w_generations: the generations of the linear schedules of ``w_end``, ``c1_end`` and ``c2_end``.
+        c1: cognitive coefficient (pull towards the particle's own best; at the first generation when ``c1_end``
+            is set).
+        c1_end: final cognitive coefficient of a linear change over ``w_generations``.
+        c2: social coefficient (pull towards the neighbourhood best; at the first generation when ``c2_end`` is
+            set).
+        c2_end: final social coefficient of a linear change over ``w_generations``.
         topology: ``"global"`` (gbest: every particle sees the swarm's best), ``"ring"`` (lbest: the best of
             itself and its two ring neighbours) or ``"von_neumann"`` (the best of itself and its four neighbours on
             a torus grid, see :func:`neighbours`). Kennedy & Mendes (2002) find the sparser neighbourhoods slower
@@ -91,12 +98,14 @@ class PSO(Optimizer):
 
     def __init__(self, bounds: Any = None, *, w: float = 0.7298, w_end: float | None = None,
                  w_generations: int | None = None, c1: float = 1.49618, c2: float = 1.49618,
-                 topology: str = "global", velocity_clamp: float | None = 0.5, bounds_strategy: str = "reflect",
+                 c1_end: float | None = None, c2_end: float | None = None, topology: str = "global", velocity_clamp: float | None = 0.5, bounds_strategy: str = "reflect",
                  velocity_init: float = 0.0, **kwargs: Any):
         self.w = pop.real(w, "w")
         self.w_end = None if w_end is None else pop.real(w_end, "w_end")
         self.c1 = pop.real(c1, "c1", low=0.0)
         self.c2 = pop.real(c2, "c2", low=0.0)
+        self.c1_end = None if c1_end is None else pop.real(c1_end, "c1_end", low=0.0)
+        self.c2_end = None if c2_end is None else pop.real(c2_end, "c2_end", low=0.0)
         self.topology = pop.choice(topology, "topology", ("global", "ring", "von_neumann"))
         self.velocity_clamp = None if velocity_clamp is None else pop.real(velocity_clamp, "velocity_clamp", low=0.0,
                                                                           low_open=True)
@@ -104,8 +113,9 @@ class PSO(Optimizer):
         self.velocity_init = pop.real(velocity_init, "velocity_init", low=0.0)
         super().__init__(bounds, **kwargs)
         self.w_generations = w_generations if w_generations is not None else self.max_generations
-        if self.w_end is not None and self.w_generations is None:
-            raise ValueError("w_end: a decreasing inertia needs w_generations or max_generations")
+        for name in ("w_end", "c1_end", "c2_end"):
+            if getattr(self, name) is not None and self.w_generations is None:
+                raise ValueError(f"{name}: a schedule needs w_generations or max_generations")
         if self.w_generations is not None and (not pop.is_int(self.w_generations) or self.w_generations < 1):
             raise ValueError(f"w_generations: expected a positive integer, got {self.w_generations!r}")
 
@@ -123,13 +133,20 @@ class PSO(Optimizer):
             pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
         return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf))
 
+    def _scheduled(self, start: float, end: float | None) -> float:
+        if end is None:
+            return start
+        assert self.w_generations is not None  # checked in __init__ whenever an end value is set
+        t = min(self.generation / self.w_generations, 1.0)
+        return start + (end - start) * t
+
     def inertia(self) -> float:
         """The inertia weight of the current generation."""
-        if self.w_end is None:
-            return self.w
-        assert self.w_generations is not None  # checked in __init__ whenever w_end is set
-        t = min(self.generation / self.w_generations, 1.0)
-        return self.w + (self.w_end - self.w) * t
+        return self._scheduled(self.w, self.w_end)
+
+    def coefficients(self) -> tuple[float, float]:
+        """The cognitive and social coefficients (c1, c2) of the current generation."""
+        return self._scheduled(self.c1, self.c1_end), self._scheduled(self.c2, self.c2_end)
 
     def _neighbourhood_best(self, pbest_f: np.ndarray) -> np.ndarray:
         n = pbest_f.size
@@ -147,7 +164,8 @@ class PSO(Optimizer):
         improved = f < st.pbest_f
         st.pbest_f = np.where(improved, f, st.pbest_f)
         Xnew = np.empty_like(X)
-        self.k.update(self.seed, self.stream(_R1), self.stream(_R2), self.inertia(), self.c1, self.c2, X, st.V, st.P,
+        c1, c2 = self.coefficients()
+        self.k.update(self.seed, self.stream(_R1), self.stream(_R2), self.inertia(), c1, c2, X, st.V, st.P,
                       improved.astype(np.uint8), self._neighbourhood_best(st.pbest_f), self.vmax, self.lower,
                       self.upper, _BOUNDS[self.bounds_strategy], Xnew)
         st.X = Xnew
