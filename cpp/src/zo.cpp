@@ -23,17 +23,9 @@ constexpr std::int64_t kChunkWords = kChunk / 32;  // Rademacher sign words of o
 inline float bits_as_float(std::uint32_t b) { return __builtin_bit_cast(float, b); }
 inline std::uint32_t float_as_bits(float f) { return __builtin_bit_cast(std::uint32_t, f); }
 
-// Philox4x32-10 on kBlocks consecutive blocks, word j of block l in w[j][l] (vectorised lanes).
-inline void philox_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t block0,
-                        std::uint32_t (&w)[4][kBlocks]) {
-  philox_lanes(seed, stream, block0, kBlocks, w[0], w[1], w[2], w[3]);
-}
-
 // z of a tile: float32 Box-Muller (gfo/normal32.hpp) on the word pairs of its kBlocks Philox blocks.
 inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
-  alignas(32) std::uint32_t w[4][kBlocks];
-  philox_tile(seed, stream, first >> 2, w);
-  normal32::box_muller_lanes<kBlocks>(w[0], w[1], w[2], w[3], z);
+  philox_normals32(seed, stream, first >> 2, kBlocks, z);
 }
 
 // z of a tile from its kSignWords sign words: +1 (bits 0x3F800000) where the bit is set, else -1 (the

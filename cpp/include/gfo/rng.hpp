@@ -106,14 +106,37 @@ inline void philox_words_portable(std::uint64_t seed, std::uint64_t stream, std:
 }
 
 #if GFO_PHILOX_AVX2
+// One Philox round on kVec vectors of 8 blocks (word j of the blocks in xj[v]): _mm256_mul_epu32 forms the
+// four 64-bit products of the even lanes, a second one those of the odd lanes (shifted down), and blends
+// regroup the high and low words.
+template <int kVec>
+__attribute__((target("avx2"), always_inline)) inline void philox_avx2_round(const std::uint32_t (&key)[2], __m256i m0, __m256i m1,
+                                                                           __m256i (&x0)[kVec], __m256i (&x1)[kVec],
+                                                                           __m256i (&x2)[kVec], __m256i (&x3)[kVec]) {
+  const __m256i k0 = _mm256_set1_epi32(static_cast<int>(key[0]));
+  const __m256i k1 = _mm256_set1_epi32(static_cast<int>(key[1]));
+#pragma GCC unroll 4
+  for (int v = 0; v < kVec; ++v) {
+    const __m256i p0e = _mm256_mul_epu32(x0[v], m0), p0o = _mm256_mul_epu32(_mm256_srli_epi64(x0[v], 32), m0);
+    const __m256i p1e = _mm256_mul_epu32(x2[v], m1), p1o = _mm256_mul_epu32(_mm256_srli_epi64(x2[v], 32), m1);
+    const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(p0e, 32), p0o, 0xAA);
+    const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(p1e, 32), p1o, 0xAA);
+    const __m256i lo0 = _mm256_blend_epi32(p0e, _mm256_slli_epi64(p0o, 32), 0xAA);
+    const __m256i lo1 = _mm256_blend_epi32(p1e, _mm256_slli_epi64(p1o, 32), 0xAA);
+    x0[v] = _mm256_xor_si256(_mm256_xor_si256(hi1, x1[v]), k0);
+    x2[v] = _mm256_xor_si256(_mm256_xor_si256(hi0, x3[v]), k1);
+    x1[v] = lo1;
+    x3[v] = lo0;
+  }
+}
+
 // The same rounds with AVX2 integer instructions, 8 blocks per vector, word j of the 8 blocks in one
 // vector. Compilers do not vectorize the portable loop well (a 32x32->64 product per lane becomes a
-// generic 64-bit multiply); _mm256_mul_epu32 forms the four 64-bit products of the even lanes, a second
-// one those of the odd lanes (shifted down), and blends regroup the high and low words. kVec vectors are
+// generic 64-bit multiply), hence philox_avx2_round. kVec vectors are
 // in flight at once so the multiplies' latency is hidden without spilling registers. Blocks
 // [b0 + l, b0 + l + 8 kVec) for l = start, start + 8 kVec, ... while they fit; returns where it stopped.
 // Compiled for AVX2 only (target attribute) and called after a CPU check: the wheel runs on any x86-64.
-template <int kVec>
+template <int kVec, bool kCompact = false>
 __attribute__((target("avx2"))) inline std::int64_t philox_avx2_run(std::uint64_t seed, std::uint64_t stream,
                                                                     std::uint64_t b0, std::int64_t start, std::int64_t nb,
                                                                     std::uint32_t* __restrict c0, std::uint32_t* __restrict c1,
@@ -145,23 +168,15 @@ __attribute__((target("avx2"))) inline std::int64_t philox_avx2_run(std::uint64_
       x2[v] = s0;
       x3[v] = s1;
     }
+    // Fully unrolled by default; kCompact keeps a loop of two rounds, a fifth of the code, for callers whose
+    // loop also runs other large code (the float32 normals): together the unrolled versions no longer fit
+    // the decoded-instruction cache and both run slower.
+    if constexpr (kCompact) {
+#pragma GCC unroll 2
+      for (int r = 0; r < 10; ++r) philox_avx2_round<kVec>(key[r], m0, m1, x0, x1, x2, x3);
+    } else {
 #pragma GCC unroll 10
-    for (int r = 0; r < 10; ++r) {
-      const __m256i k0 = _mm256_set1_epi32(static_cast<int>(key[r][0]));
-      const __m256i k1 = _mm256_set1_epi32(static_cast<int>(key[r][1]));
-#pragma GCC unroll 4
-      for (int v = 0; v < kVec; ++v) {
-        const __m256i p0e = _mm256_mul_epu32(x0[v], m0), p0o = _mm256_mul_epu32(_mm256_srli_epi64(x0[v], 32), m0);
-        const __m256i p1e = _mm256_mul_epu32(x2[v], m1), p1o = _mm256_mul_epu32(_mm256_srli_epi64(x2[v], 32), m1);
-        const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(p0e, 32), p0o, 0xAA);
-        const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(p1e, 32), p1o, 0xAA);
-        const __m256i lo0 = _mm256_blend_epi32(p0e, _mm256_slli_epi64(p0o, 32), 0xAA);
-        const __m256i lo1 = _mm256_blend_epi32(p1e, _mm256_slli_epi64(p1o, 32), 0xAA);
-        x0[v] = _mm256_xor_si256(_mm256_xor_si256(hi1, x1[v]), k0);
-        x2[v] = _mm256_xor_si256(_mm256_xor_si256(hi0, x3[v]), k1);
-        x1[v] = lo1;
-        x3[v] = lo0;
-      }
+      for (int r = 0; r < 10; ++r) philox_avx2_round<kVec>(key[r], m0, m1, x0, x1, x2, x3);
     }
     for (int v = 0; v < kVec; ++v) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(c0 + l + 8 * v), x0[v]);
@@ -210,7 +225,52 @@ __attribute__((target("avx2"))) inline void philox_words_avx2(std::uint64_t seed
     for (std::int64_t k = 4 * l; k < 4 * m; ++k) w[4 * l0 + k] = c[k & 3][k >> 2];
   }
 }
+
+
+// 4 nb float32 normals of blocks [b0, b0 + nb) of a stream, in stream order (out[4 l + j] is normal 4 (b0 + l)
+// + j, the contract of normal<float>): Philox lanes of 64 blocks then normal32::box_muller_lanes, in one
+// AVX2 function (see philox_avx2_run's kCompact). A ragged last tile goes through a buffer.
+__attribute__((target("avx2"))) inline void philox_normals32_avx2(std::uint64_t seed, std::uint64_t stream,
+                                                                  std::uint64_t b0, std::int64_t nb, float* __restrict out) {
+  constexpr std::int64_t kLanes = 64;
+  alignas(32) std::uint32_t c[4][kLanes];
+  alignas(32) float z[4 * kLanes];
+  for (std::int64_t l0 = 0; l0 < nb; l0 += kLanes) {
+    const std::int64_t m = nb - l0 < kLanes ? nb - l0 : kLanes;
+    const std::uint64_t first = b0 + static_cast<std::uint64_t>(l0);
+    std::int64_t l = philox_avx2_run<4, true>(seed, stream, first, 0, m, c[0], c[1], c[2], c[3]);
+    l = philox_avx2_run<1, true>(seed, stream, first, l, m, c[0], c[1], c[2], c[3]);
+    if (l < m) philox_lanes_portable(seed, stream, first + static_cast<std::uint64_t>(l), m - l, c[0] + l, c[1] + l, c[2] + l, c[3] + l);
+    for (std::int64_t k = m; k < kLanes; ++k) c[0][k] = c[1][k] = c[2][k] = c[3][k] = 0;  // unused lanes, defined
+    if (m == kLanes) {
+      normal32::avx2::box_muller_lanes<GFO_BM_G>(c[0], c[1], c[2], c[3], static_cast<int>(kLanes), out + 4 * l0);
+    } else {
+      normal32::avx2::box_muller_lanes<GFO_BM_G>(c[0], c[1], c[2], c[3], static_cast<int>(kLanes), z);  // lanes >= m unused
+      for (std::int64_t k = 0; k < 4 * m; ++k) out[4 * l0 + k] = z[k];
+    }
+  }
+}
 #endif
+
+inline void philox_normals32(std::uint64_t seed, std::uint64_t stream, std::uint64_t b0, std::int64_t nb,
+                             float* __restrict out) {
+#if GFO_PHILOX_AVX2
+  if (__builtin_cpu_supports("avx2")) {
+    philox_normals32_avx2(seed, stream, b0, nb, out);
+    return;
+  }
+#endif
+  constexpr std::int64_t kLanes = 64;
+  std::uint32_t c[4][kLanes];
+  float z[4 * kLanes];
+  for (std::int64_t l0 = 0; l0 < nb; l0 += kLanes) {
+    const std::int64_t m = nb - l0 < kLanes ? nb - l0 : kLanes;
+    philox_lanes_portable(seed, stream, b0 + static_cast<std::uint64_t>(l0), m, c[0], c[1], c[2], c[3]);
+    for (std::int64_t l = m; l < kLanes; ++l) c[0][l] = c[1][l] = c[2][l] = c[3][l] = 0;  // unused lanes, defined
+    normal32::box_muller_lanes_portable<kLanes>(c[0], c[1], c[2], c[3], z);
+    for (std::int64_t k = 0; k < 4 * m; ++k) out[4 * l0 + k] = z[k];
+  }
+}
 
 // The structure-of-arrays generator every bulk kernel uses (fill_*, zo, population): the AVX2 path
 // where the CPU has it, else the portable loop. The bits are the same on every path.
