@@ -324,7 +324,7 @@ TABLE = 2**25  # entries of the shared noise table (128 MB of float32)
 
 
 def wall_times(fns, reps):
-    """Median wall time of each function, repeats interleaved (for the all-cores columns)."""
+    """Median wall time of each function, repeats interleaved (the all-cores columns time one function per call)."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
@@ -370,13 +370,17 @@ def bench_throughput(quick):
         t_np, t_full, t_low = cpu_times([base, lambda: ours_generation(opt, False, buf, full),
                                          lambda: ours_generation(opt, True, buf)], reps)
         # Every core on both sides, wall clock: NumPy at its defaults (BLAS with all its threads; its generator is
-        # single-threaded by design) and ours with all threads.
+        # single-threaded by design) and ours with all threads. Each side is its own block of repeats, not
+        # interleaved: idle BLAS worker threads spin for a while after a call and would take a core from our
+        # repeats; the pause lets them sleep before the next single-thread CPU timing (which counts every thread).
         gn.set_num_threads(threads)
         try:
-            with blas_threads(BLAS_DEFAULT):
-                t_np_wall, t_wall = wall_times([base, lambda: ours_generation(opt, False, buf, full)], reps)
+            (t_wall,) = wall_times([lambda: ours_generation(opt, False, buf, full)], reps)
         finally:
             gn.set_num_threads(1)
+        with blas_threads(BLAS_DEFAULT):
+            (t_np_wall,) = wall_times([base], reps)
+        time.sleep(0.5)
         work = n * d
         roof = work / (nbytes / bw)
         noise = "Philox" if table is None else f"table 2^{int(math.log2(table))}"
@@ -456,7 +460,7 @@ def main():
         "noise_table=2**25 (float32, a row = a slice at a random offset), an opt-in mapping. The memory bound is "
         "the batch written once plus the noise rows read (tell reading the batch's rows of sign + back, or ask and tell reading the table), at the copy "
         "bandwidth of one thread (CPU time). The all-cores columns are wall clock with every core on both sides, "
-        "repeats interleaved: NumPy at its defaults (its BLAS with all its threads; numpy.random's generator is "
+        "median of 7 generations each (each side its own block, ours first): NumPy at its defaults (its BLAS with all its threads; numpy.random's generator is "
         "single-threaded by design) and our ask/tell with every thread; they are the only wall-clock figures here, "
         "so a loaded machine shows most in them.\n\n"
         + t_thr + "\n\n" + evo + "\n\nTargets of the issue:\n\n" + "\n".join(lines)
