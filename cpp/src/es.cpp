@@ -127,8 +127,9 @@ struct StreamRows {
 // position index + n - 1 is drawn (buf holds index % 4 + n rounded up to a whole tile: at most kDrawBuf floats for
 // n <= kChunk). between(k) runs after the Philox rounds of the tile at buf + k and before its Box-Muller. Serial:
 // es_perturb and es_grad call it from their own parallel tasks, where fill_normal's parallel region cost about a
-// microsecond per chunk. Tiles of 32 blocks measured best: 8 or 16 run Philox and Box-Muller with too few
-// independent vectors, 64 spill the Box-Muller's lanes.
+// microsecond per chunk. Tiles of 32 blocks measured best for streaming (ask at 10^6 dimensions, one thread, with
+// both the earlier and the intrinsics Box-Muller): 8 or 16 leave Philox too few independent vectors, 64 put twice
+// the stores in each burst; for drawing alone 32 and 64 are alike.
 template <class Between>
 __attribute__((always_inline)) inline void philox_normal_tiles(std::uint64_t seed, std::uint64_t stream,
                                                                std::uint64_t index, i64 n, float* buf, Between&& between) {
