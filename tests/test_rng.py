@@ -35,6 +35,8 @@ def test_bits_across_counter_carry(offset, n):
     assert np.array_equal(gn.rng.bits(0xA5A5A5A55A5A5A5A, 3, n, offset=offset), ref.bits(0xA5A5A5A55A5A5A5A, 3, n, offset=offset))
     u = gn.rng.uniform(7, 2**63 + 5, n, np.float32, offset=offset)
     assert np.array_equal(u, ref.uniform(7, 2**63 + 5, n, np.float32, offset=offset))
+    z = gn.rng.normal(7, 2**63 + 5, n, np.float32, offset=offset)  # the tiles of philox_normals32 across the carry
+    assert np.array_equal(z, ref.normal(7, 2**63 + 5, n, np.float32, offset=offset))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -158,6 +160,19 @@ def test_normal32_edges_bit_identical_and_accurate():
 def test_normal32_random_words_bit_identical_and_accurate():
     g = np.random.default_rng(17)
     _check_box_muller32(*g.integers(0, 2**32, size=(2, 2**20), dtype=np.uint32))
+
+
+def test_normal32_native_equals_twin_on_every_uniform():
+    # every float32 uniform (2^23 values) as u1 and, in another order, as u2: the bulk (AVX2) path, whose
+    # steps are exact rewrites of box_muller's, against the twin bit for bit
+    x = np.arange(2**23, dtype=np.uint32)
+    g = np.random.default_rng(23)
+    w1 = (x << 9) | g.integers(0, 512, x.size, dtype=np.uint32)
+    w2 = (g.permutation(x) << 9) | g.integers(0, 512, x.size, dtype=np.uint32)
+    z0, z1 = np.empty(x.size, np.float32), np.empty(x.size, np.float32)
+    gn._core.rng_box_muller32(w1, w2, z0, z1)
+    r0, r1 = ref.box_muller32(w1, w2)
+    assert np.array_equal(z0, r0) and np.array_equal(z1, r1)
 
 
 def test_normal32_parts_accurate_on_every_uniform():

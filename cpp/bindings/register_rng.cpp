@@ -37,7 +37,9 @@ void register_rng(py::module_& m) {
           py::arg("seed"), py::arg("stream"), py::arg("offset"), py::arg("out"));
   }
   // The float32 Box-Muller of gfo/normal32.hpp on given word pairs (tests reach the uniforms' extremes and
-  // the quadrant boundaries with it, which a stream hits too rarely).
+  // the quadrant boundaries with it, which a stream hits too rarely). Pairs in groups of 128 go through the
+  // bulk path (box_muller_lanes: AVX2 where the CPU has it), the rest through box_muller, so tests compare
+  // both with the NumPy twin.
   m.def("rng_box_muller32", [](py::array w1, py::array w2, py::array z0, py::array z1) {
     const std::uint32_t* a = data_of<std::uint32_t>(w1, "w1");
     const std::uint32_t* b = data_of<std::uint32_t>(w2, "w2");
@@ -46,7 +48,19 @@ void register_rng(py::module_& m) {
     const py::ssize_t n = w1.size();
     if (w2.size() != n || z0.size() != n || z1.size() != n) throw py::value_error("w1, w2, z0, z1: expected equal sizes");
     py::gil_scoped_release nogil;
-    for (py::ssize_t i = 0; i < n; ++i) normal32::box_muller(a[i], b[i], c[i], s[i]);
+    constexpr py::ssize_t kB = 64;  // blocks of box_muller_lanes: pairs i .. i + 63 in words 0, 1, pairs i + 64 .. in 2, 3
+    py::ssize_t i = 0;
+    for (; i + 2 * kB <= n; i += 2 * kB) {
+      float z[4 * kB];
+      normal32::box_muller_lanes<kB>(a + i, b + i, a + i + kB, b + i + kB, z);
+      for (py::ssize_t l = 0; l < kB; ++l) {
+        c[i + l] = z[4 * l];
+        s[i + l] = z[4 * l + 1];
+        c[i + kB + l] = z[4 * l + 2];
+        s[i + kB + l] = z[4 * l + 3];
+      }
+    }
+    for (; i < n; ++i) normal32::box_muller(a[i], b[i], c[i], s[i]);
   }, py::arg("w1"), py::arg("w2"), py::arg("z0"), py::arg("z1"));
   m.def("philox4x32_10", [](std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) {
     const Words4 w = philox4x32_10(Words4{{ctr[0], ctr[1], ctr[2], ctr[3]}}, key[0], key[1]);
