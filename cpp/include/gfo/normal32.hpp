@@ -192,9 +192,12 @@ GFO_AVX2_INLINE void store_interleaved(__m256 z0, __m256 z1, __m256 z2, __m256 z
 #define GFO_BM_G 2
 #endif
 // Blocks [0, nb) (nb a multiple of 8 kG) of the lane arrays to normals in stream order, kG groups of 8
-// blocks per step (2 kG chains of each kind side by side).
+// blocks per step (2 kG chains of each kind side by side). The chains are long (about 60 cycles from word to
+// radius) and GCC does not schedule before register allocation on x86 by default: with it, pressure-aware,
+// this loop ran about 11% faster (0.65 -> 0.58 ns per normal, one core). It changes the order of
+// independent instructions only, never a value; the Philox rounds ran slower with it, so only here.
 template <int kG>
-__attribute__((target("avx2"))) inline void box_muller_lanes(const std::uint32_t* __restrict c0, const std::uint32_t* __restrict c1,
+__attribute__((target("avx2"), optimize("schedule-insns", "sched-pressure"))) inline void box_muller_lanes(const std::uint32_t* __restrict c0, const std::uint32_t* __restrict c1,
                                                            const std::uint32_t* __restrict c2, const std::uint32_t* __restrict c3,
                                                            int nb, float* __restrict out) {
   for (int l = 0; l < nb; l += 8 * kG) {
