@@ -110,6 +110,7 @@ inline void box_muller_lanes_portable(const std::uint32_t* __restrict c0, const 
 //   - the quadrant's swap by blendv on bit 0 of q moved to the sign bit, the signs by shifts of q.
 // Two pairs per block are two independent chains; the log of one and the sincos of the other interleave.
 namespace avx2 {
+constexpr int kBoxMullerGroups = 2;  // 1: 0.73 ns per normal, 2: 0.65, 4: 0.64 but spills (slower inside callers)
 #define GFO_AVX2_INLINE __attribute__((target("avx2"), always_inline)) inline
 
 GFO_AVX2_INLINE __m256 ps(float x) { return _mm256_set1_ps(x); }
@@ -188,18 +189,16 @@ GFO_AVX2_INLINE void store_interleaved(__m256 z0, __m256 z1, __m256 z2, __m256 z
   _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(q26, q37, 0x31));
 }
 
-#ifndef GFO_BM_G
-#define GFO_BM_G 2
-#endif
 // Blocks [0, nb) (nb a multiple of 8 kG) of the lane arrays to normals in stream order, kG groups of 8
-// blocks per step (2 kG chains of each kind side by side). The chains are long (about 60 cycles from word to
-// radius) and GCC does not schedule before register allocation on x86 by default: with it, pressure-aware,
-// this loop ran about 11% faster (0.65 -> 0.58 ns per normal, one core). It changes the order of
-// independent instructions only, never a value; the Philox rounds ran slower with it, so only here.
+// blocks per step (2 kG chains of each kind side by side; kBoxMullerGroups measured best). The chains are
+// long (about 60 cycles from word to radius) and GCC does not schedule before register allocation on x86 by
+// default: with it, pressure-aware, this loop ran about 11% faster (0.65 -> 0.58 ns per normal, one core).
+// It changes the order of independent instructions only, never a value; the Philox rounds ran slower with
+// it, so only here.
 template <int kG>
-__attribute__((target("avx2"), optimize("schedule-insns", "sched-pressure"))) inline void box_muller_lanes(const std::uint32_t* __restrict c0, const std::uint32_t* __restrict c1,
-                                                           const std::uint32_t* __restrict c2, const std::uint32_t* __restrict c3,
-                                                           int nb, float* __restrict out) {
+__attribute__((target("avx2"), optimize("schedule-insns", "sched-pressure"))) inline void box_muller_lanes(
+    const std::uint32_t* __restrict c0, const std::uint32_t* __restrict c1, const std::uint32_t* __restrict c2,
+    const std::uint32_t* __restrict c3, int nb, float* __restrict out) {
   for (int l = 0; l < nb; l += 8 * kG) {
     __m256i w[2 * kG];
     __m256 r[2 * kG], s[2 * kG], c[2 * kG];
@@ -231,9 +230,9 @@ inline void box_muller_lanes(const std::uint32_t* __restrict c0, const std::uint
                              const std::uint32_t* __restrict c2, const std::uint32_t* __restrict c3,
                              float* __restrict out) {
 #if GFO_NORMAL32_AVX2
-  if constexpr (kBlocks % (8 * GFO_BM_G) == 0) {
+  if constexpr (kBlocks % (8 * avx2::kBoxMullerGroups) == 0) {
     if (__builtin_cpu_supports("avx2")) {
-      avx2::box_muller_lanes<GFO_BM_G>(c0, c1, c2, c3, kBlocks, out);
+      avx2::box_muller_lanes<avx2::kBoxMullerGroups>(c0, c1, c2, c3, kBlocks, out);
       return;
     }
   }

@@ -243,9 +243,9 @@ __attribute__((target("avx2"))) inline void philox_normals32_avx2(std::uint64_t 
     if (l < m) philox_lanes_portable(seed, stream, first + static_cast<std::uint64_t>(l), m - l, c[0] + l, c[1] + l, c[2] + l, c[3] + l);
     for (std::int64_t k = m; k < kLanes; ++k) c[0][k] = c[1][k] = c[2][k] = c[3][k] = 0;  // unused lanes, defined
     if (m == kLanes) {
-      normal32::avx2::box_muller_lanes<GFO_BM_G>(c[0], c[1], c[2], c[3], static_cast<int>(kLanes), out + 4 * l0);
+      normal32::avx2::box_muller_lanes<normal32::avx2::kBoxMullerGroups>(c[0], c[1], c[2], c[3], static_cast<int>(kLanes), out + 4 * l0);
     } else {
-      normal32::avx2::box_muller_lanes<GFO_BM_G>(c[0], c[1], c[2], c[3], static_cast<int>(kLanes), z);  // lanes >= m unused
+      normal32::avx2::box_muller_lanes<normal32::avx2::kBoxMullerGroups>(c[0], c[1], c[2], c[3], static_cast<int>(kLanes), z);  // lanes >= m unused
       for (std::int64_t k = 0; k < 4 * m; ++k) out[4 * l0 + k] = z[k];
     }
   }
