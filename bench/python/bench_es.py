@@ -307,33 +307,21 @@ def ours_generation(opt, low_memory, buf, full=None):
         opt.tell(X, np.zeros(len(X)))
 
 
-def cpu_times(fns, reps):
-    """Median CPU time of each function, the repeats interleaved so that load changes hit all of them alike."""
+def median_times(fns, reps, clock=time.process_time):
+    """Median time of each function by `clock` (CPU time by default; time.perf_counter for wall time), the
+    repeats interleaved so that load changes hit all of them alike."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
     for _ in range(reps):
         for fn, t in zip(fns, times):
-            t0 = time.process_time()
+            t0 = clock()
             fn()
-            t.append(time.process_time() - t0)
+            t.append(clock() - t0)
     return [statistics.median(t) for t in times]
 
 
 TABLE = 2**25  # entries of the shared noise table (128 MB of float32)
-
-
-def wall_times(fns, reps):
-    """Median wall time of each function, repeats interleaved (the all-cores columns time one function per call)."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(reps):
-        for fn, t in zip(fns, times):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
 
 
 def bench_throughput(quick):
@@ -342,7 +330,7 @@ def bench_throughput(quick):
     threads = os.cpu_count() or 1
     src = np.ones((256 << 20) // 8 if not quick else (16 << 20) // 8)
     dst = np.empty_like(src)
-    (t_copy,) = cpu_times([lambda: np.copyto(dst, src)], 5)
+    (t_copy,) = median_times([lambda: np.copyto(dst, src)], 5)
     bw = 2 * src.nbytes / t_copy  # copy bandwidth (read + write bytes) in CPU time, as the columns it bounds
     del src, dst
     rows, speed, notes = [], {}, []
@@ -367,7 +355,7 @@ def bench_throughput(quick):
             notes.append(f"{algo}: drawing the {table}-entry noise table took {1e3 * (time.process_time() - t0):.0f} ms "
                          "once")
         full = np.empty((n, d))
-        t_np, t_full, t_low = cpu_times([base, lambda: ours_generation(opt, False, buf, full),
+        t_np, t_full, t_low = median_times([base, lambda: ours_generation(opt, False, buf, full),
                                          lambda: ours_generation(opt, True, buf)], reps)
         # Every core on both sides, wall clock: NumPy at its defaults (BLAS with all its threads; its generator is
         # single-threaded by design) and ours with all threads. Each side is its own block of repeats, not
@@ -375,11 +363,11 @@ def bench_throughput(quick):
         # repeats; the pause lets them sleep before the next single-thread CPU timing (which counts every thread).
         gn.set_num_threads(threads)
         try:
-            (t_wall,) = wall_times([lambda: ours_generation(opt, False, buf, full)], reps)
+            (t_wall,) = median_times([lambda: ours_generation(opt, False, buf, full)], reps, time.perf_counter)
         finally:
             gn.set_num_threads(1)
         with blas_threads(BLAS_DEFAULT):
-            (t_np_wall,) = wall_times([base], reps)
+            (t_np_wall,) = median_times([base], reps, time.perf_counter)
         time.sleep(0.5)
         work = n * d
         roof = work / (nbytes / bw)
