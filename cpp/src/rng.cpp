@@ -112,15 +112,24 @@ inline void fill_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
   }
 }
 
+// Elements [first, first + n) of a Kind with 4 values per block: the whole blocks straight into out by
+// blocks(b0, nb, out) (a bulk generator giving the same values in stream order), the ragged ends through a tile.
+template <class Kind, class Blocks>
+inline void fill_blocks(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
+                        typename Kind::T* out, Blocks&& blocks) {
+  const std::uint64_t head = std::min<std::uint64_t>((4 - first % 4) % 4, static_cast<std::uint64_t>(n));
+  fill_serial<Kind>(seed, stream, first, static_cast<std::int64_t>(head), out);
+  const std::int64_t nb = (n - static_cast<std::int64_t>(head)) / 4;
+  blocks((first + head) / 4, nb, out + head);
+  const std::int64_t done = static_cast<std::int64_t>(head) + 4 * nb;
+  fill_serial<Kind>(seed, stream, first + static_cast<std::uint64_t>(done), n - done, out + done);
+}
+
 GFO_SIMD_CLONES void bits_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
                                  std::uint32_t* out) {
-  // Whole blocks straight into out; the ragged ends through a tile.
-  const std::uint64_t head = std::min<std::uint64_t>((4 - first % 4) % 4, static_cast<std::uint64_t>(n));
-  fill_serial<Bits>(seed, stream, first, static_cast<std::int64_t>(head), out);
-  const std::int64_t nb = (n - static_cast<std::int64_t>(head)) / 4;
-  philox_words(seed, stream, (first + head) / 4, nb, out + head);
-  const std::int64_t done = static_cast<std::int64_t>(head) + 4 * nb;
-  fill_serial<Bits>(seed, stream, first + static_cast<std::uint64_t>(done), n - done, out + done);
+  fill_blocks<Bits>(seed, stream, first, n, out, [&](std::uint64_t b0, std::int64_t nb, std::uint32_t* o) {
+    philox_words(seed, stream, b0, nb, o);
+  });
 }
 
 GFO_SIMD_CLONES void uniform_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
@@ -135,13 +144,9 @@ GFO_SIMD_CLONES void uniform_serial(std::uint64_t seed, std::uint64_t stream, st
 
 GFO_SIMD_CLONES void normal_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
                                    float* out) {
-  // Whole blocks straight into out (philox_normals32); the ragged ends through a tile.
-  const std::uint64_t head = std::min<std::uint64_t>((4 - first % 4) % 4, static_cast<std::uint64_t>(n));
-  fill_serial<Normal32>(seed, stream, first, static_cast<std::int64_t>(head), out);
-  const std::int64_t nb = (n - static_cast<std::int64_t>(head)) / 4;
-  philox_normals32(seed, stream, (first + head) / 4, nb, out + head);
-  const std::int64_t done = static_cast<std::int64_t>(head) + 4 * nb;
-  fill_serial<Normal32>(seed, stream, first + static_cast<std::uint64_t>(done), n - done, out + done);
+  fill_blocks<Normal32>(seed, stream, first, n, out, [&](std::uint64_t b0, std::int64_t nb, float* o) {
+    philox_normals32(seed, stream, b0, nb, o);
+  });
 }
 
 GFO_SIMD_CLONES void normal_serial(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, std::int64_t n,
