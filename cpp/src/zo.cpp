@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "gfo/bits.hpp"
 #include "gfo/parallel.hpp"
 #include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
@@ -20,8 +21,6 @@ constexpr int kSignWords = kTile / 32;
 constexpr std::int64_t kChunk = 1 << 14;  // elements per unit of parallel work (a multiple of kTile and of 128)
 constexpr std::int64_t kChunkWords = kChunk / 32;  // Rademacher sign words of one chunk
 
-inline float bits_as_float(std::uint32_t b) { return __builtin_bit_cast(float, b); }
-inline std::uint32_t float_as_bits(float f) { return __builtin_bit_cast(std::uint32_t, f); }
 
 // z of a tile: float32 Box-Muller (gfo/normal32.hpp) on the word pairs of its kBlocks Philox blocks.
 inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
@@ -33,7 +32,7 @@ inline void gaussian_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_
 inline void rademacher_from_words(const std::uint32_t* words, float* z) {
   for (int w = 0; w < kSignWords; ++w)
     for (int i = 0; i < 32; ++i)
-      z[32 * w + i] = bits_as_float(0xBF800000u ^ (((words[w] >> i) & 1u) << 31));
+      z[32 * w + i] = from_bits(0xBF800000u ^ (((words[w] >> i) & 1u) << 31));
 }
 
 inline void rademacher_tile(std::uint64_t seed, std::uint64_t stream, std::uint64_t first, float* z) {
@@ -49,10 +48,10 @@ inline void direction_tile(ZoDist dist, std::uint64_t seed, std::uint64_t stream
 
 // Round a float32 to the nearest bfloat16 (ties to even), returned as a float32 holding that value.
 inline float round_bf16(float x) {
-  const std::uint32_t b = float_as_bits(x);
+  const std::uint32_t b = bits_of(x);
   const bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
   const std::uint32_t r = (b + 0x7FFFu + ((b >> 16) & 1u)) & 0xFFFF0000u;
-  return bits_as_float(nan ? 0x7FC00000u : r);
+  return from_bits(nan ? 0x7FC00000u : r);
 }
 
 struct Pass {
@@ -108,7 +107,7 @@ inline void rademacher_direct_f32(float* __restrict theta, const std::uint32_t* 
     const int cnt = static_cast<int>(std::min<std::int64_t>(32, n - p));
     float* x = theta + p;
     for (int i = 0; i < cnt; ++i) {
-      const float z = bits_as_float(0xBF800000u ^ (((w >> i) & 1u) << 31));
+      const float z = from_bits(0xBF800000u ^ (((w >> i) & 1u) << 31));
       float th = x[i];
       if constexpr (kOp) th = th + scale * z;
       if constexpr (kUpdate) {
@@ -155,7 +154,7 @@ inline void gaussian_direct_run(void* data, std::int64_t begin, std::int64_t end
     std::uint16_t* xb = static_cast<std::uint16_t*>(data) + p;
     for (int i = 0; i < cnt; ++i) {
       float th;
-      if constexpr (Bf16) th = bits_as_float(static_cast<std::uint32_t>(xb[i]) << 16);
+      if constexpr (Bf16) th = from_bits(static_cast<std::uint32_t>(xb[i]) << 16);
       else th = xf[i];
       if constexpr (kOp) th = rnd<Bf16>(th + scale * z[i]);
       if constexpr (kUpdate) {
@@ -163,7 +162,7 @@ inline void gaussian_direct_run(void* data, std::int64_t begin, std::int64_t end
         if constexpr (kCoef) s = s + c * z[i];
         th = rnd<Bf16>(th - lr * (s + wd * th));
       }
-      if constexpr (Bf16) xb[i] = static_cast<std::uint16_t>(float_as_bits(th) >> 16);
+      if constexpr (Bf16) xb[i] = static_cast<std::uint16_t>(bits_of(th) >> 16);
       else xf[i] = th;
     }
   }
@@ -216,7 +215,7 @@ inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::i
     if constexpr (Bf16) {
       const std::uint16_t* src = static_cast<const std::uint16_t*>(T.data) + p;
       for (int i = 0; i < kTile; ++i) th[i] = 0.f;  // padding of a tensor's last tile
-      for (int i = 0; i < cnt; ++i) th[i] = bits_as_float(static_cast<std::uint32_t>(src[i]) << 16);
+      for (int i = 0; i < cnt; ++i) th[i] = from_bits(static_cast<std::uint32_t>(src[i]) << 16);
     } else {
       const float* src = static_cast<const float*>(T.data) + p;
       for (int i = 0; i < kTile; ++i) th[i] = 0.f;
@@ -256,7 +255,7 @@ inline void chunk_body(const Pass& P, std::int64_t t, std::int64_t begin, std::i
     }
     if constexpr (Bf16) {
       std::uint16_t* dst = static_cast<std::uint16_t*>(T.data) + p;
-      for (int i = 0; i < cnt; ++i) dst[i] = static_cast<std::uint16_t>(float_as_bits(th[i]) >> 16);
+      for (int i = 0; i < cnt; ++i) dst[i] = static_cast<std::uint16_t>(bits_of(th[i]) >> 16);
     } else {
       float* dst = static_cast<float*>(T.data) + p;
       for (int i = 0; i < cnt; ++i) dst[i] = th[i];
