@@ -22,7 +22,8 @@ so=$(ls "$build_dir"/module/_core*.so)
 import _core
 assert _core.build_info()['cuda'] is True, 'build_info()[\"cuda\"] is not True'
 missing = [n for n in ('cuda_device_count', 'cuda_rng_uniform', 'cuda_evaluate_objective', 'cuda_sampling_uniform_box',
-                       'cuda_optim_adam', 'cuda_optim_sgd', 'cuda_pso_update', 'cuda_de_trials', 'cuda_ga_offspring')
+                       'cuda_optim_adam', 'cuda_optim_sgd', 'cuda_pso_update', 'cuda_de_trials', 'cuda_ga_offspring',
+                       'cuda_zo_apply')
            if not hasattr(_core, n)]
 assert not missing, f'missing entry points: {missing}'
 ")

@@ -10,7 +10,8 @@ Without a CUDA build of gfo_native, a GPU, or torch with CUDA it prints why and 
 * PSO generation (the fused update) at 10,000 x 1,000 (float64): the gfo_native CUDA kernel vs the gfo_native CPU kernel vs the
   torch code a user would write on the GPU (``torch.rand`` + in-place updates).
 * GA offspring (SBX + polynomial mutation) at the same size, the same three ways.
-* MeZO: measured once its CUDA kernel exists (reported as skipped otherwise).
+* MeZO on CUDA parameters (bench_zo.py's MLP at >= 100M parameters): the perturbation and update passes
+  against the copy bandwidth, the step against the MeZO reference approach on the GPU, peak GPU memory.
 
 Times are medians of CUDA-event timings after warm-up; ratios are ours / theirs (below 1: we are faster).
 """
@@ -171,6 +172,100 @@ def bench_ga(n, L, repeat):
     return [(k, v * 1e3, base / v) for k, v in results.items()]
 
 
+def bench_mezo(bw, repeat, quick):
+    """MeZO on CUDA parameters (bench_zo.py's MLP, >= 100M parameters): the perturbation and update passes
+    against the copy bandwidth, the step against the MeZO reference approach, and peak GPU memory."""
+    import torch
+    import torch.nn.functional as F
+
+    import gfo_native.torch as gt
+    from bench_zo import build, reference_mezo
+    from gfo_native.torch import _zo_kernels as K
+
+    hidden, layers = (1024, 2) if quick else (4096, 7)
+    model, X, y = build(hidden, layers)
+    model, X, y = model.cuda(), X.cuda(), y.cuda()
+    params = list(model.parameters())
+    n = sum(p.numel() for p in params)
+    out = [f"### MeZO on the GPU: MLP {X.shape[1]}-" + "-".join([str(hidden)] * layers)
+           + f"-10, {n / 1e6:.1f}M parameters, batch {X.shape[0]}\n"]
+
+    # -- passes: read + write of every parameter, against the copy bandwidth ------------------------------
+    streams = K.direction_streams([10**6, 10**6 + 1], len(params))
+    coefs = np.array([1e-3, 0.0], np.float32)
+    rows, fractions = [], {}
+    with torch.no_grad():
+        for dtype, tensors in (("float32", params), ("bfloat16", [p.detach().to(torch.bfloat16) for p in params])):
+            nbytes = 2 * n * tensors[0].element_size()
+            for dist_name, dist in (("gaussian", 0), ("rademacher", 1)):
+                for label, kw in (("perturb (+eps z)", dict(ops=[(0, 1e-3)])),
+                                  ("restore + update (fused)",
+                                   dict(ops=[(0, 1e-3)], coefs=coefs, lrs=[1e-9] * len(params)))):
+                    t = gpu_time(lambda: K.zo_apply(tensors, seed=3, distribution=dist, streams=streams, **kw),
+                                 repeat=repeat)
+                    rows.append([f"{label}, {dist_name}", dtype, t * 1e3, nbytes / t / 1e9, nbytes / t / bw])
+                    fractions[f"mezo {label} {dist_name} {dtype} fraction of copy bandwidth"] = nbytes / t / bw
+        g = torch.Generator(device="cuda").manual_seed(0)
+
+        def torch_pass():  # the reference code's pass: a fresh z tensor per parameter, then an add
+            for p in params:
+                p.data = p.data + 1e-3 * torch.normal(0.0, 1.0, size=p.shape, generator=g, device="cuda")
+
+        t = gpu_time(torch_pass, repeat=repeat)
+        rows.append(["reference pass (torch.normal + add)", "float32", t * 1e3, 8 * n / t / 1e9, 8 * n / t / bw])
+    out.append(table(["pass", "dtype", "ms", "GB/s", "fraction of copy bandwidth"], rows) + "\n")
+
+    # -- step time: ours against the reference approach, same model, batch and forward passes --------------
+    f = lambda: F.cross_entropy(model(X), y)  # noqa: E731
+    ours = gt.MeZO(params, lr=1e-7, eps=1e-3, seed=0)
+    ours_r = gt.MeZO(params, lr=1e-7, eps=1e-3, seed=1, distribution="rademacher")
+    ref_step = reference_mezo(model, 1e-7, 1e-3, 0.0)
+    fwd = lambda: torch.no_grad()(f)()  # noqa: E731
+    med = {key: gpu_time(fn, repeat=repeat) for key, fn in (
+        ("reference", lambda: ref_step(f)), ("ours", lambda: ours.step(f)),
+        ("ours-rademacher", lambda: ours_r.step(f)), ("forward", fwd))}
+    rows = [["MeZO reference approach (torch.normal x4)", med["reference"] * 1e3, 1.0],
+            ["gfo_native MeZO, Gaussian", med["ours"] * 1e3, med["reference"] / med["ours"]],
+            ["gfo_native MeZO, Rademacher", med["ours-rademacher"] * 1e3, med["reference"] / med["ours-rademacher"]],
+            ["one forward pass", med["forward"] * 1e3, float("nan")]]
+    out.append("MeZO step (2 forward passes + noise passes):\n\n"
+               + table(["implementation", "step ms", "speedup vs reference"], rows) + "\n")
+
+    # -- peak GPU memory above what the model and batch hold ----------------------------------------------
+    adam = torch.optim.Adam(params, lr=1e-7, fused=True)
+
+    def adam_step():
+        adam.zero_grad(set_to_none=True)
+        f().backward()
+        adam.step()
+
+    def peak(fn):
+        fn()  # first call: lazily created state (Adam's moments) counts as the operation's memory too
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        fn()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+
+    mem = {"inference forward (no grad)": peak(fwd), "gfo_native MeZO step": peak(lambda: ours.step(f)),
+           "MeZO reference approach step": peak(lambda: ref_step(f))}
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    adam_step()
+    torch.cuda.synchronize()
+    mem["Adam backprop step (first, states created)"] = torch.cuda.max_memory_allocated() - base
+    inf = mem["inference forward (no grad)"]
+    rows = [[k, v / 2**20, v / inf] for k, v in mem.items()]
+    out.append("Peak GPU memory above the model and batch (torch.cuda.max_memory_allocated):\n\n"
+               + table(["operation", "MiB", "/ inference forward"], rows) + "\n")
+    del adam
+    for key, v in fractions.items():
+        print(f"{key}: {v:.2f}")
+    print(f"mezo step peak memory / inference forward: {mem['gfo_native MeZO step'] / inf:.2f}")
+    return "\n".join(out), {"mezo step vs reference (gaussian)": med["reference"] / med["ours"]}
+
+
 def main():
     args = parse_args(__doc__.splitlines()[0])
     why = gpu_unavailable()
@@ -203,9 +298,9 @@ def main():
     body.append(table(["implementation", "ms", "gfo_native CUDA time / this"], rows) + "\n")
     speedups[f"ga {n}x{d} vs torch user code"] = rows[2][1] / rows[0][1]
     speedups[f"ga {n}x{d} vs gfo_native CPU"] = rows[1][1] / rows[0][1]
-    for what in ("MeZO step (>= 100M parameters)",):
-        skip(what, "no CUDA kernel in this build yet")
-        body.append(f"- {what}: skipped (no CUDA kernel in this build yet)\n")
+    text, mezo_speedups = bench_mezo(bw, repeat, args.quick)
+    body.append(text)
+    speedups.update(mezo_speedups)
     write_results("gpu", "GPU kernels (CUDA)", "\n".join(body), speedups=speedups)
     return 0
 

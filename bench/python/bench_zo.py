@@ -61,7 +61,7 @@ def reference_mezo(model, lr, eps, wd):
     def perturb(seed, scale):
         torch.manual_seed(seed)
         for _, p in named:
-            z = torch.normal(mean=0, std=1, size=p.data.size(), dtype=p.data.dtype)
+            z = torch.normal(mean=0, std=1, size=p.data.size(), dtype=p.data.dtype, device=p.data.device)
             p.data = p.data + scale * z * eps
 
     @torch.no_grad()
@@ -75,7 +75,7 @@ def reference_mezo(model, lr, eps, wd):
         perturb(seed, 1)
         torch.manual_seed(seed)
         for n, p in named:
-            z = torch.normal(mean=0, std=1, size=p.data.size(), dtype=p.data.dtype)
+            z = torch.normal(mean=0, std=1, size=p.data.size(), dtype=p.data.dtype, device=p.data.device)
             if "bias" not in n:
                 p.data = p.data - lr * (g * z + wd * p.data)
             else:

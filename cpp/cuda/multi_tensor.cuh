@@ -3,6 +3,7 @@
 // kernel arguments, so there is no limit on the number of tensors per launch).
 #pragma once
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
 #include <vector>
 
@@ -29,15 +30,23 @@ struct ChunkRef {
   std::int32_t chunk;
 };
 
-// Copies rows + chunk list to the device through a pinned staging buffer (so the copy is truly
-// asynchronous) and returns the device block; the caller frees it with cudaFreeAsync after its launch.
+// Host arrays copied to the device in one block through a pinned staging buffer (so the copy is truly
+// asynchronous); the caller frees the device block with cudaFreeAsync after its launch.
+struct HostPart {
+  const void* data;
+  std::size_t bytes;
+};
+
 class Staging {
  public:
-  void* upload(const std::vector<DeviceRow>& rows, const std::vector<ChunkRef>& chunks, cudaStream_t s,
-               std::size_t& chunk_offset) {
+  // Part k lands at device address (char*)result + offsets[k], 16-byte aligned.
+  void* upload(std::initializer_list<HostPart> parts, cudaStream_t s, std::size_t* offsets) {
     std::lock_guard<std::mutex> lock(mu_);
-    chunk_offset = rows.size() * sizeof(DeviceRow);
-    const std::size_t bytes = chunk_offset + chunks.size() * sizeof(ChunkRef);
+    std::size_t bytes = 0, k = 0;
+    for (const HostPart& p : parts) {
+      offsets[k++] = bytes;
+      bytes += (p.bytes + 15) / 16 * 16;
+    }
     if (event_ == nullptr) check(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), "cudaEventCreate");
     // The previous upload must have left the staging buffer before it is overwritten.
     check(cudaEventSynchronize(event_), "cudaEventSynchronize");
@@ -48,10 +57,13 @@ class Staging {
       check(cudaHostAlloc(&host_, bytes * 2, cudaHostAllocPortable), "cudaHostAlloc");
       cap_ = bytes * 2;
     }
-    std::memcpy(host_, rows.data(), chunk_offset);
-    std::memcpy(static_cast<char*>(host_) + chunk_offset, chunks.data(), chunks.size() * sizeof(ChunkRef));
+    k = 0;
+    for (const HostPart& p : parts) {
+      if (p.bytes > 0) std::memcpy(static_cast<char*>(host_) + offsets[k], p.data, p.bytes);
+      ++k;
+    }
     void* dev = nullptr;
-    check(cudaMallocAsync(&dev, bytes, s), "cudaMallocAsync");
+    check(cudaMallocAsync(&dev, bytes > 0 ? bytes : 16, s), "cudaMallocAsync");
     check(cudaMemcpyAsync(dev, host_, bytes, cudaMemcpyHostToDevice, s), "cudaMemcpyAsync");
     check(cudaEventRecord(event_, s), "cudaEventRecord");
     return dev;
@@ -90,10 +102,11 @@ void launch_multi_tensor(const std::vector<DeviceRow>& rows, const Op& op, Strea
   if (chunks.empty()) return;
   if (chunks.size() > 0x7FFFFFFF) throw std::invalid_argument("params: too many elements for one launch");
   const cudaStream_t s = as_stream(stream);
-  std::size_t off = 0;
-  void* dev = staging.upload(rows, chunks, s, off);
+  std::size_t off[2];
+  char* dev = static_cast<char*>(staging.upload(
+      {{rows.data(), rows.size() * sizeof(DeviceRow)}, {chunks.data(), chunks.size() * sizeof(ChunkRef)}}, s, off));
   multi_tensor_kernel<S, Op><<<static_cast<unsigned>(chunks.size()), kThreads, 0, s>>>(
-      static_cast<const DeviceRow*>(dev), reinterpret_cast<const ChunkRef*>(static_cast<char*>(dev) + off), op);
+      reinterpret_cast<const DeviceRow*>(dev + off[0]), reinterpret_cast<const ChunkRef*>(dev + off[1]), op);
   const cudaError_t launched = cudaGetLastError();
   cudaFreeAsync(dev, s);
   check(launched, name);

@@ -46,14 +46,6 @@ inline void direction_tile(ZoDist dist, std::uint64_t seed, std::uint64_t stream
   else rademacher_tile(seed, stream, first, z);
 }
 
-// Round a float32 to the nearest bfloat16 (ties to even), returned as a float32 holding that value.
-inline float round_bf16(float x) {
-  const std::uint32_t b = bits_of(x);
-  const bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
-  const std::uint32_t r = (b + 0x7FFFu + ((b >> 16) & 1u)) & 0xFFFF0000u;
-  return from_bits(nan ? 0x7FC00000u : r);
-}
-
 struct Pass {
   const ZoTensor* tensors;
   std::int64_t ntensors;

@@ -147,6 +147,11 @@ def cuda_optim_rmsprop(table: npt.NDArray[np.uint64], dtype: int, lr: float, alp
 def cuda_optim_adam(table: npt.NDArray[np.uint64], dtype: int, lr: float, beta1: float, beta2: float, eps: float,
                     weight_decay: float, decoupled_weight_decay: bool, amsgrad: bool, maximize: bool,
                     stream: int) -> None: ...
+def cuda_zo_apply(seed: int, distribution: int, addresses: list[int], sizes: list[int], dtypes: list[int],
+                  lrs: list[float], weight_decays: list[float], momentum_addresses: list[int],
+                  grad_addresses: list[int], streams: npt.NDArray[np.uint64], op_slots: list[int],
+                  op_scales: list[float], coefs: npt.NDArray[np.float32] | None, momentum: float,
+                  stream: int) -> None: ...
 
 # zo (zeroth-order training; tensors as raw addresses checked in gfo_native/_torch_ptr.py)
 def zo_apply(seed: int, distribution: int, addresses: list[int], sizes: list[int], dtypes: list[int],

@@ -48,4 +48,13 @@ GFO_HD double from_bits(std::uint64_t u) {
 #endif
 }
 
+// Round a float32 to the nearest bfloat16 (ties to even), returned as a float32 holding that value; every
+// NaN becomes the one quiet NaN 0x7FC00000. Integer operations only, so the CPU and CUDA kernels agree.
+GFO_HD float round_bf16(float x) {
+  const std::uint32_t b = bits_of(x);
+  const bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
+  const std::uint32_t r = (b + 0x7FFFu + ((b >> 16) & 1u)) & 0xFFFF0000u;
+  return from_bits(nan ? 0x7FC00000u : r);
+}
+
 }  // namespace gfo

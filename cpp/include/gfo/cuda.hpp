@@ -16,6 +16,7 @@
 #include "gfo/functions.hpp"
 #include "gfo/ga.hpp"
 #include "gfo/optim.hpp"
+#include "gfo/zo.hpp"
 
 namespace gfo::cuda {
 
@@ -92,5 +93,12 @@ void sgd_step(DType dtype, const std::uint64_t* table, std::int64_t n, const SGD
 void adagrad_step(DType dtype, const std::uint64_t* table, std::int64_t n, const AdagradOptions& o, Stream stream);
 void rmsprop_step(DType dtype, const std::uint64_t* table, std::int64_t n, const RMSpropOptions& o, Stream stream);
 void adam_step(DType dtype, const std::uint64_t* table, std::int64_t n, const AdamOptions& o, Stream stream);
+
+// ---------------------------------------------------------------- zeroth-order passes (zo.cu)
+// gfo::zo_apply on device tensors, bit for bit: `tensors` (their data, momentum and grad_out addresses on the
+// device), `streams`, `ops` and `update.coef` are HOST arrays, copied to the device with the launch.
+void zo_apply(const ZoTensor* tensors, std::int64_t ntensors, std::uint64_t seed, ZoDist dist,
+              const std::uint64_t* streams, std::int64_t nslots, const ZoOp* ops, std::int64_t nops,
+              const ZoUpdate& update, Stream stream);
 
 }  // namespace gfo::cuda

@@ -97,7 +97,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         for p in self._params():
             st = self.state[p]
             if "momentum_buffer" not in st:
-                st["momentum_buffer"] = torch.zeros(p.shape, dtype=torch.float32)
+                st["momentum_buffer"] = torch.zeros(p.shape, dtype=torch.float32, device=p.device)
             bufs.append(st["momentum_buffer"])
         return bufs
 
@@ -105,7 +105,8 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _check_same_seed(self) -> None:
         import torch.distributed as dist
 
-        s = torch.tensor([self.seed - (1 << 64) if self.seed >= 1 << 63 else self.seed], dtype=torch.int64)
+        s = torch.tensor([self.seed - (1 << 64) if self.seed >= 1 << 63 else self.seed], dtype=torch.int64,
+                         device=self._comm_device())
         lo, hi = s.clone(), s.clone()
         dist.all_reduce(lo, op=dist.ReduceOp.MIN, group=self.process_group)
         dist.all_reduce(hi, op=dist.ReduceOp.MAX, group=self.process_group)
@@ -117,9 +118,17 @@ class SeedOptimizer(torch.optim.Optimizer):
             return a
         import torch.distributed as dist
 
-        t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))
+        t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64)).to(self._comm_device())
         dist.all_reduce(t, op=dist.ReduceOp.SUM, group=self.process_group)
-        return t.numpy()
+        return t.cpu().numpy()
+
+    def _comm_device(self) -> torch.device:
+        """Where the scalars travel: the parameters' GPU under NCCL (it moves CUDA tensors only), else the CPU."""
+        import torch.distributed as dist
+
+        if dist.get_backend(self.process_group) == "nccl":
+            return K.params_device(self._params())
+        return torch.device("cpu")
 
     # -- one step --------------------------------------------------------------------------------
     def _scale(self) -> float:  # h: eps for MeZO, sigma for ES

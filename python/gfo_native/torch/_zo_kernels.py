@@ -37,17 +37,34 @@ def direction_streams(counters: Sequence[int], ntensors: int) -> np.ndarray:
     return out
 
 
+def params_device(params: Sequence[torch.Tensor], name: str = "params") -> torch.device:
+    """The one device every parameter is on (CPU, or one CUDA device with the CUDA kernels built)."""
+    if not params:
+        return torch.device("cpu")
+    dev = params[0].device
+    for i, p in enumerate(params):
+        if p.device != dev:
+            raise ValueError(f"{name}[{i}]: on {p.device}, but {name}[0] is on {dev}; all parameters of one "
+                             "optimizer must be on one device")
+    if dev.type == "cuda":
+        from ..cuda._runtime import require
+
+        require(f"{name}: MeZO/ES on CUDA parameters")
+    return dev
+
+
 def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[int]:
-    """Addresses of dense contiguous float32/bfloat16 CPU tensors (errors name the tensor)."""
-    return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES) for i, p in enumerate(params)]
+    """Addresses of dense contiguous float32/bfloat16 tensors on one device (errors name the tensor)."""
+    dev = params_device(params, name).type
+    return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev) for i, p in enumerate(params)]
 
 
-def _buffer_addresses(buffers: Any, nt: int, name: str) -> List[int]:
+def _buffer_addresses(buffers: Any, nt: int, name: str, device: str) -> List[int]:
     if buffers is None:
         return [0] * nt
     out = []
     for i, b in enumerate(buffers):
-        out.append(0 if b is None else tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",)))
+        out.append(0 if b is None else tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",), device=device))
     return out
 
 
@@ -58,7 +75,7 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
     """One fused pass (see ``gfo/zo.hpp``): ops ``(slot, scale)`` sorted by slot, then the optional update.
 
     ``coefs`` (one per slot) enables the update; ``grad_buffers`` switches it to writing the estimated
-    gradient instead of stepping.
+    gradient instead of stepping. CUDA parameters run the CUDA kernel (the same bits) on the current stream.
     """
     nt = len(params)
     lrs = [0.0] * nt if lrs is None else [float(v) for v in lrs]
@@ -68,11 +85,21 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
     c = None if coefs is None else np.ascontiguousarray(coefs, dtype=np.float32)
     if impl == "native":
         addresses = check_params(params)
-        _core.zo_apply(int(seed), int(distribution), addresses, [p.numel() for p in params],
-                       [DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
-                       _buffer_addresses(momentum_buffers, nt, "momentum_buffers"),
-                       _buffer_addresses(grad_buffers, nt, "grad_buffers"), streams, slots, scales, c, float(momentum))
+        dev = params_device(params)
+        args = (int(seed), int(distribution), addresses, [p.numel() for p in params],
+                [DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
+                _buffer_addresses(momentum_buffers, nt, "momentum_buffers", dev.type),
+                _buffer_addresses(grad_buffers, nt, "grad_buffers", dev.type), streams, slots, scales, c,
+                float(momentum))
+        if dev.type == "cuda":
+            index = dev.index if dev.index is not None else torch.cuda.current_device()
+            _core.cuda_set_device(index)
+            _core.cuda_zo_apply(*args, int(torch.cuda.current_stream(index).cuda_stream))
+        else:
+            _core.zo_apply(*args)
     elif impl == "reference":
+        if params_device(params).type != "cpu":
+            raise ValueError("impl: 'reference' (the NumPy twin) runs on CPU parameters only")
         check_params(params)
         arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
                   else p.detach().numpy() for p in params]

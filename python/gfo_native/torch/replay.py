@@ -28,7 +28,7 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     dist = K.DISTRIBUTIONS[log["distribution"]]
     nd, two_sided = int(log["n_directions"]), bool(log["two_sided"])
     momentum = float(log.get("momentum", 0.0))
-    bufs = [torch.zeros(p.shape, dtype=torch.float32) for p in params] if momentum > 0 else None
+    bufs = [torch.zeros(p.shape, dtype=torch.float32, device=p.device) for p in params] if momentum > 0 else None
     adam = grads = None
     if log.get("optimizer") == "adam":
         ngroups = max(groups) + 1
