@@ -55,8 +55,11 @@ def params_device(params: Sequence[torch.Tensor], name: str = "params") -> torch
 
 def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[int]:
     """Addresses of dense contiguous float32/bfloat16 tensors on one device (errors name the tensor)."""
-    dev = params_device(params, name).type
-    return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev) for i, p in enumerate(params)]
+    return _addresses(params, params_device(params, name), name)
+
+
+def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "params") -> list[int]:
+    return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev.type) for i, p in enumerate(params)]
 
 
 def _buffer_addresses(buffers: Any, nt: int, name: str, device: str) -> List[int]:
@@ -84,8 +87,8 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
     scales = [float(sc) for _, sc in ops]
     c = None if coefs is None else np.ascontiguousarray(coefs, dtype=np.float32)
     if impl == "native":
-        addresses = check_params(params)
         dev = params_device(params)
+        addresses = _addresses(params, dev)
         args = (int(seed), int(distribution), addresses, [p.numel() for p in params],
                 [DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
                 _buffer_addresses(momentum_buffers, nt, "momentum_buffers", dev.type),
