@@ -10,6 +10,7 @@ from gfo_native import _core
 from gfo_native import reference as ref
 from gfo_native.optimizers import selection
 from gfo_native.optimizers.de import distinct_partners
+from gfo_native.optimizers import _apso as apso
 from gfo_native.optimizers.pso import neighbours
 
 BOUNDS7 = [(-2.0, 3.0)] * 7
@@ -84,6 +85,67 @@ def test_pso_time_varying_coefficients():
     assert opt.coefficients() == pytest.approx((2.0, 1.0))
     opt.generation = 20  # past the schedule: its end values
     assert opt.coefficients() == pytest.approx((0.5, 2.5)) and opt.inertia() == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("options", [
+    {"elitist_learning": True},
+    {"elitist_learning": True, "elitist_sigma": (1.0, 0.1), "w_generations": 4},
+    {"adaptive": True, "elitist_learning": False},
+    {"adaptive": True, "elitist_learning": True, "topology": "ring"},
+])
+def test_pso_adaptive_options_native_matches_reference(options):
+    assert_same_trajectory(gn.PSO, popsize=9, generations=12, **options)
+
+
+def test_pso_elitist_learning_moves_the_worst_particle_next_to_the_global_best():
+    opt = gn.PSO(BOUNDS7, popsize=12, seed=3, elitist_learning=True)
+    moved = 0
+    for _ in range(30):
+        X = opt.ask()
+        opt.tell(X, objective(X))
+        st = opt.state
+        g, worst = int(np.argmin(st.pbest_f)), int(np.argmax(st.pbest_f))
+        if st.es == apso.CONVERGENCE and worst != g:
+            # the global best with one coordinate moved, at rest
+            assert np.count_nonzero(st.X[worst] != st.P[g]) <= 1 and not st.V[worst].any()
+            moved += 1
+    assert moved > 0
+
+
+def test_pso_adaptive_coefficients_stay_in_their_bounds():
+    opt = gn.PSO(BOUNDS7, popsize=12, seed=4, adaptive=True)
+    assert opt.coefficients() == (2.0, 2.0)  # Zhan et al.'s start
+    seen = set()
+    for _ in range(40):
+        X = opt.ask()
+        opt.tell(X, objective(X))
+        c1, c2 = opt.coefficients()
+        assert 1.5 <= c1 <= 2.5 and 1.5 <= c2 <= 2.5 and c1 + c2 <= 4.0 + 1e-12
+        seen.add(opt.state.es)
+    assert opt.coefficients() != (2.0, 2.0) and len(seen) >= 2
+
+
+def test_apso_state_estimation_rules():
+    # w(f) spans [0.4, 0.9]
+    assert apso.inertia(0.0) == pytest.approx(0.4) and apso.inertia(1.0) == pytest.approx(0.9, abs=1e-3)
+    # every f in [0, 1] belongs to one state, or two in the overlaps; memberships are continuous
+    grid = np.linspace(0.0, 1.0, 1001)
+    m = np.array([apso.memberships(float(f)) for f in grid])
+    assert np.all((m >= 0) & (m <= 1)) and np.all(((m > 0).sum(axis=1) >= 1) & ((m > 0).sum(axis=1) <= 2))
+    assert np.abs(np.diff(m, axis=0)).max() <= 10.0 * (grid[1] - grid[0]) + 1e-12
+    # the overlaps: the previous state stays if it is one of the two, else the next one along S1 -> S4 -> S1
+    S1, S2, S3, S4 = apso.EXPLORATION, apso.EXPLOITATION, apso.CONVERGENCE, apso.JUMPING_OUT
+    for f, prev, state in [(0.05, S1, S3), (0.35, S4, S2), (0.65, S3, S1), (0.95, S2, S4),
+                           (0.5, S1, S1), (0.5, S2, S2), (0.5, S3, S1), (0.5, S4, S1),
+                           (0.25, S2, S2), (0.25, S3, S3), (0.25, S4, S2), (0.25, S1, S2),
+                           (0.75, S1, S1), (0.75, S4, S4), (0.75, S2, S4), (0.75, S3, S4)]:
+        assert apso.classify(f, prev) == state, (f, prev)
+    assert apso.evolutionary_factor(np.array([1.0, 2.0, 3.0]), 1) == 0.5
+    assert apso.evolutionary_factor(np.full(4, 2.0), 0) == 0.0
+    # the coefficient steps: exploration raises c1 and lowers c2 by delta; the sum is scaled back to 4
+    assert apso.coefficients(S1, 2.0, 2.0, 0.0, 1.0) == pytest.approx((2.05, 1.9))
+    assert apso.coefficients(S3, 2.5, 2.5, 0.5, 0.5) == pytest.approx((2.0, 2.0))
+    assert apso.coefficients(S4, 1.5, 2.5, 0.0, 0.0) == pytest.approx((1.5, 2.5))
 
 
 @pytest.mark.parametrize("sel", ["tournament", "roulette", "sus", "rank"])
@@ -177,7 +239,25 @@ def sa_call(mod, rng, n, d):
     return (Y,)
 
 
-KERNELS = {"pso": pso_call, "ga": ga_call, "de": de_call, "sa": sa_call}
+def spread_call(mod, rng, n, d):
+    X = _rand(rng, n, d) + 3.0  # off the origin, so that the centroid's rounding matters
+    S = np.empty(n)
+    (mod.pso_spread if mod is _core else mod.pso.spread)(X, S)
+    return (S,)
+
+
+KERNELS = {"pso": pso_call, "pso_spread": spread_call, "ga": ga_call, "de": de_call, "sa": sa_call}
+
+
+def test_pso_spread_is_the_squared_distance_to_the_centroid():
+    (S,) = spread_call(_core, np.random.default_rng(0), 37, 11)
+    X = _rand(np.random.default_rng(0), 37, 11) + 3.0
+    np.testing.assert_allclose(S, ((X - X.mean(axis=0)) ** 2).sum(axis=1), rtol=1e-12)
+    # an increasing affine map of the mean squared distance to the other particles (Zhan et al.'s d_i, squared)
+    pair = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2).sum(axis=1) / (len(X) - 1)
+    np.testing.assert_allclose(pair, (len(X) * S + S.sum()) / (len(X) - 1), rtol=1e-10)
+    with pytest.raises(ValueError, match="S"):
+        _core.pso_spread(X, np.empty(3))
 
 
 @pytest.mark.parametrize("kernel", sorted(KERNELS))
@@ -380,6 +460,12 @@ def test_rastrigin_10d(method, options, budget, threshold):
     (gn.PSO, {"w_end": 0.4}, ValueError, "w_end"),
     (gn.PSO, {"c2_end": 2.5}, ValueError, "c2_end"),
     (gn.PSO, {"c1_end": -1.0, "max_generations": 5}, ValueError, "c1_end"),
+    (gn.PSO, {"adaptive": "yes"}, TypeError, "adaptive"),
+    (gn.PSO, {"elitist_learning": 1}, TypeError, "elitist_learning"),
+    (gn.PSO, {"elitist_sigma": -0.1}, ValueError, "elitist_sigma"),
+    (gn.PSO, {"elitist_sigma": (1.0, 0.5, 0.1)}, ValueError, "elitist_sigma"),
+    (gn.PSO, {"elitist_sigma": (1.0, 0.1)}, ValueError, "elitist_sigma"),
+    (gn.PSO, {"adaptive": True, "w_end": 0.4, "max_generations": 5}, ValueError, "w_end"),
     (gn.GA, {"selection": "best"}, ValueError, "selection"),
     (gn.GA, {"crossover": "sbx", "genome": "binary"}, ValueError, "crossover"),
     (gn.GA, {"mutation": "bitflip"}, ValueError, "mutation"),

@@ -30,6 +30,14 @@ void register_pso(py::module_& m) {
   }, py::arg("seed"), py::arg("stream_r1"), py::arg("stream_r2"), py::arg("w"), py::arg("c1"), py::arg("c2"),
      py::arg("X"), py::arg("V"), py::arg("P"), py::arg("improved"), py::arg("nbest"), py::arg("vmax"), py::arg("lo"),
      py::arg("hi"), py::arg("bounds"), py::arg("Xnew"));
+  m.def("pso_spread", [](const py::array& X, py::array S) {
+    const py::ssize_t n = X.ndim() == 2 ? X.shape(0) : -1, d = X.ndim() == 2 ? X.shape(1) : -1;
+    const double* x = checked<double>(X, "X", {-1, -1});
+    double* s = checked<double>(S, "S", {n}, true);
+    if (n < 1) throw py::value_error("X: expected at least one row");
+    py::gil_scoped_release nogil;
+    pso_spread(n, d, x, s);
+  }, py::arg("X"), py::arg("S"));
 }
 
 const bool registered = add_area(&register_pso);

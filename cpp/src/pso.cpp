@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
@@ -123,6 +124,35 @@ void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t strea
   // chunks of whole rows, one tile each where rows are short (the chunking does not change any result)
   parallel_chunks(n, std::max<std::int64_t>(1, kTile / d), d * 16, [&](std::int64_t b, std::int64_t e) {
     pso_rows(seed, stream_r1, stream_r2, c, b, e, d, X, V, P, improved, nbest, vmax, lo, hi, bounds, Xnew);
+  });
+}
+
+void pso_spread(std::int64_t n, std::int64_t d, const double* X, double* S) {
+  std::vector<double> c(static_cast<std::size_t>(d));
+  // the centroid, in blocks of columns: each column is summed over the rows in order, whoever runs the block
+  constexpr std::int64_t kColumns = 512;
+  parallel_chunks(d, kColumns, n, [&](std::int64_t b, std::int64_t e) {
+    double* cb = c.data();
+    for (std::int64_t j = b; j < e; ++j) cb[j] = X[j];
+    for (std::int64_t i = 1; i < n; ++i) {
+      const double* x = X + i * d;
+      for (std::int64_t j = b; j < e; ++j) cb[j] += x[j];
+    }
+    for (std::int64_t j = b; j < e; ++j) cb[j] /= static_cast<double>(n);
+  });
+  // each row's squared distance to it, summed over the columns in order (no reassociation: -ffp-contract=off and
+  // no fast-math, so the loop stays a serial chain, the same on every ISA clone)
+  parallel_chunks(n, std::max<std::int64_t>(1, kTile / std::max<std::int64_t>(d, 1)), d, [&](std::int64_t b, std::int64_t e) {
+    const double* cb = c.data();
+    for (std::int64_t i = b; i < e; ++i) {
+      const double* x = X + i * d;
+      double acc = 0.0;
+      for (std::int64_t j = 0; j < d; ++j) {
+        const double t = x[j] - cb[j];
+        acc += t * t;
+      }
+      S[i] = acc;
+    }
   });
 }
 

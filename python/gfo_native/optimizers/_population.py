@@ -53,6 +53,12 @@ def real(value: Any, name: str, **limits: Any) -> float:
     return finite_float(value, name, **limits)
 
 
+def flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
 def probability(value: Any, name: str) -> float:
     return finite_float(value, name, low=0.0, high=1.0)
 

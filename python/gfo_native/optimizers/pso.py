@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from . import _apso as apso
 from . import _population as pop
 from .base import Optimizer
 from .registry import register
 
 # stream purposes (per generation)
-_INIT, _VINIT, _R1, _R2 = 1, 2, 3, 4
+_INIT, _VINIT, _R1, _R2, _ADAPT, _ELS_DIM, _ELS_STEP = 1, 2, 3, 4, 5, 6, 7
 _BOUNDS = {"clip": 0, "reflect": 1}
 
 
@@ -42,6 +43,9 @@ class PSOState:
     V: np.ndarray        # velocities, (n, d)
     P: np.ndarray        # personal best positions, (n, d)
     pbest_f: np.ndarray  # personal best values, (n,)
+    es: int = apso.EXPLORATION  # evolutionary state of the last generation (adaptive / elitist learning)
+    c1: float = math.nan       # adaptive acceleration coefficients (with adaptive=True)
+    c2: float = math.nan
 
 
 @register("pso")
@@ -68,12 +72,13 @@ class PSO(Optimizer):
     Args:
         w: inertia weight (at the first generation when ``w_end`` is set).
         w_end: final inertia weight of a linear change over ``w_generations`` (default: ``max_generations``).
-        w_generations: the generations of the linear schedules of ``w_end``, ``c1_end`` and ``c2_end``.
+        w_generations: the generations of the linear schedules of ``w_end``, ``c1_end``, ``c2_end`` and
+            ``elitist_sigma``.
         c1: cognitive coefficient (pull towards the particle's own best; at the first generation when ``c1_end``
-            is set).
+            is set). Default 1.49618, or 2 with ``adaptive``.
         c1_end: final cognitive coefficient of a linear change over ``w_generations``.
         c2: social coefficient (pull towards the neighbourhood best; at the first generation when ``c2_end`` is
-            set).
+            set). Default 1.49618, or 2 with ``adaptive``.
         c2_end: final social coefficient of a linear change over ``w_generations``.
         topology: ``"global"`` (gbest: every particle sees the swarm's best), ``"ring"`` (lbest: the best of
             itself and its two ring neighbours) or ``"von_neumann"`` (the best of itself and its four neighbours on
@@ -89,11 +94,28 @@ class PSO(Optimizer):
         velocity_init: initial velocities uniform in +-``velocity_init`` v_max (default 0: particles start at
             rest; Engelbrecht 2012 finds zero or small initial velocities better than large random ones,
             which send particles out of the box). Without a clamp, v_max here is half the box width.
+        elitist_learning: the elitist learning strategy of adaptive PSO (Zhan, Zhang, Li & Chung 2009). Each
+            generation an evolutionary state estimation classifies the swarm as exploring, exploiting, converging
+            or jumping out, from the evolutionary factor f = (d_g - d_min) / (d_max - d_min) of the particles'
+            distances to the others (d_g: the particle holding the global best; here the squared distance to the
+            centroid, which ranks the particles as the mean squared distance to the others does, in O(n d)).
+            While converging, the particle with the worst personal best moves to the global best with one
+            random coordinate perturbed by ``elitist_sigma`` times the box width times N(0, 1), so that a
+            converged swarm keeps probing around its best point.
+        elitist_sigma: that perturbation's scale as a fraction of the box width: a number (constant), or a
+            (start, end) pair that changes linearly over ``w_generations`` (Zhan et al. use (1.0, 0.1)).
+        adaptive: adaptive PSO (Zhan et al. 2009): each generation w = 1 / (1 + 1.5 exp(-2.6 f)) and c1, c2 move
+            by delta ~ U(0.05, 0.1) according to the state (exploration: c1 up, c2 down; exploitation: both half
+            as much; convergence: both up by half; jumping out: c1 down, c2 up), kept in [1.5, 2.5] with
+            c1 + c2 <= 4 (scaled down to 4 when above). ``c1`` and ``c2`` give the start (default 2, as in the
+            paper); ``w`` is not used. Cannot be combined with the ``w_end``, ``c1_end`` and ``c2_end`` schedules.
         **kwargs: see :class:`~gfo_native.Optimizer` (bounds, dim, x0, sigma0, popsize, seed, impl...).
 
     The whole generation (personal-best refresh, velocity, clamp, position, bounds) is one fused OpenMP
     pass; r1 and r2 are float32 uniforms of Philox streams ``(generation, 3)`` and ``(generation, 4)`` at
-    index ``i * d + j``.
+    index ``i * d + j``. The state estimation's spread is a second O(n d) pass (``pso_spread``); adaptive's two
+    rates delta are uniforms of stream ``(generation, 5)``, elitist learning's coordinate a uniform of stream
+    ``(generation, 6)`` and its step a normal of stream ``(generation, 7)``.
     """
 
     area = "pso"
@@ -101,14 +123,23 @@ class PSO(Optimizer):
     min_popsize = 2
 
     def __init__(self, bounds: Any = None, *, w: float = 0.7298, w_end: float | None = None,
-                 w_generations: int | None = None, c1: float = 1.49618, c2: float = 1.49618,
+                 w_generations: int | None = None, c1: float | None = None, c2: float | None = None,
                  c1_end: float | None = None, c2_end: float | None = None, topology: str = "global",
                  velocity_clamp: float | None = 0.5, bounds_strategy: str = "reflect", velocity_init: float = 0.0,
-                 **kwargs: Any):
+                 elitist_learning: bool = False, elitist_sigma: float | tuple[float, float] = 0.1,
+                 adaptive: bool = False, **kwargs: Any):
         self.w = pop.real(w, "w")
         self.w_end = None if w_end is None else pop.real(w_end, "w_end")
-        self.c1 = pop.real(c1, "c1", low=0.0)
-        self.c2 = pop.real(c2, "c2", low=0.0)
+        self.adaptive = pop.flag(adaptive, "adaptive")
+        self.elitist_learning = pop.flag(elitist_learning, "elitist_learning")
+        c0 = 2.0 if self.adaptive else 1.49618  # Zhan et al. start both at 2
+        sig = elitist_sigma if isinstance(elitist_sigma, tuple) else (elitist_sigma, None)
+        if len(sig) != 2:
+            raise ValueError(f"elitist_sigma: expected a number or a (start, end) pair, got {elitist_sigma!r}")
+        self.elitist_sigma = pop.real(sig[0], "elitist_sigma", low=0.0)
+        self.elitist_sigma_end = None if sig[1] is None else pop.real(sig[1], "elitist_sigma", low=0.0)
+        self.c1 = pop.real(c0 if c1 is None else c1, "c1", low=0.0)
+        self.c2 = pop.real(c0 if c2 is None else c2, "c2", low=0.0)
         self.c1_end = None if c1_end is None else pop.real(c1_end, "c1_end", low=0.0)
         self.c2_end = None if c2_end is None else pop.real(c2_end, "c2_end", low=0.0)
         self.topology = pop.choice(topology, "topology", ("global", "ring", "von_neumann"))
@@ -118,9 +149,12 @@ class PSO(Optimizer):
         self.velocity_init = pop.real(velocity_init, "velocity_init", low=0.0)
         super().__init__(bounds, **kwargs)
         self.w_generations = w_generations if w_generations is not None else self.max_generations
-        for name in ("w_end", "c1_end", "c2_end"):
+        for name in ("w_end", "c1_end", "c2_end", "elitist_sigma_end"):
+            arg = "elitist_sigma" if name == "elitist_sigma_end" else name
             if getattr(self, name) is not None and self.w_generations is None:
-                raise ValueError(f"{name}: a schedule needs w_generations or max_generations")
+                raise ValueError(f"{arg}: a schedule needs w_generations or max_generations")
+            if getattr(self, name) is not None and self.adaptive and arg != "elitist_sigma":
+                raise ValueError(f"{arg}: adaptive=True sets w, c1 and c2 itself; a schedule cannot be combined")
         if self.w_generations is not None and (not pop.is_int(self.w_generations) or self.w_generations < 1):
             raise ValueError(f"w_generations: expected a positive integer, got {self.w_generations!r}")
 
@@ -136,7 +170,7 @@ class PSO(Optimizer):
         V = np.zeros_like(X)
         if self.velocity_init > 0:
             pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
-        return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf))
+        return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf), c1=self.c1, c2=self.c2)
 
     def _scheduled(self, start: float, end: float | None) -> float:
         if end is None:
@@ -146,11 +180,15 @@ class PSO(Optimizer):
         return start + (end - start) * t
 
     def inertia(self) -> float:
-        """The inertia weight of the current generation."""
+        """The inertia weight of the current generation (with ``adaptive``, ``tell`` sets it from the state
+        estimation instead)."""
         return self._scheduled(self.w, self.w_end)
 
     def coefficients(self) -> tuple[float, float]:
-        """The cognitive and social coefficients (c1, c2) of the current generation."""
+        """The cognitive and social coefficients (c1, c2) of the current generation (with ``adaptive``: as the last
+        generation left them; ``tell`` moves them once more before the update)."""
+        if self.adaptive:
+            return self.state.c1, self.state.c2
         return self._scheduled(self.c1, self.c1_end), self._scheduled(self.c2, self.c2_end)
 
     def _neighbourhood_best(self, pbest_f: np.ndarray) -> np.ndarray:
@@ -163,14 +201,52 @@ class PSO(Optimizer):
     def _ask(self) -> np.ndarray:
         return np.asarray(self.state.X)
 
+    def _estimate_state(self, X: np.ndarray, g: int) -> float:
+        """Zhan et al.'s evolutionary state estimation on the positions just evaluated: the evolutionary factor f
+        (returned) and the state it classifies into (``state.es``)."""
+        spread = np.empty(X.shape[0])
+        self.k.spread(X, spread)
+        f = apso.evolutionary_factor(spread, g)
+        self.state.es = apso.classify(f, self.state.es)
+        return f
+
+    def _elitist_learning(self, g: int) -> None:
+        """In the convergence state, the particle with the worst personal best moves to the global best with one
+        random coordinate j perturbed by width_j sigma N(0, 1) (Zhan et al.'s elitist learning strategy). The
+        paper evaluates that point as an extra member and replaces the global best with it, or else the worst
+        particle; moving the worst particle there keeps the batch size fixed: the point is evaluated with the next
+        generation and, if it beats the global best, becomes that particle's personal best and so the global best."""
+        st = self.state
+        worst = int(np.argmax(st.pbest_f))
+        if worst == g:  # every personal best equal (e.g. all non-finite): nothing better to learn from
+            return
+        rn = pop.random_numbers(self.impl)
+        j = min(int(rn.uniform(self.seed, self.stream(_ELS_DIM), 1)[0] * self.dim), self.dim - 1)
+        z = float(rn.normal(self.seed, self.stream(_ELS_STEP), 1)[0])
+        x = st.P[g].copy()
+        step = float(pop.span(self)[j]) * self._scheduled(self.elitist_sigma, self.elitist_sigma_end) * z
+        x[j] = min(max(x[j] + step, self.lower[j]), self.upper[j])
+        st.X[worst] = x
+        st.V[worst] = 0.0
+
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state
         X = np.ascontiguousarray(X)
         improved = f < st.pbest_f
         st.pbest_f = np.where(improved, f, st.pbest_f)
-        Xnew = np.empty_like(X)
+        g = int(np.argmin(st.pbest_f))
+        w = self.inertia()
         c1, c2 = self.coefficients()
-        self.k.update(self.seed, self.stream(_R1), self.stream(_R2), self.inertia(), c1, c2, X, st.V, st.P,
+        if self.adaptive or self.elitist_learning:
+            factor = self._estimate_state(X, g)
+            if self.adaptive:
+                w = apso.inertia(factor)
+                u = pop.random_numbers(self.impl).uniform(self.seed, self.stream(_ADAPT), 2)
+                st.c1, st.c2 = c1, c2 = apso.coefficients(st.es, st.c1, st.c2, float(u[0]), float(u[1]))
+        Xnew = np.empty_like(X)
+        self.k.update(self.seed, self.stream(_R1), self.stream(_R2), w, c1, c2, X, st.V, st.P,
                       improved.astype(np.uint8), self._neighbourhood_best(st.pbest_f), self.vmax, self.lower,
                       self.upper, _BOUNDS[self.bounds_strategy], Xnew)
         st.X = Xnew
+        if self.elitist_learning and st.es == apso.CONVERGENCE:
+            self._elitist_learning(g)

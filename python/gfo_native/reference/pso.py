@@ -34,3 +34,13 @@ def update(seed: int, stream_r1: int, stream_r2: int, w: float, c1: float, c2: f
         x = np.minimum(np.maximum(x, lo), hi)
     V[...] = v
     Xnew[...] = x
+
+
+def spread(X: np.ndarray, S: np.ndarray) -> None:
+    """S[i] = sum_j (X[i, j] - c[j])^2 around the centroid c: twin of cpp/src/pso.cpp's pso_spread.
+
+    Both sums run in index order: np.add.accumulate is a serial running sum (np.sum would sum pairwise)."""
+    n = X.shape[0]
+    c = np.add.accumulate(X, axis=0)[-1] / n
+    D = X - c
+    S[...] = np.add.accumulate(D * D, axis=1)[:, -1]
