@@ -112,6 +112,28 @@ def test_pso_elitist_learning_moves_the_worst_particle_next_to_the_global_best()
     assert moved > 0
 
 
+def test_pso_elitist_sigma_follows_the_run(monkeypatch):
+    opt = gn.PSO(BOUNDS7, elitist_learning=True)  # Zhan et al.: 1.0 -> 0.1 of the box width over the run
+    assert opt.elitist_sigma_now() == 0.1  # no run length known: the end value
+    opt.plan(10)
+    assert opt.elitist_sigma_now() == 1.0
+    opt.generation = 5
+    assert opt.elitist_sigma_now() == pytest.approx(0.55)
+    opt = gn.PSO(BOUNDS7, elitist_sigma=(0.5, 0.0), w_generations=4, max_generations=8)
+    opt.plan(6)  # an explicit w_generations wins
+    opt.generation = 2
+    assert opt.elitist_sigma_now() == pytest.approx(0.25)
+    assert gn.PSO(BOUNDS7, elitist_sigma=0.3, max_generations=5).elitist_sigma_now() == 0.3
+    # minimize tells the budget's generations
+    told = []
+    plan = gn.PSO.plan
+    monkeypatch.setattr(gn.PSO, "plan", lambda self, g: (told.append(self), plan(self, g))[1])
+    gn.minimize(gn.functions.sphere, BOUNDS7, method="pso", budget=400, vectorized=True,
+                options=dict(popsize=20, elitist_learning=True))
+    assert told[0].state.horizon == 20 and told[0].generation == 20
+    assert told[0].elitist_sigma_now() == pytest.approx(0.1)
+
+
 def test_pso_adaptive_coefficients_stay_in_their_bounds():
     opt = gn.PSO(BOUNDS7, popsize=12, seed=4, adaptive=True)
     assert opt.coefficients() == (2.0, 2.0)  # Zhan et al.'s start
@@ -464,7 +486,7 @@ def test_rastrigin_10d(method, options, budget, threshold):
     (gn.PSO, {"elitist_learning": 1}, TypeError, "elitist_learning"),
     (gn.PSO, {"elitist_sigma": -0.1}, ValueError, "elitist_sigma"),
     (gn.PSO, {"elitist_sigma": (1.0, 0.5, 0.1)}, ValueError, "elitist_sigma"),
-    (gn.PSO, {"elitist_sigma": (1.0, 0.1)}, ValueError, "elitist_sigma"),
+    (gn.PSO, {"elitist_sigma": (1.0, "x")}, TypeError, "elitist_sigma"),
     (gn.PSO, {"adaptive": True, "w_end": 0.4, "max_generations": 5}, ValueError, "w_end"),
     (gn.GA, {"selection": "best"}, ValueError, "selection"),
     (gn.GA, {"crossover": "sbx", "genome": "binary"}, ValueError, "crossover"),

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "gfo/lanes.hpp"
 #include "gfo/parallel.hpp"
 #include "gfo/rng.hpp"
 #include "gfo/simd.hpp"
@@ -14,36 +15,11 @@ namespace {
 constexpr double kPi = 3.141592653589793;
 constexpr double kE = 2.718281828459045;
 
-// A row sum is kept in kLanes interleaved partial sums (element j goes to lane j % kLanes) combined by
-// a fixed tree: the compiler may vectorize the lanes, yet the order of additions depends on d only, so
-// every ISA clone and every thread count give the same bits. Rows are cut into tiles of kTile elements
-// (a multiple of kLanes) so the transcendental terms of a tile can go through one vectorized pass.
-constexpr int kLanes = 8;
+// Rows are cut into tiles of kTile elements (a multiple of the Lanes of gfo/lanes.hpp, whose fixed-order sums keep
+// every ISA clone and thread count on the same bits) so the transcendental terms of a tile can go through one
+// vectorized pass.
+constexpr int kLanes = Lanes::kCount;
 constexpr std::int64_t kTile = 256;
-
-struct Lanes {
-  double v[kLanes];
-  explicit Lanes(double init) {
-    for (double& x : v) x = init;
-  }
-  // acc[k % kLanes] += term(k) for k < m; m is a multiple of kLanes except in a row's last tile.
-  template <class Term>
-  void add(std::int64_t m, Term term) {
-    std::int64_t k = 0;
-    for (; k + kLanes <= m; k += kLanes)
-      for (int l = 0; l < kLanes; ++l) v[l] += term(k + l);
-    for (int l = 0; k + l < m; ++l) v[l] += term(k + l);
-  }
-  template <class Term>
-  void mul(std::int64_t m, Term term) {
-    std::int64_t k = 0;
-    for (; k + kLanes <= m; k += kLanes)
-      for (int l = 0; l < kLanes; ++l) v[l] *= term(k + l);
-    for (int l = 0; k + l < m; ++l) v[l] *= term(k + l);
-  }
-  double sum() const { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
-  double product() const { return ((v[0] * v[1]) * (v[2] * v[3])) * ((v[4] * v[5]) * (v[6] * v[7])); }
-};
 
 template <class T>
 inline double at(const T* x, std::int64_t j) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "gfo/lanes.hpp"
 #include "gfo/parallel.hpp"
 #include "gfo/population.hpp"
 #include "gfo/simd.hpp"
@@ -128,30 +129,29 @@ void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t strea
 }
 
 void pso_spread(std::int64_t n, std::int64_t d, const double* X, double* S) {
-  std::vector<double> c(static_cast<std::size_t>(d));
-  // the centroid, in blocks of columns: each column is summed over the rows in order, whoever runs the block
+  std::vector<double> centre(static_cast<std::size_t>(d));
+  double* __restrict c = centre.data();
+  // the centroid, in blocks of columns: each column is summed over the rows in order (the row loop inside a block
+  // vectorizes across columns), whoever runs the block
   constexpr std::int64_t kColumns = 512;
   parallel_chunks(d, kColumns, n, [&](std::int64_t b, std::int64_t e) {
-    double* cb = c.data();
-    for (std::int64_t j = b; j < e; ++j) cb[j] = X[j];
+    for (std::int64_t j = b; j < e; ++j) c[j] = X[j];
     for (std::int64_t i = 1; i < n; ++i) {
-      const double* x = X + i * d;
-      for (std::int64_t j = b; j < e; ++j) cb[j] += x[j];
+      const double* __restrict x = X + i * d;
+      for (std::int64_t j = b; j < e; ++j) c[j] += x[j];
     }
-    for (std::int64_t j = b; j < e; ++j) cb[j] /= static_cast<double>(n);
+    for (std::int64_t j = b; j < e; ++j) c[j] /= static_cast<double>(n);
   });
-  // each row's squared distance to it, summed over the columns in order (no reassociation: -ffp-contract=off and
-  // no fast-math, so the loop stays a serial chain, the same on every ISA clone)
-  parallel_chunks(n, std::max<std::int64_t>(1, kTile / std::max<std::int64_t>(d, 1)), d, [&](std::int64_t b, std::int64_t e) {
-    const double* cb = c.data();
+  // each row's squared distance to it, in the fixed lane order of gfo/lanes.hpp
+  parallel_chunks(n, std::max<std::int64_t>(1, kTile / d), d, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) {
-      const double* x = X + i * d;
-      double acc = 0.0;
-      for (std::int64_t j = 0; j < d; ++j) {
-        const double t = x[j] - cb[j];
-        acc += t * t;
-      }
-      S[i] = acc;
+      const double* __restrict x = X + i * d;
+      Lanes s(0.0);
+      s.add(d, [&](std::int64_t j) {
+        const double t = x[j] - c[j];
+        return t * t;
+      });
+      S[i] = s.sum();
     }
   });
 }

@@ -26,8 +26,9 @@ void pso_update(std::uint64_t seed, std::uint64_t stream_r1, std::uint64_t strea
 
 // The swarm's spread for the evolutionary state estimation of adaptive PSO (Zhan, Zhang, Li & Chung 2009):
 //   S[i] = sum_j (X[i][j] - c[j])^2 with the centroid c[j] = (sum_i X[i][j]) / n,
-// every sum taken in index order (sum_i from row 0, sum_j from column 0), so that the result does not depend on the
-// thread count and a NumPy twin can match it bit for bit. The mean squared distance of particle i to the others is
+// c summed over the rows in order and S in the fixed lane order of gfo/lanes.hpp, so that the result does not depend
+// on the thread count or ISA and a NumPy twin can match it bit for bit. The mean squared distance of particle i to
+// the others is
 // (n S[i] + sum_k S[k]) / (n - 1), an increasing affine map of S[i]: O(n d) instead of the O(n^2 d) of all pairs.
 void pso_spread(std::int64_t n, std::int64_t d, const double* X, double* S);
 

@@ -46,6 +46,7 @@ class PSOState:
     es: int = apso.EXPLORATION  # evolutionary state of the last generation (adaptive / elitist learning)
     c1: float = math.nan       # adaptive acceleration coefficients (with adaptive=True)
     c2: float = math.nan
+    horizon: int = 0           # the run's generations told by plan() (elitist learning's sigma schedule); 0: unknown
 
 
 @register("pso")
@@ -72,8 +73,8 @@ class PSO(Optimizer):
     Args:
         w: inertia weight (at the first generation when ``w_end`` is set).
         w_end: final inertia weight of a linear change over ``w_generations`` (default: ``max_generations``).
-        w_generations: the generations of the linear schedules of ``w_end``, ``c1_end``, ``c2_end`` and
-            ``elitist_sigma``.
+        w_generations: the generations of the linear schedules of ``w_end``, ``c1_end`` and ``c2_end``, and of
+            ``elitist_sigma`` when given.
         c1: cognitive coefficient (pull towards the particle's own best; at the first generation when ``c1_end``
             is set). Default 1.49618, or 2 with ``adaptive``.
         c1_end: final cognitive coefficient of a linear change over ``w_generations``.
@@ -103,7 +104,9 @@ class PSO(Optimizer):
             random coordinate perturbed by ``elitist_sigma`` times the box width times N(0, 1), so that a
             converged swarm keeps probing around its best point.
         elitist_sigma: that perturbation's scale as a fraction of the box width: a number (constant), or a
-            (start, end) pair that changes linearly over ``w_generations`` (Zhan et al. use (1.0, 0.1)).
+            (start, end) pair that changes linearly over the run (Zhan et al.: 1.0 -> 0.1, the default). The
+            run is ``w_generations`` if given, else the generations :func:`~gfo_native.minimize`'s budget allows,
+            else ``max_generations``; with none of them known, the end value holds throughout.
         adaptive: adaptive PSO (Zhan et al. 2009): each generation w = 1 / (1 + 1.5 exp(-2.6 f)) and c1, c2 move
             by delta ~ U(0.05, 0.1) according to the state (exploration: c1 up, c2 down; exploitation: both half
             as much; convergence: both up by half; jumping out: c1 down, c2 up), kept in [1.5, 2.5] with
@@ -126,14 +129,14 @@ class PSO(Optimizer):
                  w_generations: int | None = None, c1: float | None = None, c2: float | None = None,
                  c1_end: float | None = None, c2_end: float | None = None, topology: str = "global",
                  velocity_clamp: float | None = 0.5, bounds_strategy: str = "reflect", velocity_init: float = 0.0,
-                 elitist_learning: bool = False, elitist_sigma: float | tuple[float, float] = 0.1,
+                 elitist_learning: bool = False, elitist_sigma: float | tuple[float, float] = (1.0, 0.1),
                  adaptive: bool = False, **kwargs: Any):
         self.w = pop.real(w, "w")
         self.w_end = None if w_end is None else pop.real(w_end, "w_end")
         self.adaptive = pop.flag(adaptive, "adaptive")
         self.elitist_learning = pop.flag(elitist_learning, "elitist_learning")
         c0 = 2.0 if self.adaptive else 1.49618  # Zhan et al. start both at 2
-        sig = elitist_sigma if isinstance(elitist_sigma, tuple) else (elitist_sigma, None)
+        sig = tuple(elitist_sigma) if isinstance(elitist_sigma, (tuple, list)) else (elitist_sigma, None)
         if len(sig) != 2:
             raise ValueError(f"elitist_sigma: expected a number or a (start, end) pair, got {elitist_sigma!r}")
         self.elitist_sigma = pop.real(sig[0], "elitist_sigma", low=0.0)
@@ -148,13 +151,13 @@ class PSO(Optimizer):
         self.bounds_strategy = pop.choice(bounds_strategy, "bounds_strategy", tuple(_BOUNDS))
         self.velocity_init = pop.real(velocity_init, "velocity_init", low=0.0)
         super().__init__(bounds, **kwargs)
+        self._w_generations_given = w_generations is not None
         self.w_generations = w_generations if w_generations is not None else self.max_generations
-        for name in ("w_end", "c1_end", "c2_end", "elitist_sigma_end"):
-            arg = "elitist_sigma" if name == "elitist_sigma_end" else name
+        for name in ("w_end", "c1_end", "c2_end"):
             if getattr(self, name) is not None and self.w_generations is None:
-                raise ValueError(f"{arg}: a schedule needs w_generations or max_generations")
-            if getattr(self, name) is not None and self.adaptive and arg != "elitist_sigma":
-                raise ValueError(f"{arg}: adaptive=True sets w, c1 and c2 itself; a schedule cannot be combined")
+                raise ValueError(f"{name}: a schedule needs w_generations or max_generations")
+            if getattr(self, name) is not None and self.adaptive:
+                raise ValueError(f"{name}: adaptive=True sets w, c1 and c2 itself; a schedule cannot be combined")
         if self.w_generations is not None and (not pop.is_int(self.w_generations) or self.w_generations < 1):
             raise ValueError(f"w_generations: expected a positive integer, got {self.w_generations!r}")
 
@@ -163,7 +166,8 @@ class PSO(Optimizer):
         return 40
 
     def _init_state(self) -> PSOState:
-        self.vmax = np.full(self.dim, np.inf) if self.velocity_clamp is None else self.velocity_clamp * pop.span(self)
+        self.span = pop.span(self)
+        self.vmax = np.full(self.dim, np.inf) if self.velocity_clamp is None else self.velocity_clamp * self.span
         X = pop.initial_population(self, self.popsize, _INIT)
         # initial velocities uniform in [-vmax, vmax] (or in +-span / 2 without a clamp)
         vmax0 = self.velocity_init * (self.vmax if self.velocity_clamp is not None else 0.5 * pop.span(self))
@@ -171,6 +175,20 @@ class PSO(Optimizer):
         if self.velocity_init > 0:
             pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
         return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf), c1=self.c1, c2=self.c2)
+
+    def plan(self, generations: int) -> None:
+        """Fit elitist learning's sigma schedule to a run of ``generations`` (unless ``w_generations`` was given)."""
+        self.state.horizon = int(generations)
+
+    def elitist_sigma_now(self) -> float:
+        """Elitist learning's sigma (a fraction of the box width) at the current generation."""
+        if self.elitist_sigma_end is None:
+            return self.elitist_sigma
+        run = self.w_generations if self._w_generations_given else (self.state.horizon or self.max_generations)
+        if not run:
+            return self.elitist_sigma_end
+        t = min(self.generation / run, 1.0)
+        return self.elitist_sigma + (self.elitist_sigma_end - self.elitist_sigma) * t
 
     def _scheduled(self, start: float, end: float | None) -> float:
         if end is None:
@@ -224,7 +242,7 @@ class PSO(Optimizer):
         j = min(int(rn.uniform(self.seed, self.stream(_ELS_DIM), 1)[0] * self.dim), self.dim - 1)
         z = float(rn.normal(self.seed, self.stream(_ELS_STEP), 1)[0])
         x = st.P[g].copy()
-        step = float(pop.span(self)[j]) * self._scheduled(self.elitist_sigma, self.elitist_sigma_end) * z
+        step = float(self.span[j]) * self.elitist_sigma_now() * z
         x[j] = min(max(x[j] + step, self.lower[j]), self.upper[j])
         st.X[worst] = x
         st.V[worst] = 0.0

@@ -36,11 +36,20 @@ def update(seed: int, stream_r1: int, stream_r2: int, w: float, c1: float, c2: f
     Xnew[...] = x
 
 
-def spread(X: np.ndarray, S: np.ndarray) -> None:
-    """S[i] = sum_j (X[i, j] - c[j])^2 around the centroid c: twin of cpp/src/pso.cpp's pso_spread.
 
-    Both sums run in index order: np.add.accumulate is a serial running sum (np.sum would sum pairwise)."""
-    n = X.shape[0]
-    c = np.add.accumulate(X, axis=0)[-1] / n
+def lane_sums(T: np.ndarray) -> np.ndarray:
+    """Row sums of T in the order of cpp/include/gfo/lanes.hpp: element j into lane j % 8 (running sums down each
+    lane; the zero padding adds nothing), then ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))."""
+    n, d = T.shape
+    padded = np.zeros((n, -(-d // 8) * 8))
+    padded[:, :d] = T
+    v = np.add.accumulate(padded.reshape(n, -1, 8), axis=1)[:, -1, :]
+    return np.asarray(((v[:, 0] + v[:, 1]) + (v[:, 2] + v[:, 3])) + ((v[:, 4] + v[:, 5]) + (v[:, 6] + v[:, 7])))
+
+
+def spread(X: np.ndarray, S: np.ndarray) -> None:
+    """S[i] = sum_j (X[i, j] - c[j])^2 around the centroid c: twin of cpp/src/pso.cpp's pso_spread (np.add.accumulate
+    is a running sum in index order, where np.sum would sum pairwise)."""
+    c = np.add.accumulate(X, axis=0)[-1] / X.shape[0]
     D = X - c
-    S[...] = np.add.accumulate(D * D, axis=1)[:, -1]
+    S[...] = lane_sums(D * D)
