@@ -25,7 +25,7 @@ OPTION_CASES: list[tuple[str, str, dict]] = [
     ("pso", "von_neumann", {"topology": "von_neumann", "popsize": 12}),
     ("pso", "tvac", {"w": 0.9, "w_end": 0.4, "c1": 2.5, "c1_end": 0.5, "c2": 0.5, "c2_end": 2.5,
                      "max_generations": 30}),
-    ("pso", "elitist", {"elitist_learning": True, "popsize": 12}),
+    ("pso", "plain", {"elitist_learning": False, "popsize": 12}),
     ("pso", "adaptive", {"adaptive": True, "elitist_learning": True, "elitist_sigma": (1.0, 0.1),
                          "max_generations": 30}),
 ]

@@ -2,6 +2,8 @@
 kernels at ragged sizes and 1 vs 2 threads, convergence, and argument errors. The shared suite
 (test_optimizer_suite.py) covers the defaults of each method."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -88,7 +90,7 @@ def test_pso_time_varying_coefficients():
 
 
 @pytest.mark.parametrize("options", [
-    {"elitist_learning": True},
+    {"elitist_learning": False},
     {"elitist_learning": True, "elitist_sigma": (1.0, 0.1), "w_generations": 4},
     {"adaptive": True, "elitist_learning": False},
     {"adaptive": True, "elitist_learning": True, "topology": "ring"},
@@ -124,6 +126,13 @@ def test_pso_elitist_sigma_follows_the_run(monkeypatch):
     opt.generation = 2
     assert opt.elitist_sigma_now() == pytest.approx(0.25)
     assert gn.PSO(BOUNDS7, elitist_sigma=0.3, max_generations=5).elitist_sigma_now() == 0.3
+    # a plan told to a resumed optimizer wins over the checkpoint's; unpickling keeps the checkpoint's
+    first = gn.PSO(BOUNDS7, seed=1)
+    first.plan(10)
+    resumed = gn.PSO(BOUNDS7, seed=1)
+    resumed.plan(20)
+    resumed.load_state_dict(first.state_dict())
+    assert resumed.state.horizon == 20 and pickle.loads(pickle.dumps(first)).state.horizon == 10
     # minimize tells the budget's generations
     told = []
     plan = gn.PSO.plan
