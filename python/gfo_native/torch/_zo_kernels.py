@@ -58,8 +58,18 @@ def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[i
     return _addresses(params, params_device(params, name), name)
 
 
+_FAST_DTYPES = (torch.float32, torch.bfloat16)
+
+
 def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "params") -> list[int]:
-    return [tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev.type) for i, p in enumerate(params)]
+    # Every pass checks every tensor, so the common case is tested inline (a third of tensor_pointer's cost);
+    # a tensor that fails goes through tensor_pointer for the error that names it. The device is params_device's.
+    out = []
+    for i, p in enumerate(params):
+        if p.dtype not in _FAST_DTYPES or p.layout is not torch.strided or not p.is_contiguous():
+            tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev.type)
+        out.append(p.data_ptr())
+    return out
 
 
 def _buffer_addresses(buffers: Any, nt: int, name: str, device: str) -> List[int]:
@@ -90,7 +100,7 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
         dev = params_device(params)
         addresses = _addresses(params, dev)
         args = (int(seed), int(distribution), addresses, [p.numel() for p in params],
-                [DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
+                [0 if p.dtype is torch.float32 else DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
                 _buffer_addresses(momentum_buffers, nt, "momentum_buffers", dev.type),
                 _buffer_addresses(grad_buffers, nt, "grad_buffers", dev.type), streams, slots, scales, c,
                 float(momentum))
