@@ -40,11 +40,7 @@ struct ZoArgs {
   std::int64_t ntensors, nslots, nops;
   float beta;
   ZoDist dist;
-  // The MeZO passes' form: one slot in use with at most one op (as the CPU's classify_direct), so the slot
-  // loop and its table reads drop out; direct_slot is -1 for any other pass.
-  std::int64_t direct_slot;
-  float direct_scale;
-  std::int32_t direct_op;
+  ZoDirect direct;  // the MeZO passes' form (zo_direct_form): the slot loop and its table reads drop out
 };
 
 __device__ __forceinline__ void direction4(ZoDist dist, std::uint64_t seed, std::uint64_t stream, std::uint64_t e,
@@ -123,20 +119,20 @@ template <bool Bf16>
 __device__ void group(const ZoArgs& A, std::int64_t t, const ZoRow& r, std::int64_t e, int cnt,
                       std::uint64_t stream, float (&th)[4]) {
   float s[4] = {0.f, 0.f, 0.f, 0.f}, z[4];
-  if (A.direct_slot >= 0) {
+  if (A.direct.slot >= 0) {
     direction4(A.dist, A.seed, stream, static_cast<std::uint64_t>(e), z);
-    if (A.direct_op) {
+    if (A.direct.nops) {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) th[i] = rnd<Bf16>(th[i] + A.direct_scale * z[i]);
+      for (int i = 0; i < 4; ++i) th[i] = rnd<Bf16>(th[i] + A.direct.scale * z[i]);
     }
-    const float c = A.coef ? A.coef[A.direct_slot] : 0.f;
+    const float c = A.coef ? A.coef[A.direct.slot] : 0.f;
     if (c != 0.f) {
 #pragma unroll
       for (int i = 0; i < 4; ++i) s[i] = s[i] + c * z[i];
     }
   }
   std::int64_t oi = 0;
-  for (std::int64_t j = 0; A.direct_slot < 0 && j < A.nslots; ++j) {
+  for (std::int64_t j = 0; A.direct.slot < 0 && j < A.nslots; ++j) {
     const bool has_op = oi < A.nops && A.ops[oi].slot == j;
     const float c = A.coef ? A.coef[j] : 0.f;
     if (!has_op && c == 0.f) continue;  // s + 0 * z == s: skipping the slot changes no bit
@@ -181,7 +177,7 @@ constexpr int kGroups = 2;
 
 template <bool Bf16>
 __device__ void chunk(const ZoArgs& A, std::int64_t t, const ZoRow& r, std::int64_t begin, std::int64_t end) {
-  const std::uint64_t stream = A.direct_slot >= 0 ? A.streams[A.direct_slot * A.ntensors + t] : 0;
+  const std::uint64_t stream = A.direct.slot >= 0 ? A.streams[A.direct.slot * A.ntensors + t] : 0;
   const std::int64_t stride = 4 * std::int64_t(blockDim.x);
   for (std::int64_t e0 = begin + 4 * std::int64_t(threadIdx.x); e0 < end; e0 += kGroups * stride) {
     float th[kGroups][4];
@@ -248,19 +244,8 @@ void zo_apply(const ZoTensor* tensors, std::int64_t ntensors, std::uint64_t seed
            reinterpret_cast<const std::uint64_t*>(dev + off[1]),
            reinterpret_cast<const ZoOp*>(dev + off[2]),
            update.enabled ? reinterpret_cast<const float*>(dev + off[3]) : nullptr,
-           seed, ntensors, nslots, nops, update.momentum, dist, -1, 0.f, 0};
-  // The direct form: exactly one slot in use (with ops, or a non-zero update coefficient) and at most one op.
-  for (std::int64_t j = 0, oi = 0; j < nslots; ++j) {
-    int k = 0;
-    float scale = 0.f;
-    for (; oi < nops && ops[oi].slot == j; ++oi, ++k) scale = ops[oi].scale;
-    if (k == 0 && !(update.enabled && update.coef[j] != 0.f)) continue;
-    if (A.direct_slot >= 0 || k > 1) {
-      A.direct_slot = -1;
-      break;
-    }
-    A.direct_slot = j, A.direct_scale = scale, A.direct_op = k;
-  }
+           seed, ntensors, nslots, nops, update.momentum, dist,
+           zo_direct_form(nslots, ops, nops, update)};
   zo_kernel<<<static_cast<unsigned>(nchunks), kThreads, 0, s>>>(A);
   const cudaError_t launched = cudaGetLastError();
   cudaFreeAsync(dev, s);

@@ -56,31 +56,9 @@ struct Pass {
   const ZoOp* ops;
   std::int64_t nops;
   const ZoUpdate* update;
-  // The pass's single direction slot, when it has the form of the direct paths (else -1), its op count
-  // (0 or 1) and that op's scale: a property of the whole pass, so classified once, not per chunk.
-  std::int64_t direct_slot = -1;
-  int direct_nops = 0;
-  float direct_scale = 0.f;
+  // The pass's form (zo_direct_form): a property of the whole pass, so classified once, not per chunk.
+  ZoDirect direct;
 };
-
-// Fills P.direct_*: exactly one slot in use (with ops, or a non-zero update coefficient) and at most one op.
-inline void classify_direct(Pass& P) {
-  const ZoUpdate& U = *P.update;
-  std::int64_t oi = 0;
-  for (std::int64_t j = 0; j < P.nslots; ++j) {
-    int k = 0;
-    float scale = 0.f;
-    for (; oi < P.nops && P.ops[oi].slot == j; ++oi, ++k) scale = P.ops[oi].scale;
-    if (k == 0 && !(U.enabled && U.coef[j] != 0.f)) continue;
-    if (P.direct_slot >= 0 || k > 1) {
-      P.direct_slot = -1;
-      return;
-    }
-    P.direct_slot = j;
-    P.direct_nops = k;
-    P.direct_scale = scale;
-  }
-}
 
 template <bool Bf16>
 inline float rnd(float x) {
@@ -116,10 +94,10 @@ inline void rademacher_direct_f32(float* __restrict theta, const std::uint32_t* 
 inline bool rademacher_direct(const Pass& P, const ZoTensor& T, std::int64_t begin, std::int64_t end,
                               const std::uint32_t* sign_words) {
   const ZoUpdate& U = *P.update;
-  const std::int64_t slot = P.direct_slot;
+  const std::int64_t slot = P.direct.slot;
   if (slot < 0 || T.momentum || T.grad_out) return false;
-  const int nops = P.direct_nops;
-  const float scale = P.direct_scale;
+  const int nops = P.direct.nops;
+  const float scale = P.direct.scale;
   const float c = U.enabled ? U.coef[slot] : 0.f;
   float* theta = static_cast<float*>(T.data) + begin;
   const std::uint32_t* w = sign_words + slot * kChunkWords;
@@ -165,12 +143,12 @@ template <bool Bf16>
 inline bool gaussian_direct(const Pass& P, std::int64_t t, std::int64_t begin, std::int64_t end) {
   const ZoTensor& T = P.tensors[t];
   const ZoUpdate& U = *P.update;
-  const std::int64_t slot = P.direct_slot;
+  const std::int64_t slot = P.direct.slot;
   if (slot < 0 || T.momentum || T.grad_out) return false;
   const std::uint64_t stream = P.streams[slot * P.ntensors + t];
-  const float scale = P.direct_scale, c = U.enabled ? U.coef[slot] : 0.f, lr = T.lr, wd = T.weight_decay;
+  const float scale = P.direct.scale, c = U.enabled ? U.coef[slot] : 0.f, lr = T.lr, wd = T.weight_decay;
   if (!U.enabled) gaussian_direct_run<Bf16, true, false, false>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
-  else if (P.direct_nops == 0) gaussian_direct_run<Bf16, false, true, true>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
+  else if (P.direct.nops == 0) gaussian_direct_run<Bf16, false, true, true>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
   else if (c != 0.f) gaussian_direct_run<Bf16, true, true, true>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
   else gaussian_direct_run<Bf16, true, true, false>(T.data, begin, end, P.seed, stream, scale, c, lr, wd);
   return true;
@@ -286,7 +264,7 @@ void zo_apply(const ZoTensor* tensors, std::int64_t ntensors, std::uint64_t seed
   for (std::int64_t t = 0; t < ntensors; ++t)
     first_chunk[t + 1] = first_chunk[t] + (tensors[t].n + kChunk - 1) / kChunk;
   Pass P{tensors, ntensors, seed, dist, streams, nslots, ops, nops, &update};
-  classify_direct(P);
+  P.direct = zo_direct_form(nslots, ops, nops, update);
   const std::int64_t nchunks = first_chunk[ntensors];
   std::int64_t elements = 0;
   for (std::int64_t t = 0; t < ntensors; ++t) elements += tensors[t].n;

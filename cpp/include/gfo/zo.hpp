@@ -46,6 +46,29 @@ struct ZoUpdate {
   float momentum = 0.f;         // beta for the heavy-ball buffer (used only where a buffer is given)
 };
 
+// The MeZO passes' form: exactly one direction slot in use (with ops, or a non-zero update coefficient) and at
+// most one op on it. The CPU and CUDA kernels take a direct path for it, with the same bits as the general
+// one; slot is -1 for any other pass.
+struct ZoDirect {
+  std::int64_t slot = -1;
+  int nops = 0;
+  float scale = 0.f;
+};
+
+inline ZoDirect zo_direct_form(std::int64_t nslots, const ZoOp* ops, std::int64_t nops, const ZoUpdate& update) {
+  ZoDirect d;
+  std::int64_t oi = 0;
+  for (std::int64_t j = 0; j < nslots; ++j) {
+    int k = 0;
+    float scale = 0.f;
+    for (; oi < nops && ops[oi].slot == j; ++oi, ++k) scale = ops[oi].scale;
+    if (k == 0 && !(update.enabled && update.coef[j] != 0.f)) continue;
+    if (d.slot >= 0 || k > 1) return ZoDirect{};
+    d = ZoDirect{j, k, scale};
+  }
+  return d;
+}
+
 // streams: nslots x ntensors stream ids (row = slot). Tensors are split into fixed chunks and the chunks
 // of all tensors run in one OpenMP region, so work is balanced by elements and the bits never depend on
 // the thread count.
