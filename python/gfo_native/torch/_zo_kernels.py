@@ -58,7 +58,8 @@ def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[i
     return _addresses(params, params_device(params, name), name)
 
 
-_FAST_DTYPES = (torch.float32, torch.bfloat16)
+# PARAM_DTYPES as torch dtypes, with their codes: a dict lookup instead of str(dtype) per tensor and pass
+_PARAM_CODES = {getattr(torch, name.split(".")[1]): DTYPE_CODES[name] for name in PARAM_DTYPES}
 
 
 def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "params") -> list[int]:
@@ -66,7 +67,7 @@ def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "p
     # a tensor that fails goes through tensor_pointer for the error that names it. The device is params_device's.
     out = []
     for i, p in enumerate(params):
-        if p.dtype not in _FAST_DTYPES or p.layout is not torch.strided or not p.is_contiguous():
+        if p.dtype not in _PARAM_CODES or p.layout is not torch.strided or not p.is_contiguous():
             tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev.type)
         out.append(p.data_ptr())
     return out
@@ -100,7 +101,7 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
         dev = params_device(params)
         addresses = _addresses(params, dev)
         args = (int(seed), int(distribution), addresses, [p.numel() for p in params],
-                [0 if p.dtype is torch.float32 else DTYPE_CODES[str(p.dtype)] for p in params], lrs, wds,
+                [_PARAM_CODES[p.dtype] for p in params], lrs, wds,
                 _buffer_addresses(momentum_buffers, nt, "momentum_buffers", dev.type),
                 _buffer_addresses(grad_buffers, nt, "grad_buffers", dev.type), streams, slots, scales, c,
                 float(momentum))
@@ -111,9 +112,10 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
         else:
             _core.zo_apply(*args)
     elif impl == "reference":
-        if params_device(params).type != "cpu":
+        dev = params_device(params)
+        if dev.type != "cpu":
             raise ValueError("impl: 'reference' (the NumPy twin) runs on CPU parameters only")
-        check_params(params)
+        _addresses(params, dev)
         arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
                   else p.detach().numpy() for p in params]
 
