@@ -39,7 +39,8 @@ struct HostPart {
 
 class Staging {
  public:
-  // Part k lands at device address (char*)result + offsets[k], 16-byte aligned.
+  // Part k lands at device address (char*)result + offsets[k], 16-byte aligned. Runs on the current device,
+  // which the callers set to the stream's (cuda_set_device before every launch).
   void* upload(std::initializer_list<HostPart> parts, cudaStream_t s, std::size_t* offsets) {
     std::lock_guard<std::mutex> lock(mu_);
     std::size_t bytes = 0, k = 0;
@@ -47,9 +48,8 @@ class Staging {
       offsets[k++] = bytes;
       bytes += (p.bytes + 15) / 16 * 16;
     }
-    if (event_ == nullptr) check(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), "cudaEventCreate");
-    // The previous upload must have left the staging buffer before it is overwritten.
-    check(cudaEventSynchronize(event_), "cudaEventSynchronize");
+    // The previous upload, from whichever device, must have left the staging buffer before it is overwritten.
+    if (last_ != nullptr) check(cudaEventSynchronize(last_), "cudaEventSynchronize");
     if (bytes > cap_) {
       if (host_ != nullptr) cudaFreeHost(host_);
       host_ = nullptr;
@@ -65,7 +65,14 @@ class Staging {
     void* dev = nullptr;
     check(cudaMallocAsync(&dev, bytes > 0 ? bytes : 16, s), "cudaMallocAsync");
     check(cudaMemcpyAsync(dev, host_, bytes, cudaMemcpyHostToDevice, s), "cudaMemcpyAsync");
-    check(cudaEventRecord(event_, s), "cudaEventRecord");
+    // An event can only be recorded on a stream of the device it was created on: one event per device.
+    int device = 0;
+    check(cudaGetDevice(&device), "cudaGetDevice");
+    if (static_cast<std::size_t>(device) >= events_.size()) events_.resize(static_cast<std::size_t>(device) + 1, nullptr);
+    cudaEvent_t& event = events_[static_cast<std::size_t>(device)];
+    if (event == nullptr) check(cudaEventCreateWithFlags(&event, cudaEventDisableTiming), "cudaEventCreate");
+    check(cudaEventRecord(event, s), "cudaEventRecord");
+    last_ = event;
     return dev;
   }
 
@@ -73,7 +80,8 @@ class Staging {
   std::mutex mu_;
   void* host_ = nullptr;
   std::size_t cap_ = 0;
-  cudaEvent_t event_ = nullptr;
+  std::vector<cudaEvent_t> events_;  // by device index, created on first use there
+  cudaEvent_t last_ = nullptr;       // the event of the latest upload
 };
 
 inline std::vector<ChunkRef> chunks_of(const std::vector<DeviceRow>& rows) {
