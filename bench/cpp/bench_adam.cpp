@@ -1,6 +1,6 @@
 // The fused Adam kernel (gfo/optim.hpp) alone: float32, one tensor of 16M elements and 2,000 tensors of 1,000,
 // with the machine's default thread count. Bytes processed = 28 per element (read p, g, m, v; write p, m, v),
-// so google-benchmark's bytes/s is directly comparable with the copy bandwidth.
+// so google-benchmark's bytes/s is directly comparable with the roofline of bench_stream.cpp.
 // The binary gfo_bench links benchmark_main: this file only registers benchmarks.
 #include <benchmark/benchmark.h>
 

@@ -9,7 +9,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -58,12 +58,19 @@ def timeit(fn: Callable[[], object], repeat: int = 11, warmup: int = 2, min_time
     return statistics.median(times)
 
 
-def copy_bandwidth(nbytes: int = 256 << 20, repeat: int = 11) -> float:
-    """Measured memory copy bandwidth in bytes/s (read + write counted), the roofline of fused steps."""
-    a = np.ones(nbytes // 8)
-    b = np.empty_like(a)
-    t = timeit(lambda: np.copyto(b, a), repeat=repeat)
-    return 2 * a.nbytes / t
+def roofline(nbytes: int = 256 << 20, repeat: int = 11, statistic: str = "median") -> Any:
+    """This run's memory roofline on every thread (gfo_native.roofline.memory_bandwidth): a parallel copy and a
+    parallel in-place scale, read + write bytes per second; fractions are reported of ``.best``, the larger."""
+    import gfo_native as gn
+
+    return gn.roofline.memory_bandwidth(nbytes, repeat=repeat, statistic=statistic)
+
+
+def roofline_note(bw: Any) -> str:
+    """One sentence saying what the roofline of a report is, with its figures."""
+    return (f"Memory roofline measured in this run on {bw.threads} threads (gfo_native.roofline, read + write "
+            f"bytes): in-place {bw.inplace / 1e9:.1f} GB/s, copy {bw.copy / 1e9:.1f} GB/s; fractions are of the "
+            f"larger, {bw.best / 1e9:.1f} GB/s.")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -7,7 +7,8 @@ process, so the ratios hold even when the machine is shared (absolute times move
 Columns: ``native 2t`` / ``native 1t`` run ``gfo_native.functions`` with 2 and 1 OpenMP threads;
 ``reference`` is ``gfo_native.reference.functions`` (the NumPy specification, float64, single
 threaded); ``plain NumPy`` is the one-liner a user would write (in the input's own dtype, no copy).
-The roofline column is the time to stream the input once at the measured copy bandwidth;
+The roofline column is the time to stream the input once at the memory roofline measured in the run
+(``gfo_native.roofline``, every thread);
 ``ref/native 1t CPU`` compares thread CPU times (one thread), which a busy machine does not distort.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_bandwidth, parse_args, skip, table, timeit, write_results  # noqa: E402
+from _common import parse_args, roofline, roofline_note, skip, table, timeit, write_results  # noqa: E402
 
 import gfo_native as gn  # noqa: E402
 from gfo_native import functions as F  # noqa: E402
@@ -155,13 +156,14 @@ def main():
     n, d, repeat, nrng = (10_000, 100, 3, 1 << 18) if args.quick else (100_000, 100, 11, 1 << 22)
     before = gn.get_num_threads()
     try:
-        bw = copy_bandwidth(64 << 20 if args.quick else 256 << 20)
+        roof = roofline(64 << 20 if args.quick else 256 << 20)
+        bw = roof.best
         ftable, (gmean, gmean_cpu), cases_speedup = bench_functions(n, d, repeat, bw)
         rtable = bench_rng(nrng, repeat)
     finally:
         gn.set_num_threads(before)
     body = (f"Objectives on a {n:,} x {d} matrix drawn uniformly from each function's usual domain; "
-            f"times are medians (ms). Copy bandwidth measured in this run: {bw / 1e9:.1f} GB/s.\n\n"
+            f"times are medians (ms). {roofline_note(roof)}\n\n"
             f"**Geometric mean speedup, native (2 threads) over the NumPy reference, float64: "
             f"{gmean:.2f}x** (target: at least 5x). Single thread, CPU time: {gmean_cpu:.2f}x.\n\n{ftable}\n\n"
             f"float32 inputs: native and reference evaluate in float64 and round once; plain NumPy computes in float32.\n\n"

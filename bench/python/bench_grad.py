@@ -1,8 +1,8 @@
 """Fused optimizer steps: gfo_native.torch vs torch.optim (foreach, fused) and DeepSpeedCPUAdam, float32 CPU.
 
 One process, same inputs for every implementation, median of repeats. Per case: time of one step,
-effective bandwidth (bytes the step must move / time), its fraction of the copy bandwidth measured in the
-same run, and our speedup over each peer. Bytes per element (float32): Adam/AdamW 28 (read p, g, m, v;
+effective bandwidth (bytes the step must move / time), its fraction of the memory roofline measured in the
+same run on every thread (``gfo_native.roofline``), and our speedup over each peer. Bytes per element (float32): Adam/AdamW 28 (read p, g, m, v;
 write p, m, v); SGD with momentum, RMSprop and Adagrad 20 (read p, g, one state; write p, state).
 """
 
@@ -38,19 +38,6 @@ def deepspeed_adam():
     except Exception as e:  # noqa: BLE001 - any import/build failure means "not available"
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     return DeepSpeedCPUAdam, ""
-
-
-def copy_bandwidth_best(nbytes: int = 256 << 20, repeat: int = 11) -> float:
-    """Like _common.copy_bandwidth but from the fastest repeat: the roofline for the best-of columns."""
-    a = np.ones(nbytes // 8)
-    b = np.empty_like(a)
-    np.copyto(b, a)
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        np.copyto(b, a)
-        ts.append(time.perf_counter() - t0)
-    return 2 * a.nbytes / min(ts)
 
 
 def make_params(n, size, seed=0):
@@ -93,9 +80,9 @@ def main():
     if args.quick:
         cases = [(1, 1 << 20), (64, 1 << 12), (500, 200)]
         repeat = 5
-    bw = C.copy_bandwidth()
-    bw_best = copy_bandwidth_best()
-    print(f"copy bandwidth {bw / 1e9:.1f} GB/s; torch {torch.__version__} threads={torch.get_num_threads()}; "
+    roof, roof_best = C.roofline(), C.roofline(statistic="min")
+    bw, bw_best = roof.best, roof_best.best
+    print(f"roofline {bw / 1e9:.1f} GB/s; torch {torch.__version__} threads={torch.get_num_threads()}; "
           f"gfo_native threads={gn.get_num_threads()}")
     rows, speedups, notes = [], {}, []
     for name, (bpe, _, variants) in OPTIMIZERS.items():
@@ -136,12 +123,12 @@ def main():
                     row.append("-")
             rows.append(row)
             print(" | ".join(str(x) for x in row), flush=True)
-    headers = ["optimizer", "case", "ours ms", "ours GB/s", "fraction of copy bw", "torch foreach: ms, our speedup",
+    headers = ["optimizer", "case", "ours ms", "ours GB/s", "fraction of roofline", "torch foreach: ms, our speedup",
                "torch fused: ms, our speedup", "DeepSpeedCPUAdam: ms, our speedup"]
     body = (f"float32 CPU, one optimizer step; all implementations of a case step in {repeat} interleaved rounds. "
             f"Figures are medians, best-of-{repeat} in parentheses (on a shared, loaded machine the best-of figures "
-            f"show what each implementation does when it gets the cores). Copy bandwidth measured in this run "
-            f"(np.copyto, read + write): {bw / 1e9:.1f} GB/s median, {bw_best / 1e9:.1f} GB/s best. Bytes per element: "
+            f"show what each implementation does when it gets the cores). {C.roofline_note(roof)} Best repeat: "
+            f"{bw_best / 1e9:.1f} GB/s (the roofline of the best-of figures). Bytes per element: "
             f"Adam/AdamW 28, others 20. Speedup = peer time / our time. torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads; load average at start {load0}, at end {os.getloadavg()[0]:.1f}.\n\n"
             + C.table(headers, rows))

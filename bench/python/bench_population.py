@@ -5,7 +5,7 @@ Usage: ``PYTHONPATH=python python bench/python/bench_population.py [--quick] [--
 (written by every full run; quality does not depend on machine load) when its settings match. Three parts, each measured side by side in this process:
 
 (a) optimizer overhead per generation (ask + tell, the objective excluded) at 1,000 x 1,000, native vs
-    the NumPy reference, next to the time to stream the generation's arrays at the measured copy bandwidth;
+    the NumPy reference, next to the time to stream the generation's arrays at the measured memory roofline;
 (b) whole runs on the native rastrigin (1,000 particles/individuals x 100 dimensions, 100 generations)
     against pyswarms, scikit-opt, PyGAD, DEAP and nevergrad with matched settings (slow peers run fewer
     generations and their time is scaled to 100, as labelled);
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_bandwidth, parse_args, skip, table, timeit, write_results  # noqa: E402
+from _common import parse_args, roofline, roofline_note, skip, table, timeit, write_results  # noqa: E402
 
 import gfo_native as gn  # noqa: E402
 
@@ -364,7 +364,8 @@ def main():
     seeds = range(2 if q else 5)
     budget = 2_000 if q else 10_000
     peers = [p for p in PEERS if available(p)]
-    bw = copy_bandwidth(64 << 20)
+    roof = roofline(64 << 20)
+    bw = roof.best
     ta, sa = part_a(na, da, 3 if q else 7, 1 if q else 2, bw)
     print(ta)
     tb, sb = part_b(nb, db, gb, peers)
@@ -384,13 +385,13 @@ def main():
     lost = [k for k, ok in wins.items() if not ok]
     targets.append(f"- (c) median best value no worse than the peer's: {len(wins) - len(lost)} of {len(wins)} cases"
                    + (f"; worse in: {', '.join(lost)}" if lost else ""))
-    body = (f"Copy bandwidth in this run: {bw / 1e9:.1f} GB/s. Times are medians; the machine is shared, so the "
+    body = (f"{roofline_note(roof)} Times are medians; the machine is shared, so the "
             "ratios (measured side by side) are the figures to read. With other processes competing for the two "
             "cores, OpenMP's barriers can wait on a descheduled thread, so one-thread runs are shown too.\n\n"
             "### Targets\n\n" + "\n".join(targets) + "\n\n"
             f"### (a) Optimizer overhead per generation, {na:,} x {da:,} (ask + tell, objective excluded)\n\n{ta}\n\n"
             "Roofline: the generation's arrays (kernel reads and writes plus the copy `ask` hands out) streamed once "
-            "at the copy bandwidth.\n\n"
+            "at the roofline.\n\n"
             f"### (b) Whole runs: native rastrigin, {nb:,} x {db}, {gb} generations\n\n{tb}\n\n"
             "Matched settings: PSO w=0.7298, c1=c2=1.49618 (global best); GA tournament 3, SBX eta 15 (p 0.9), "
             "polynomial mutation eta 20 (p 1/d), elitism 1 (PyGAD) or 5% as ours (DEAP); scikit-opt's GA is binary-coded "

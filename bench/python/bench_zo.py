@@ -16,7 +16,8 @@ Usage: ``PYTHONPATH=python python bench/python/bench_zo.py [--quick]``; writes `
   ``param.data = param.data + scale * eps * z``, four noise passes per step (+eps, -2 eps, +eps, update).
   Both run the same model, batch and forward passes, interleaved, medians.
 * Passes: one perturbation pass and one fused restore+update pass of our kernel over all parameters,
-  bytes moved = read + write of every parameter, against the copy bandwidth measured in this run.
+  bytes moved = read + write of every parameter, against the memory roofline measured in this run on every
+  thread (``gfo_native.roofline``: the larger of a parallel copy and a parallel in-place scale).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import copy_bandwidth, parse_args, skip, table, timeit, write_results  # noqa: E402
+from _common import parse_args, roofline, roofline_note, skip, table, timeit, write_results  # noqa: E402
 
 HIDDEN, LAYERS, D_IN, BATCH = 2048, 3, 1024, 32
 
@@ -313,7 +314,8 @@ def main():
                     + table(["implementation", "step ms", "speedup vs reference", "step - 2 forwards, ms"], rows))
 
     # -- passes vs roofline ---------------------------------------------------------------------------------
-    bw = copy_bandwidth()
+    roof = roofline()
+    bw = roof.best
     nbytes = 2 * 4 * n  # read + write of every float32 parameter
     streams = K.direction_streams([10**6, 10**6 + 1], len(params))
     coefs = np.array([1e-3, 0.0], np.float32)
@@ -348,10 +350,9 @@ def main():
                  f"workers in the 50 ms after a region (cores busy, median): after a torch forward {spin_fwd:.2f}, "
                  f"after a zo pass {spin_zo:.2f}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}.")
     print(spin_note)
-    sections.append(f"### Perturbation and update passes vs memory bandwidth\n\nCopy bandwidth measured in this run: "
-                    f"{bw / 1e9:.1f} GB/s (read + write). Bytes per pass: {nbytes / 2**20:.0f} MiB (read + write "
-                    f"of each parameter).\n\n"
-                    + table(["pass", "threads", "ms", "GB/s", "fraction of copy bandwidth"], rows)
+    sections.append(f"### Perturbation and update passes vs memory bandwidth\n\n{roofline_note(roof)} Bytes per "
+                    f"pass: {nbytes / 2**20:.0f} MiB (read + write of each parameter).\n\n"
+                    + table(["pass", "threads", "ms", "GB/s", "fraction of roofline"], rows)
                     + "\n\n" + spin_note)
     speedups = {"MeZO step vs reference (Gaussian)": med["reference"] / med["ours"],
                 "MeZO step vs reference (Rademacher)": med["reference"] / med["ours-rademacher"]}

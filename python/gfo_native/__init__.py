@@ -8,6 +8,7 @@ from . import optim
 from . import plot
 from . import reference
 from . import rng
+from . import roofline
 from . import space
 from ._info import build_info, get_num_threads, set_num_threads
 from ._version import __version__
@@ -56,6 +57,7 @@ __all__ = [
     "plot",
     "reference",
     "rng",
+    "roofline",
     "set_num_threads",
     "space",
 ]

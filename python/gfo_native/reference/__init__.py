@@ -9,6 +9,7 @@ from . import pso
 from . import rng
 from . import sa
 from . import sampling
+from . import stream
 from . import zo
 
-__all__ = ["de", "functions", "ga", "optim", "pso", "rng", "sa", "sampling", "zo"]
+__all__ = ["de", "functions", "ga", "optim", "pso", "rng", "sa", "sampling", "stream", "zo"]
