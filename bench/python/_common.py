@@ -9,7 +9,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -64,6 +64,42 @@ def roofline(nbytes: int = 256 << 20, repeat: int = 11, statistic: str = "median
     import gfo_native as gn
 
     return gn.roofline.memory_bandwidth(nbytes, repeat=repeat, statistic=statistic)
+
+
+class Paired(NamedTuple):
+    """A kernel timed in rounds interleaved with the roofline kernel (see :func:`paired_with_roofline`)."""
+
+    seconds: float  # median time of one call of the kernel
+    roofline: float  # median bytes/s of the roofline kernel over the same rounds
+    fraction: float  # median over rounds of (kernel bytes/s) / (roofline bytes/s) of that round
+
+
+def paired_with_roofline(fn: Callable[[], object], nbytes: int, repeat: int = 11, warmup: int = 2) -> Paired:
+    """Time ``fn`` (which moves ``nbytes``, read + write) and the in-place stream of gfo_native.roofline over
+    the same bytes, alternately: the bandwidth of a shared machine drifts by a fifth within a minute, so a
+    roofline measured at another moment can put a kernel at 1.3x "its roofline"; paired rounds cannot."""
+    import gfo_native as gn
+
+    a = np.ones(max(1, nbytes // 16))  # float64; the scale reads and writes it: nbytes in all
+    moved = 2 * a.nbytes
+
+    def roof() -> None:
+        gn.roofline.stream_scale(a, 1.0)
+
+    for _ in range(warmup):
+        fn()
+        roof()
+    tf, tr = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t1 = time.perf_counter()
+        roof()
+        t2 = time.perf_counter()
+        tf.append(t1 - t0)
+        tr.append(t2 - t1)
+    return Paired(statistics.median(tf), statistics.median(moved / t for t in tr),
+                  statistics.median((nbytes / f) / (moved / r) for f, r in zip(tf, tr)))
 
 
 def roofline_note(bw: Any) -> str:

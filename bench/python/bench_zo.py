@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import parse_args, roofline, roofline_note, skip, table, timeit, write_results  # noqa: E402
+from _common import (paired_with_roofline, parse_args, roofline, roofline_note, skip, table,  # noqa: E402
+                     write_results)
 
 HIDDEN, LAYERS, D_IN, BATCH = 2048, 3, 1024, 32
 
@@ -315,7 +316,6 @@ def main():
 
     # -- passes vs roofline ---------------------------------------------------------------------------------
     roof = roofline()
-    bw = roof.best
     nbytes = 2 * 4 * n  # read + write of every float32 parameter
     streams = K.direction_streams([10**6, 10**6 + 1], len(params))
     coefs = np.array([1e-3, 0.0], np.float32)
@@ -326,10 +326,11 @@ def main():
             for label, kw in (("perturb (+eps z)", dict(ops=[(0, 1e-3)])),
                               ("restore + update (fused)", dict(ops=[(0, 1e-3)], coefs=coefs, lrs=lrs))):
                 for th in (1, 2):
-                    gn.set_num_threads(th)
-                    tp = timeit(lambda: K.zo_apply(params, seed=3, distribution=dist, streams=streams, **kw),
-                                repeat=repeat)
-                    rows.append((f"{label}, {dist_name}", th, tp * 1e3, nbytes / tp / 1e9, nbytes / tp / bw))
+                    gn.set_num_threads(th)  # the paired roofline runs on the same threads
+                    pr = paired_with_roofline(
+                        lambda: K.zo_apply(params, seed=3, distribution=dist, streams=streams, **kw), nbytes, repeat)
+                    rows.append((f"{label}, {dist_name}", th, pr.seconds * 1e3, nbytes / pr.seconds / 1e9,
+                                 pr.roofline / 1e9, pr.fraction))
         gn.set_num_threads(max(2, gn.get_num_threads()))
         g = torch.Generator().manual_seed(0)
 
@@ -337,9 +338,9 @@ def main():
             for p in params:
                 p.data = p.data + 1e-3 * torch.normal(0.0, 1.0, size=p.shape, generator=g)
 
-        tp = timeit(torch_pass, repeat=repeat)
-        rows.append(("reference pass (torch.normal + add)", torch.get_num_threads(), tp * 1e3, nbytes / tp / 1e9,
-                     nbytes / tp / bw))
+        pr = paired_with_roofline(torch_pass, nbytes, repeat)
+        rows.append(("reference pass (torch.normal + add)", torch.get_num_threads(), pr.seconds * 1e3,
+                     nbytes / pr.seconds / 1e9, pr.roofline / 1e9, pr.fraction))
     # -- idle OpenMP workers next to torch (docs/DESIGN.md, "Threads next to torch") --------------------------
     gomp = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line}) \
         if os.path.exists("/proc/self/maps") else []
@@ -351,8 +352,11 @@ def main():
                  f"after a zo pass {spin_zo:.2f}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}.")
     print(spin_note)
     sections.append(f"### Perturbation and update passes vs memory bandwidth\n\n{roofline_note(roof)} Bytes per "
-                    f"pass: {nbytes / 2**20:.0f} MiB (read + write of each parameter).\n\n"
-                    + table(["pass", "threads", "ms", "GB/s", "fraction of roofline"], rows)
+                    f"pass: {nbytes / 2**20:.0f} MiB (read + write of each parameter). Each pass is timed in rounds "
+                    "alternating with the roofline's in-place stream over the same bytes on the same threads "
+                    "(the machine's bandwidth drifts); the fraction is the median of the per-round ratios.\n\n"
+                    + table(["pass", "threads", "ms", "GB/s", "roofline GB/s (same rounds)", "fraction of roofline"],
+                            rows)
                     + "\n\n" + spin_note)
     speedups = {"MeZO step vs reference (Gaussian)": med["reference"] / med["ours"],
                 "MeZO step vs reference (Rademacher)": med["reference"] / med["ours-rademacher"]}
