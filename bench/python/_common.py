@@ -66,6 +66,20 @@ def roofline(nbytes: int = 256 << 20, repeat: int = 11, statistic: str = "median
     return gn.roofline.memory_bandwidth(nbytes, repeat=repeat, statistic=statistic)
 
 
+class InPlaceStream:
+    """The roofline kernel to pair with a kernel's rounds: gfo_native.roofline's in-place stream over about
+    ``nbytes`` (read + write; exactly ``moved``) on the package's current threads."""
+
+    def __init__(self, nbytes: int) -> None:
+        self.a = np.ones(max(1, nbytes // 16))  # float64, read and written: nbytes in all
+        self.moved = 2 * self.a.nbytes
+
+    def step(self) -> None:
+        import gfo_native as gn
+
+        gn.roofline.stream_scale(self.a, 1.0)
+
+
 class Paired(NamedTuple):
     """A kernel timed in rounds interleaved with the roofline kernel (see :func:`paired_with_roofline`)."""
 
@@ -78,28 +92,21 @@ def paired_with_roofline(fn: Callable[[], object], nbytes: int, repeat: int = 11
     """Time ``fn`` (which moves ``nbytes``, read + write) and the in-place stream of gfo_native.roofline over
     the same bytes, alternately: the bandwidth of a shared machine drifts by a fifth within a minute, so a
     roofline measured at another moment can put a kernel at 1.3x "its roofline"; paired rounds cannot."""
-    import gfo_native as gn
-
-    a = np.ones(max(1, nbytes // 16))  # float64; the scale reads and writes it: nbytes in all
-    moved = 2 * a.nbytes
-
-    def roof() -> None:
-        gn.roofline.stream_scale(a, 1.0)
-
+    roof = InPlaceStream(nbytes)
     for _ in range(warmup):
         fn()
-        roof()
+        roof.step()
     tf, tr = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         t1 = time.perf_counter()
-        roof()
+        roof.step()
         t2 = time.perf_counter()
         tf.append(t1 - t0)
         tr.append(t2 - t1)
-    return Paired(statistics.median(tf), statistics.median(moved / t for t in tr),
-                  statistics.median((nbytes / f) / (moved / r) for f, r in zip(tf, tr)))
+    return Paired(statistics.median(tf), statistics.median(roof.moved / t for t in tr),
+                  statistics.median((nbytes / f) / (roof.moved / r) for f, r in zip(tf, tr)))
 
 
 def roofline_note(bw: Any) -> str:

@@ -2,8 +2,9 @@
 
 One process, same inputs for every implementation, median of repeats. Per case: time of one step,
 effective bandwidth (bytes the step must move / time), its fraction of the memory roofline measured in the
-same run on every thread (``gfo_native.roofline``), and our speedup over each peer. Bytes per element (float32): Adam/AdamW 28 (read p, g, m, v;
-write p, m, v); SGD with momentum, RMSprop and Adagrad 20 (read p, g, one state; write p, state).
+same run on every thread (``gfo_native.roofline``, timed in the same rounds), and our speedup over each
+peer. Bytes per element (float32): Adam/AdamW 28 (read p, g, m, v; write p, m, v); SGD with momentum,
+RMSprop and Adagrad 20 (read p, g, one state; write p, state).
 """
 
 from __future__ import annotations
@@ -38,18 +39,6 @@ def deepspeed_adam():
     except Exception as e:  # noqa: BLE001 - any import/build failure means "not available"
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     return DeepSpeedCPUAdam, ""
-
-
-class InPlaceStream:
-    """The roofline in the rounds: gfo_native.roofline's in-place stream over ``nbytes`` (read + write)."""
-
-    def __init__(self, nbytes: int) -> None:
-        self.a = np.ones(max(1, nbytes // 16))
-
-    def step(self) -> None:
-        import gfo_native as gn
-
-        gn.roofline.stream_scale(self.a, 1.0)
 
 
 def make_params(n, size, seed=0):
@@ -111,7 +100,8 @@ def main():
                     notes.append(f"{name} {impl} {n}x{size}: {type(e).__name__}: {e}")
                     opts.pop(impl, None)
             nbytes = bpe * n * size
-            opts["roofline"] = InPlaceStream(nbytes)  # paired with every round: the bandwidth drifts
+            opts["roofline"] = C.InPlaceStream(nbytes)  # paired with every round: the bandwidth drifts
+            moved = opts["roofline"].moved
             samples = {impl: [] for impl in opts}
             for _ in range(repeat):
                 for impl, opt in opts.items():
@@ -124,11 +114,11 @@ def main():
             gc.collect()
             t, tb = times["ours"], best["ours"]
             # per round: our bytes/s over the roofline's in the same round; best-of: best over best
-            frac = statistics.median(tr / to for to, tr in zip(samples["ours"], samples["roofline"]))
-            frac_best = best["roofline"] / tb
+            frac = statistics.median((nbytes / to) / (moved / tr) for to, tr in zip(samples["ours"], samples["roofline"]))
+            frac_best = (nbytes / tb) / (moved / best["roofline"])
             case = f"{name} {n}x{size}"
             row = [name, f"{n}x{size}", f"{t * 1e3:.3g} ({tb * 1e3:.3g})", f"{nbytes / t / 1e9:.3g} ({nbytes / tb / 1e9:.3g})",
-                   f"{nbytes / times['roofline'] / 1e9:.3g}", f"{frac:.2f} ({frac_best:.2f})"]
+                   f"{moved / times['roofline'] / 1e9:.3g}", f"{frac:.2f} ({frac_best:.2f})"]
             for impl in ("foreach", "fused", "deepspeed"):
                 if impl in times:
                     row.append(f"{times[impl] * 1e3:.3g} ms: {times[impl] / t:.2f}x ({best[impl] / tb:.2f}x)")
