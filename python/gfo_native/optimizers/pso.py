@@ -60,22 +60,25 @@ class PSO(Optimizer):
         v_i \leftarrow \mathrm{clip}\big(w\,v_i + c_1 r_1 \odot (p_i - x_i) + c_2 r_2 \odot (g_i - x_i),
         \; -v_{\max}, v_{\max}\big), \qquad x_i \leftarrow x_i + v_i
 
-    Defaults are Clerc & Kennedy's constriction coefficients in inertia form, w = 0.7298,
-    c1 = c2 = 1.49618 (Clerc & Kennedy 2002; Eberhart & Shi 2000), the global best, 40 particles (SPSO 2011,
-    Clerc 2012), and the elitist learning strategy of adaptive PSO (Zhan, Zhang, Li & Chung 2009, "Adaptive
-    particle swarm optimization", IEEE Trans. SMC-B 39(6)): while the swarm is converging, its worst particle
-    moves to the global best with one random coordinate perturbed, by 1.0 -> 0.1 of the box width over the run.
-    An out-of-sample study (docs/PSO_DEFAULTS.md) adopted elitist learning. Against the same swarm without it,
-    it had better medians in 29 and worse in 6 of 41 configurations of five functions at 10-D and 30-D (64% of
-    seeds won; large gains on rastrigin). On the bench's 10-D cells, rastrigin fell from 5.97 to 0.995 and
-    Rosenbrock was even (4.87 against 4.97). ``adaptive=True`` adds adaptive PSO's control of w, c1 and c2 by the
-    estimated state: better still across that suite (74% of seeds), but worse on 10-D Rosenbrock.
+    Defaults are Trelea's first parameter set, w = 0.6, c1 = c2 = 1.7 (Trelea 2003, "The particle swarm
+    optimization algorithm: convergence analysis and parameter selection", IPL 85), the global best, 40 particles
+    (SPSO 2011, Clerc 2012), and the elitist learning strategy of adaptive PSO (Zhan, Zhang, Li & Chung 2009,
+    "Adaptive particle swarm optimization", IEEE Trans. SMC-B 39(6)): while the swarm is converging, its worst
+    particle moves to the global best with one random coordinate perturbed, by 1.0 -> 0.1 of the box width over
+    the run. Out-of-sample studies (docs/PSO_DEFAULTS.md) chose both. Elitist learning, against the same swarm
+    without it, had better medians in 29 and worse in 6 of 41 configurations of five functions at 10-D and 30-D
+    (64% of seeds won; rastrigin on the bench's 10-D cell 5.97 -> 0.995). Trelea's coefficients then replaced
+    Clerc & Kennedy's constriction coefficients (w = 0.7298, c1 = c2 = 1.49618, the former default): better in
+    26 and worse in 9 of the 41 configurations on two blocks of 80 seeds (65% and 64% won), Rosenbrock on the
+    bench's cell 4.87 -> 4.40, rastrigin even; they lose 30-D ackley and rastrigin at 30,000 evaluations.
+    ``adaptive=True`` adds adaptive PSO's control of w, c1 and c2 by the estimated state (74% of seeds against
+    the constriction swarm without elitist learning in the second study, but worse on 10-D Rosenbrock).
     A linearly decreasing inertia (Shi & Eberhart 1998, e.g. 0.9 -> 0.4) is available with
     ``w_end``, and time-varying acceleration coefficients (Ratnaweera, Halgamuge & Watson 2004: c1 2.5 -> 0.5 and
     c2 0.5 -> 2.5 with that inertia) with ``c1_end`` and ``c2_end``. These and other settings from the literature
-    lost to the defaults in an earlier out-of-sample comparison (same note).
+    did not qualify in the same studies.
     ``topology="von_neumann"`` with the SPSO-2011 coefficients w = 1/(2 ln 2), c1 = c2 = 0.5 + ln 2 won most of
-    that suite, by orders of magnitude on 30-D ackley, griewank and sphere. It lost on 10-D Rosenbrock at
+    the first study's suite, by orders of magnitude on 30-D ackley, griewank and sphere. It lost on 10-D Rosenbrock at
     10,000 evaluations.
 
     Args:
@@ -84,10 +87,10 @@ class PSO(Optimizer):
         w_generations: the generations of the linear schedules of ``w_end``, ``c1_end`` and ``c2_end``, and of
             ``elitist_sigma`` when given.
         c1: cognitive coefficient (pull towards the particle's own best; at the first generation when ``c1_end``
-            is set). Default 1.49618, or 2 with ``adaptive``.
+            is set). Default 1.7, or 2 with ``adaptive``.
         c1_end: final cognitive coefficient of a linear change over ``w_generations``.
         c2: social coefficient (pull towards the neighbourhood best; at the first generation when ``c2_end`` is
-            set). Default 1.49618, or 2 with ``adaptive``.
+            set). Default 1.7, or 2 with ``adaptive``.
         c2_end: final social coefficient of a linear change over ``w_generations``.
         topology: ``"global"`` (gbest: every particle sees the swarm's best), ``"ring"`` (lbest: the best of
             itself and its two ring neighbours) or ``"von_neumann"`` (the best of itself and its four neighbours on
@@ -133,7 +136,7 @@ class PSO(Optimizer):
     hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
     min_popsize = 2
 
-    def __init__(self, bounds: Any = None, *, w: float = 0.7298, w_end: float | None = None,
+    def __init__(self, bounds: Any = None, *, w: float = 0.6, w_end: float | None = None,
                  w_generations: int | None = None, c1: float | None = None, c2: float | None = None,
                  c1_end: float | None = None, c2_end: float | None = None, topology: str = "global",
                  velocity_clamp: float | None = 0.5, bounds_strategy: str = "reflect", velocity_init: float = 0.0,
@@ -143,7 +146,7 @@ class PSO(Optimizer):
         self.w_end = None if w_end is None else pop.real(w_end, "w_end")
         self.adaptive = pop.flag(adaptive, "adaptive")
         self.elitist_learning = pop.flag(elitist_learning, "elitist_learning")
-        c0 = 2.0 if self.adaptive else 1.49618  # Zhan et al. start both at 2
+        c0 = 2.0 if self.adaptive else 1.7  # Trelea's set 1; Zhan et al. start both at 2
         sig = tuple(elitist_sigma) if isinstance(elitist_sigma, (tuple, list)) else (elitist_sigma, None)
         if len(sig) != 2:
             raise ValueError(f"elitist_sigma: expected a number or a (start, end) pair, got {elitist_sigma!r}")
