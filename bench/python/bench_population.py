@@ -402,8 +402,9 @@ def main():
             f"{tc}\n\nEvery library at its defaults except the population size (pyswarms, which has none, keeps the "
             "constriction coefficients; DEAP, a toolkit, gets our GA's operators and elitism); scikit-opt's SA is one chain "
             "doing the same number of evaluations. Five seeds decide little here: docs/PSO_DEFAULTS.md has the PSO cells "
-            "on 100 other seeds (rosenbrock: ours 4.87, pyswarms 5.27, nevergrad 3.61, whose SPSO-2011 coefficients "
-            "cost rastrigin) and the out-of-sample studies behind the PSO defaults (elitist learning, Zhan et al. 2009).\n")
+            "on 100 other seeds (rosenbrock: ours 4.40, pyswarms 5.27, nevergrad 3.61, whose SPSO-2011 coefficients "
+            "cost rastrigin) and the out-of-sample studies behind the PSO defaults (elitist learning, Zhan et al. 2009; "
+            "Trelea's coefficients w = 0.6, c1 = c2 = 1.7).\n")
     title = "Population optimizers (bench_population.py" + (" --quick)" if q else ")")
     write_results("population", title, body, speedups=speed)
 
