@@ -16,8 +16,10 @@ Usage: ``PYTHONPATH=python python bench/python/bench_zo.py [--quick]``; writes `
   ``param.data = param.data + scale * eps * z``, four noise passes per step (+eps, -2 eps, +eps, update).
   Both run the same model, batch and forward passes, interleaved, medians.
 * Passes: one perturbation pass and one fused restore+update pass of our kernel over all parameters,
-  bytes moved = read + write of every parameter, against the memory roofline measured in this run on every
-  thread (``gfo_native.roofline``: the larger of a parallel copy and a parallel in-place scale).
+  bytes moved = read + write of every parameter, against the memory roofline: each pass is timed in rounds
+  alternating with ``gfo_native.roofline``'s in-place stream over the same bytes on the same threads, and the
+  fraction is the median of the per-round ratios (the parallel copy and in-place figures of the run are
+  printed beside them).
 """
 
 from __future__ import annotations
