@@ -318,6 +318,7 @@ def main():
 
     # -- passes vs roofline ---------------------------------------------------------------------------------
     roof = roofline()
+    cores = gn.get_num_threads()  # the default: every core (a many-core host shows where the passes stop scaling)
     nbytes = 2 * 4 * n  # read + write of every float32 parameter
     streams = K.direction_streams([10**6, 10**6 + 1], len(params))
     coefs = np.array([1e-3, 0.0], np.float32)
@@ -327,13 +328,13 @@ def main():
         for dist_name, dist in (("gaussian", 0), ("rademacher", 1)):
             for label, kw in (("perturb (+eps z)", dict(ops=[(0, 1e-3)])),
                               ("restore + update (fused)", dict(ops=[(0, 1e-3)], coefs=coefs, lrs=lrs))):
-                for th in (1, 2):
+                for th in sorted({1, 2, cores}):
                     gn.set_num_threads(th)  # the paired roofline runs on the same threads
                     pr = paired_with_roofline(
                         lambda: K.zo_apply(params, seed=3, distribution=dist, streams=streams, **kw), nbytes, repeat)
                     rows.append((f"{label}, {dist_name}", th, pr.seconds * 1e3, nbytes / pr.seconds / 1e9,
                                  pr.roofline / 1e9, pr.fraction))
-        gn.set_num_threads(max(2, gn.get_num_threads()))
+        gn.set_num_threads(cores)
         g = torch.Generator().manual_seed(0)
 
         def torch_pass():
