@@ -199,3 +199,17 @@ def test_normal32_distribution():
     assert abs(np.sum(np.abs(z) > 4) - n * p4) < 5 * np.sqrt(n * p4)
     # the two halves of a pair are independent
     assert abs(np.corrcoef(z[0::2], z[1::2])[0, 1]) < 5 / np.sqrt(n / 2)
+
+
+@pytest.mark.parametrize("kind,dtype,words", [("bits", None, 1), ("uniform", np.float32, 1), ("uniform", np.float64, 2),
+                                              ("normal", np.float32, 1), ("normal", np.float64, 2)])
+def test_the_stream_ends_at_2_to_the_64_words(kind, dtype, words):
+    # The last elements of a stream match the twin; a range past the end is an error, not a wrap to its start.
+    last = 2**64 // words
+    args = () if dtype is None else (dtype,)
+    nat, tw = getattr(gn.rng, kind), getattr(ref, kind)
+    for n in (1, 2, 5):
+        assert np.array_equal(nat(9, 4, n, *args, offset=last - n), tw(9, 4, n, *args, offset=last - n))
+    with pytest.raises(ValueError, match="offset"):
+        nat(9, 4, 2, *args, offset=last - 1)
+    assert nat(9, 4, 1, *args, offset=last - 1).shape == (1,)

@@ -46,6 +46,18 @@ def test_bad_arrays_are_named():
         R.stream_scale([1.0, 2.0], 2.0)
     with pytest.raises(ValueError, match="impl"):
         R.stream_scale(a64, 2.0, impl="fast")
+    with pytest.raises(TypeError, match="s"):
+        R.stream_scale(a64, "2")
+    with pytest.raises(ValueError, match="s"):
+        R.stream_scale(a64, float("nan"))
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_copy_between_shapes_of_one_size(impl, rng):
+    src = rng.standard_normal((3, 5))
+    dst = np.zeros(15)
+    R.stream_copy(src, dst, impl=impl)
+    assert np.array_equal(dst, src.ravel())
 
 
 def test_memory_bandwidth_measures_and_restores_threads(threads):

@@ -20,8 +20,19 @@ from .reference.rng import stream_id
 __all__ = ["bits", "uniform", "normal", "philox4x32_10", "stream_id"]
 
 
-def _args(seed: object, stream: object, n: object, offset: object) -> Tuple[int, int, int, int]:
-    return seed_value(seed), seed_value(stream, "stream"), non_negative_int(n, "n"), seed_value(offset, "offset")
+_STREAM_WORDS = 2**64  # a stream is 2**64 words: word indices are uint64 in the kernels
+
+
+def _args(seed: object, stream: object, n: object, offset: object, words: int = 1) -> Tuple[int, int, int, int]:
+    """Checked arguments; with ``words`` per element the range's words must lie inside the stream (past its end
+    the kernels' uint64 indices would wrap to its start). Box-Muller pairs start at even indices, so a range
+    inside the stream never needs a word past it."""
+    seed, stream = seed_value(seed), seed_value(stream, "stream")
+    n, offset = non_negative_int(n, "n"), seed_value(offset, "offset")
+    if words * (offset + n) > _STREAM_WORDS:
+        raise ValueError(f"offset: [offset, offset + n) = [{offset}, {offset + n}) reads past the end of the stream "
+                         f"({_STREAM_WORDS // words} elements of {words} word(s))")
+    return seed, stream, n, offset
 
 
 def bits(seed: int, stream: int, n: int, offset: int = 0) -> U32Array:
@@ -31,7 +42,8 @@ def bits(seed: int, stream: int, n: int, offset: int = 0) -> U32Array:
         seed: key, an integer in ``[0, 2**64)``.
         stream: stream id in ``[0, 2**64)`` (see :func:`stream_id`).
         n: number of words.
-        offset: index of the first word.
+        offset: index of the first word; ``offset + n`` must not exceed ``2**64``, the stream's length
+            (``2**63`` elements for float64, which take two words each).
 
     Returns:
         A new (n,) uint32 array.
@@ -58,8 +70,9 @@ def uniform(seed: int, stream: int, n: int, dtype: npt.DTypeLike = np.float64, o
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
     """
-    seed, stream, n, offset = _args(seed, stream, n, offset)
-    out = np.empty(n, dtype=float_dtype(dtype))
+    dt = float_dtype(dtype)
+    seed, stream, n, offset = _args(seed, stream, n, offset, words=dt.itemsize // 4)
+    out = np.empty(n, dtype=dt)
     _core.rng_uniform(seed, stream, offset, out)
     return out
 
@@ -77,8 +90,9 @@ def normal(seed: int, stream: int, n: int, dtype: npt.DTypeLike = np.float64, of
     Raises:
         TypeError, ValueError: a bad argument (the message names it).
     """
-    seed, stream, n, offset = _args(seed, stream, n, offset)
-    out = np.empty(n, dtype=float_dtype(dtype))
+    dt = float_dtype(dtype)
+    seed, stream, n, offset = _args(seed, stream, n, offset, words=dt.itemsize // 4)
+    out = np.empty(n, dtype=dt)
     _core.rng_normal(seed, stream, offset, out)
     return out
 

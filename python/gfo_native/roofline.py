@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from . import _info
 from ._backend import Backend
-from ._checks import positive_int
+from ._checks import finite_float, positive_int
 
 __all__ = ["Bandwidth", "memory_bandwidth", "stream_copy", "stream_scale"]
 
@@ -41,7 +41,8 @@ def _array(a: object, name: str, writeable: bool = False) -> npt.NDArray[Any]:
 
 
 def stream_copy(src: npt.NDArray[Any], dst: npt.NDArray[Any], impl: str = "native") -> None:
-    """``dst[i] = src[i]`` over all elements, on every thread (``impl="reference"``: the NumPy twin).
+    """``dst[i] = src[i]`` over all elements in memory order (shapes may differ, sizes not), on every thread
+    (``impl="reference"``: the NumPy twin).
 
     Raises:
         TypeError: an array is not float32/float64, or the dtypes differ.
@@ -60,10 +61,10 @@ def stream_scale(a: npt.NDArray[Any], s: float, impl: str = "native") -> None:
     """``a[i] = s * a[i]`` in place, one rounding in ``a``'s dtype, on every thread.
 
     Raises:
-        TypeError: ``a`` is not a float32/float64 array.
-        ValueError: ``a`` is not C-contiguous or is read-only.
+        TypeError: ``a`` is not a float32/float64 array, or ``s`` not a real number.
+        ValueError: ``a`` is not C-contiguous or is read-only, or ``s`` is not finite.
     """
-    Backend(impl, "stream").scale(_array(a, "a", writeable=True), float(s))
+    Backend(impl, "stream").scale(_array(a, "a", writeable=True), finite_float(s, "s"))
 
 
 class Bandwidth(NamedTuple):

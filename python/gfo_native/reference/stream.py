@@ -11,8 +11,8 @@ __all__ = ["copy", "scale"]
 
 
 def copy(src: npt.NDArray[Any], dst: npt.NDArray[Any]) -> None:
-    """dst[i] = src[i]."""
-    np.copyto(dst, src)
+    """dst[i] = src[i] in memory order (C-contiguous arrays of one size; shapes may differ)."""
+    np.copyto(dst.reshape(-1), src.reshape(-1))
 
 
 def scale(a: npt.NDArray[Any], s: float) -> None:
