@@ -171,3 +171,21 @@ def test_every_optimizer_resumes_bit_identically(method, tmp_path):
     # fitted to the budget: SA's cooling, PSO's elitist learning)
     gn.minimize(gn.functions.rastrigin, BOUNDS, **run, checkpoint=ck, callback=lambda r: r.nit >= 3)
     same_run(gn.minimize(gn.functions.rastrigin, BOUNDS, **run, checkpoint=ck, resume=True), full)
+
+
+def test_ipop_run_resumes_after_a_restart_grew_the_population(tmp_path):
+    # the checkpoint's identity is the configured popsize, not the doubled one of the run in progress
+    run = dict(method="cmaes", seed=2, vectorized=True, budget=3000,
+               options={"restarts": "ipop", "tolfun": 1e-1, "popsize": 6})
+    full = gn.minimize(gn.functions.rastrigin, BOUNDS, **run)
+    steps = np.diff(np.concatenate([[0], full.history["nfev"]]))
+    grown = np.flatnonzero(steps > 6)
+    assert grown.size and grown[0] + 3 < full.nit  # a restart doubled lambda well before the end
+    stop_at = int(grown[0]) + 2
+    ck = tmp_path / "ipop.ckpt"
+    part = gn.minimize(gn.functions.rastrigin, BOUNDS, **run, checkpoint=ck, callback=lambda r: r.nit >= stop_at)
+    assert part.nit == stop_at and load_checkpoint(ck)["optimizer"]["popsize"] > 6
+    same_run(gn.minimize(gn.functions.rastrigin, BOUNDS, **run, checkpoint=ck, resume=True), full)
+    with pytest.raises(CheckpointError, match="popsize"):  # another configured popsize is still refused
+        gn.minimize(gn.functions.rastrigin, BOUNDS, **dict(run, options=dict(run["options"], popsize=7)),
+                    checkpoint=ck, resume=True)

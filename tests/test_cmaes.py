@@ -193,3 +193,34 @@ def test_minimize_with_bipop():
     res = gn.minimize(F.sphere, [(-5, 5)] * 6, method="cmaes", budget=20_000, seed=0, vectorized=True,
                       target=1e-10, options={"restarts": "bipop"})
     assert res.fun <= 1e-10 and res.success
+
+
+@pytest.mark.parametrize("method", ["cmaes", "sep_cmaes"])
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_box_widths_differing_by_1e7_do_not_stop_on_conditioncov(method, impl):
+    # sigma0 = 0.25 of each width differs by 1e7: kept outside C, cond(C) starts at 1, not at 1e14
+    box, c = [(0.0, 1.0), (0.0, 1e7)], np.array([0.3, 3e6])
+    opt = gn.OPTIMIZERS[method](box, seed=0, impl=impl)
+    assert np.array_equal(opt.mean, [0.5, 5e6])  # the caller's coordinates
+    res = gn.minimize(lambda X: (X[:, 0] - c[0]) ** 2 + ((X[:, 1] - c[1]) / 1e7) ** 2, box, method=method,
+                      budget=5000, seed=0, vectorized=True, options={"impl": impl})
+    assert res.nit > 20 and res.message != "conditioncov", (res.nit, res.message)
+    assert res.fun < 1e-12 and abs(res.x[1] - c[1]) < 1e-3 * 1e7
+
+
+@pytest.mark.parametrize("method", ["cmaes", "sep_cmaes"])
+def test_ill_conditioning_beyond_the_initial_scaling_still_stops_on_conditioncov(method):
+    box, c = [(0.0, 1.0), (0.0, 1e7)], np.array([0.3, 3e6])
+    # relative to the box's own scales the problem has condition 1e18 > tolconditioncov = 1e14
+    res = gn.minimize(lambda X: (X[:, 0] - c[0]) ** 2 + 1e-18 * ((X[:, 1] - c[1]) / 1e7) ** 2, box, method=method,
+                      budget=200_000, seed=0, vectorized=True, options={"tolfun": 0.0, "tolx": 0.0})
+    assert res.message == "conditioncov" and res.nit > 20
+
+
+def test_scaled_coordinates_match_between_native_and_reference():
+    box = [(0.0, 1.0), (-1e4, 1e4), (0.0, 1e-3)]
+    runs = [gn.minimize(F.ellipsoid, box, method="cmaes", budget=600, seed=3, vectorized=True,
+                        options={"impl": impl}) for impl in ("native", "reference")]
+    assert runs[0].nit == runs[1].nit > 20
+    np.testing.assert_allclose(runs[0].history["fun"], runs[1].history["fun"], rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(runs[0].x, runs[1].x, rtol=1e-12, atol=1e-300)

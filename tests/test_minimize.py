@@ -94,3 +94,74 @@ def test_vectorized_serial_batch_values_are_a_copy():
     y = ev.evaluate(np.zeros((4, 2)))
     y[:] = -1.0
     assert np.array_equal(buf, np.arange(4.0))
+
+
+HUGE = np.finfo(np.float64).max
+
+
+@pytest.mark.parametrize("method", sorted(gn.OPTIMIZERS))
+def test_bounds_whose_width_overflows_are_refused(method):
+    cls = gn.OPTIMIZERS[method]
+    for bounds in ([(-HUGE, HUGE)] * 2, [(0.0, 1.0), (-1e308, 1e308)]):
+        with pytest.raises(ValueError, match="bounds"):
+            cls(bounds=bounds, seed=0)
+    with pytest.raises(ValueError, match="bounds"):
+        gn.minimize(gn.functions.sphere, [(-HUGE, HUGE)] * 2, method=method, budget=10_000, vectorized=True)
+    with pytest.raises(ValueError, match="bounds"):  # a Python int beyond float64: not a bare OverflowError
+        gn.minimize(gn.functions.sphere, [(0, 10**400)], method=method, budget=10_000, vectorized=True)
+
+
+def _needs_box(method):
+    try:
+        gn.OPTIMIZERS[method](dim=2, seed=0)
+    except ValueError as e:
+        assert "bounds" in str(e)
+        return True
+    return False
+
+
+@pytest.mark.parametrize("method", sorted(gn.OPTIMIZERS))
+def test_methods_that_need_a_finite_box_refuse_infinite_bounds(method):
+    cls = gn.OPTIMIZERS[method]
+    for bounds in ([(-np.inf, np.inf)] * 2, [(0.0, np.inf)] * 2, [(0.0, 1.0), (-np.inf, 1.0)]):
+        if _needs_box(method):  # the same clear error as dim=
+            with pytest.raises(ValueError, match="bounds: .*needs a finite box"):
+                cls(bounds=bounds, seed=0)
+        else:  # an unbounded method samples finite points
+            opt = cls(bounds=bounds, seed=0)
+            X = opt.ask()
+            assert np.isfinite(X).all(), method
+    if _needs_box(method):
+        with pytest.raises(ValueError, match="needs a finite box"):
+            gn.minimize(gn.functions.sphere, [(0, np.inf)] * 2, method=method, budget=10_000, vectorized=True)
+
+
+def test_random_search_uniform_needs_a_box_and_gaussian_does_not():
+    with pytest.raises(ValueError, match="bounds: RandomSearch needs a finite box"):
+        gn.RandomSearch(bounds=[(-np.inf, np.inf)] * 2)
+    X = gn.RandomSearch(bounds=[(-np.inf, np.inf)] * 2, distribution="gaussian", seed=0).ask()
+    assert np.isfinite(X).all()
+
+
+def test_unclear_arguments_are_named():
+    f = gn.functions.sphere
+    with pytest.raises(TypeError, match="max_time"):
+        gn.minimize(f, [(-1, 1)] * 2, max_time="1", vectorized=True)
+    calls = []
+
+    def counted(X):
+        calls.append(len(X))
+        return f(X)
+
+    with pytest.raises(TypeError, match="callback"):
+        gn.minimize(counted, [(-1, 1)] * 2, callback=3, vectorized=True)
+    assert not calls  # refused before any evaluation
+    for bad in (["pso"], ("pso",), None, 3):
+        with pytest.raises((TypeError, ValueError), match="method"):
+            gn.minimize(f, [(-1, 1)] * 2, method=bad, vectorized=True)
+
+
+def test_snes_on_a_box_narrower_than_tolx_evaluates_something():
+    res = gn.minimize(gn.functions.sphere, [(0.0, 1e-13)] * 2, method="snes", budget=100, vectorized=True)
+    assert res.nfev > 0 and res.x is not None and np.isfinite(res.fun)
+    assert res.message == "tolx"

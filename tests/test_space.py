@@ -140,3 +140,11 @@ def test_snap_moves_discrete_coordinates_to_bin_centres(rng):
     cont = [s.slices["lr"].start, s.slices["alpha"].start]
     assert np.array_equal(S[:, cont], U[:, cont]) and s.discrete
     assert not Space({"x": Uniform(0, 1)}).discrete
+
+
+def test_bad_x0_dict_is_named():
+    s = Space({"x": Uniform(0, 10), "n": Int(1, 3)})
+    with pytest.raises(ValueError, match="x0"):
+        gn.RandomSearch(s, distribution="gaussian", x0={"x": 5.0})  # a missing key
+    with pytest.raises(ValueError, match="x0"):
+        gn.RandomSearch(s, distribution="gaussian", x0={"x": 50.0, "n": 2})  # outside its range

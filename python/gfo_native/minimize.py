@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -67,11 +68,18 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     """
     if not callable(fun):
         raise TypeError(f"fun: expected a callable, got {type(fun).__name__}")
+    if not isinstance(method, str):
+        raise TypeError(f"method: expected a name (str), one of {sorted(OPTIMIZERS)}, got {type(method).__name__}")
     if method not in OPTIMIZERS:
         raise ValueError(f"method: unknown {method!r}; expected one of {sorted(OPTIMIZERS)}")
     budget = positive_int(budget, "budget")
-    if max_time is not None and not max_time > 0:
-        raise ValueError(f"max_time: expected a positive number of seconds, got {max_time}")
+    if max_time is not None:
+        if isinstance(max_time, bool) or not isinstance(max_time, numbers.Real):
+            raise TypeError(f"max_time: expected a number of seconds, got {type(max_time).__name__}")
+        if not max_time > 0:
+            raise ValueError(f"max_time: expected a positive number of seconds, got {max_time}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback: expected a callable or None, got {type(callback).__name__}")
     options = dict(options or {})
     opt = OPTIMIZERS[method](bounds, seed=seed, target=target, **options)
     if budget < opt.popsize:

@@ -34,7 +34,8 @@ class RunCheckpoint:
 
     def _identity(self) -> dict[str, Any]:
         o = self.opt
-        return {"method": o.name, "dim": o.dim, "popsize": o.popsize, "seed": o.seed,
+        # the configured popsize: IPOP/BIPOP restarts change o.popsize during the run (the state carries that)
+        return {"method": o.name, "dim": o.dim, "popsize": o.popsize0, "seed": o.seed,
                 "lower": o.lower.copy(), "upper": o.upper.copy()}
 
     def save(self, history: dict[str, Any], failures: list[Any], progress: BatchProgress | None = None) -> None:

@@ -38,6 +38,8 @@ _OptT = TypeVar("_OptT", bound="Optimizer")
 def _as_bounds(bounds: Any) -> tuple[np.ndarray, np.ndarray]:
     try:
         b = np.array(bounds, dtype=np.float64)
+    except OverflowError:  # a Python int beyond float64's range (10**400)
+        raise ValueError("bounds: a value lies beyond the float64 range (about +-1.8e308)") from None
     except (TypeError, ValueError):
         raise TypeError("bounds: expected a sequence of (low, high) pairs or a (d, 2) array") from None
     if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] < 1:
@@ -47,6 +49,14 @@ def _as_bounds(bounds: Any) -> tuple[np.ndarray, np.ndarray]:
     if np.any(b[:, 0] >= b[:, 1]):
         bad = int(np.argmax(b[:, 0] >= b[:, 1]))
         raise ValueError(f"bounds: low must be < high in every dimension (dimension {bad}: {b[bad].tolist()})")
+    with np.errstate(over="ignore"):
+        width = b[:, 1] - b[:, 0]
+    # both ends finite but the width overflows: every algorithm scales by the width (sampling, sigma0, velocities)
+    bad_width = np.isfinite(b).all(axis=1) & ~np.isfinite(width)
+    if bad_width.any():
+        bad = int(np.argmax(bad_width))
+        raise ValueError(f"bounds: the width high - low overflows float64 in dimension {bad} ({b[bad].tolist()}); "
+                         "use a narrower box, or an infinite bound where the algorithm allows one")
     return b[:, 0].copy(), b[:, 1].copy()
 
 
@@ -90,9 +100,15 @@ class Optimizer:
         if self.space is not None:
             bounds = self.space.bounds
             if isinstance(x0, Mapping):
-                x0 = self.space.encode(x0)[0]
+                try:
+                    x0 = self.space.encode(x0)[0]
+                except (ValueError, TypeError) as e:
+                    raise type(e)(f"x0: {e}") from None
         if bounds is not None:
             self.lower, self.upper = _as_bounds(bounds)
+            if self.needs_bounds and not (np.isfinite(self.lower).all() and np.isfinite(self.upper).all()):
+                raise ValueError(f"bounds: {type(self).__name__} needs a finite box; got an infinite bound in "
+                                 f"dimension {int(np.argmax(~np.isfinite(self.lower) | ~np.isfinite(self.upper)))}")
             if dim is not None and positive_int(dim, "dim") != self.lower.size:
                 raise ValueError(f"dim: {dim} does not match bounds of dimension {self.lower.size}")
         elif dim is not None:
@@ -120,6 +136,7 @@ class Optimizer:
             if np.any(self.sigma0 <= 0):
                 raise ValueError("sigma0: expected positive values")
         self.popsize = self.default_popsize(self.dim) if popsize is None else positive_int(popsize, "popsize")
+        self.popsize0 = self.popsize  # as configured (restarts may change popsize; checkpoints compare this one)
         if self.popsize < self.min_popsize:
             raise ValueError(f"popsize: {type(self).__name__} needs popsize >= {self.min_popsize}, got {self.popsize}")
         self.seed = seed_value(seed)

@@ -52,6 +52,9 @@ class CMAESState:
     regime: str = "large"
     last_reason: str = ""        # why the previous run ended
     stop: str = ""               # final stop reason ("" while running)
+    # True: mean, C, p_c are in the coordinates x / scale (see CMAES._coord_scale). Checkpoints written before that
+    # change lack the field (False) and kept the per-coordinate scales in C instead.
+    scaled_coords: bool = False
 
 
 def strategy(n: int, lam: int, separable: bool) -> dict[str, Any]:
@@ -133,8 +136,17 @@ class CMAES(Optimizer):
             evaluations than the large one).
         incpopsize: population growth factor of a large-regime restart.
         tolx, tolfun, tolconditioncov: stop thresholds (pycma's defaults).
-        **kwargs: see :class:`~gfo_native.optimizers.base.Optimizer` (``sigma0`` may be per coordinate: then
-            sigma starts at its largest entry and C at the diagonal of the squared ratios).
+        **kwargs: see :class:`~gfo_native.optimizers.base.Optimizer` (``sigma0`` may be per coordinate, as
+            the default 0.25 of each box width is: see below).
+
+    Per-coordinate scales: when the entries of ``sigma0`` differ, the algorithm runs in the coordinates
+    :math:`x' = x / s`, :math:`s = \sigma_0 / \max(\sigma_0)` (a fixed diagonal transformation, as pycma's
+    ``scaling_of_variables``), where sigma starts at :math:`\max(\sigma_0)` and C at the identity. CMA-ES is
+    invariant under this change of coordinates, so the search is the same as with C starting at
+    :math:`\mathrm{diag}(s^2)`; but the stop criteria (``conditioncov``, ``tolx``, the noeffect tests) and the
+    eigenvalue safeguard judge C relative to the initial scaling. Otherwise a box whose widths differ by
+    1e7 would start at cond(C) = 1e14 and stop on ``conditioncov`` after one generation. ``mean`` and the
+    asked points are in the caller's coordinates.
     """
 
     area = "cmaes"
@@ -156,25 +168,33 @@ class CMAES(Optimizer):
         self._samples: tuple[int, np.ndarray, np.ndarray] | None = None
         self._dcache: tuple[np.ndarray, float, float] | None = None
         self._lifted = False
+        self._coord_scale: np.ndarray | None = None
         super().__init__(bounds, **kwargs)
         self._boxed = bool(np.isfinite(self.lower).any() or np.isfinite(self.upper).any())
 
     # ------------------------------------------------------------------ runs and restarts
     def _init_state(self) -> CMAESState:
-        self.popsize0 = self.popsize
         n = self.dim
+        scale = self.sigma0 / float(np.max(self.sigma0))
+        # equal scales: none (x / 1.0 is x, and the hot path skips the products)
+        self._coord_scale = None if np.all(scale == 1.0) else scale
         s = CMAESState(mean=self.x0.copy(), sigma=1.0, C=np.zeros(0), B=np.zeros(0), D=np.zeros(0),
-                       p_sigma=np.zeros(n), p_c=np.zeros(n), popsize=self.popsize)
+                       p_sigma=np.zeros(n), p_c=np.zeros(n), popsize=self.popsize, scaled_coords=True)
         self._start_run(s, self.x0.copy(), 1.0)
         return s
 
+    def _to_internal(self, x: np.ndarray) -> np.ndarray:
+        """Caller's coordinates -> the algorithm's (x / scale); the array itself when the scales are equal."""
+        return x if self._coord_scale is None else x / self._coord_scale
+
     def _start_run(self, s: CMAESState, mean: np.ndarray, sigma_factor: float) -> None:
+        """Start a run at ``mean`` (caller's coordinates): sigma = max(sigma0) * sigma_factor, C = I."""
         n = self.dim
         sigma = float(np.max(self.sigma0))
-        s.mean, s.sigma = mean, sigma * sigma_factor
+        s.mean, s.sigma = self._to_internal(mean), sigma * sigma_factor
         self._samples = None
-        s.D = self.sigma0 / sigma
-        s.C = s.D * s.D if self.separable else np.diag(s.D * s.D)
+        s.D = np.ones(n)
+        s.C = np.ones(n) if self.separable else np.eye(n)
         s.B = np.zeros(0) if self.separable else np.eye(n)
         s.p_sigma, s.p_c = np.zeros(n), np.zeros(n)
         s.gen = s.eigen_gen = 0
@@ -215,8 +235,9 @@ class CMAES(Optimizer):
 
     @property
     def mean(self) -> np.ndarray:
-        """The current distribution mean (a copy), shape (dim,)."""
-        return np.asarray(self.state.mean.copy())
+        """The current distribution mean (a copy, in the caller's coordinates), shape (dim,)."""
+        m = self.state.mean
+        return m.copy() if self._coord_scale is None else m * self._coord_scale
 
     # ------------------------------------------------------------------ ask / tell
     def _sample(self) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +259,8 @@ class CMAES(Optimizer):
 
     def _ask(self) -> np.ndarray:
         U = self._sample()[0]
+        if self._coord_scale is not None:
+            U = U * self._coord_scale
         # unboxed: the cached samples themselves (the base class hands out a copy and never writes to them)
         return np.minimum(np.maximum(U, self.lower), self.upper) if self._boxed else U
 
@@ -245,7 +268,7 @@ class CMAES(Optimizer):
         s, st = self.state, self._strat
         U, Z = self._sample()
         if self._boxed:
-            f = self._penalize(U, X, f)
+            f = self._penalize(U, self._to_internal(X), f)
         if self.separable:
             sigma, _, _ = self.k.sep_tell(U, f, st["weights"], st["mu"], st["params"], s.gen, s.mean, s.sigma, s.C,
                                           s.D, s.p_sigma, s.p_c)
@@ -271,6 +294,7 @@ class CMAES(Optimizer):
 
         The update then uses the unclipped samples u, so the step-size and covariance adaptation see true
         Gaussian steps; gamma makes one standard deviation of violation cost one interquartile range of f.
+        U and X in the algorithm's coordinates.
         """
         pen = np.einsum("ij,ij->i", U - X, U - X)
         if not pen.any():
@@ -378,6 +402,9 @@ class CMAES(Optimizer):
             self.popsize = sd["popsize"]
         super().load_state_dict(sd)
         s = self.state
+        if self._coord_scale is not None and not s.scaled_coords:
+            raise ValueError("state_dict: written before CMA-ES kept unequal sigma0 scales outside C "
+                             "(it stored them in C); this version cannot continue it (start the run again)")
         for f in dataclasses.fields(s):
             v = getattr(s, f.name)
             if isinstance(v, np.ndarray):  # unpickled dtypes are not numpy's canonical instances: re-make them

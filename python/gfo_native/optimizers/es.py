@@ -287,7 +287,8 @@ class SNES(_NoiseES):
 
     with :math:`\eta_\mu = 1` and :math:`\eta_\sigma = (3 + \ln d) / (5 \sqrt d)`. O(d) memory and O(λd) work per
     generation: made for very high dimension. Bounds: points and :math:`\mu` are clipped to the box (the
-    update uses the unclipped noise). Stops when every :math:`\sigma_j` is below ``tolx``.
+    update uses the unclipped noise). Stops when every :math:`\sigma_j` is below ``tolx`` (checked from the
+    second generation on).
 
     Args:
         eta_mu, eta_sigma: learning rates (defaults above).
@@ -331,4 +332,8 @@ class SNES(_NoiseES):
             np.clip(s.mean, self.lower, self.upper, out=s.mean)
 
     def _stop_reason(self) -> str | None:
+        # never before the first generation: a box narrower than tolx would otherwise end a run with nothing
+        # evaluated (nfev 0, no best point)
+        if self.generation == 0:
+            return None
         return "tolx" if float(np.max(self.state.sigma)) < self.tolx else None
