@@ -134,7 +134,8 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _scale(self) -> float:  # h: eps for MeZO, sigma for ES
         raise NotImplementedError
 
-    def _coefficients(self, losses: np.ndarray) -> np.ndarray:  # (K, 2) -> (K,) float64
+    def _coefficients(self, losses: np.ndarray) -> Optional[np.ndarray]:
+        # (K, 2) -> (K,) float64, or None when no loss is usable (the step then makes no update)
         raise NotImplementedError
 
     def _grad_buffers(self) -> Optional[List[torch.Tensor]]:  # ES with Adam writes the estimate into p.grad
@@ -158,6 +159,13 @@ class SeedOptimizer(torch.optim.Optimizer):
         """One step; ``closure()`` evaluates the loss at the current (perturbed) parameters and returns it.
 
         Returns the mean of all evaluated losses over all ranks (the same value on every rank).
+
+        If the closure raises (or returns a loss that is not a scalar) the step is abandoned: the open
+        perturbation round trip is completed, so the parameters are back at their values before the step up
+        to the round-trip rounding bound (see :class:`MeZO`; exactly when the round trips are exact), and
+        the exception propagates. The step counter, :attr:`nskipped`, momentum and Adam state do not move,
+        so a retry evaluates the same directions; :attr:`log` records the abandoned round trips (a record
+        without ``coefs``) so that :func:`~gfo_native.torch.replay` still reproduces the weights bit for bit.
         """
         if closure is None:
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
@@ -165,31 +173,51 @@ class SeedOptimizer(torch.optim.Optimizer):
         nd, h = self.n_directions, self._scale()
         counter0 = self._step_count * nd
         streams = K.direction_streams(range(counter0, counter0 + nd), len(params))
+        segments = self._segments(h)
         losses = np.zeros((nd, 2))
-        f0 = None
-        if not self.two_sided:
+        nskipped0 = self._nskipped
+        # (direction, number of its segments applied): what is perturbed in place and would need restoring
+        opened: Optional[Tuple[int, int]] = None
+        try:
+            f0 = None
+            if not self.two_sided:
+                self.current_direction = None
+                f0 = _as_float(closure())
+            pending: list[tuple[int, float]] = []
+            for d in range(nd):
+                owned = d % self.world_size == self.rank
+                for k, (scale, col) in enumerate(segments):
+                    pending.append((d, scale))
+                    if owned and col is not None:
+                        self._pass(params, streams, pending)
+                        pending = []
+                        opened = (d, k + 1)
+                        self.current_direction, self._current_col = d, col
+                        losses[d, col] = _as_float(closure())
+                if owned and f0 is not None:
+                    losses[d, 1] = f0
             self.current_direction = None
-            f0 = _as_float(closure())
-        pending: list[tuple[int, float]] = []
-        for d in range(nd):
-            owned = d % self.world_size == self.rank
-            for scale, col in self._segments(h):
-                pending.append((d, scale))
-                if owned and col is not None:
-                    self._pass(params, streams, pending)
-                    pending = []
-                    self.current_direction, self._current_col = d, col
-                    losses[d, col] = _as_float(closure())
-            if owned and f0 is not None:
-                losses[d, 1] = f0
-        self.current_direction = None
-        losses = self._sum_over_ranks(losses)
-        coefs = self._coefficients(losses).astype(np.float32)
-        self._pass(params, streams, pending, coefs)
-        self._after_update()
-        self._steps_log.append({"counter": counter0, "h": h, "coefs": [float(c) for c in coefs],
-                                "lr": [float(g["lr"]) for g in self.param_groups],
-                                "weight_decay": [float(g["weight_decay"]) for g in self.param_groups]})
+            losses = self._sum_over_ranks(losses)
+            shaped = self._coefficients(losses)
+            coefs = None if shaped is None else shaped.astype(np.float32)
+            # no usable loss at all: complete the round trips and make no update (momentum and Adam untouched)
+            self._pass(params, streams, pending, coefs)
+            opened = None
+        except BaseException:
+            self.current_direction = None
+            self._nskipped = nskipped0
+            if opened is not None:
+                d, k = opened
+                self._pass(params, streams, [(d, scale) for scale, _ in segments[k:]])
+                self._steps_log.append({"counter": counter0, "h": h, "trips": d + 1})
+            raise
+        if coefs is None:
+            self._steps_log.append({"counter": counter0, "h": h, "trips": nd})
+        else:
+            self._after_update()
+            self._steps_log.append({"counter": counter0, "h": h, "coefs": [float(c) for c in coefs],
+                                    "lr": [float(g["lr"]) for g in self.param_groups],
+                                    "weight_decay": [float(g["weight_decay"]) for g in self.param_groups]})
         self._step_count += 1
         return float(np.mean(losses)) if np.all(np.isfinite(losses)) else float("nan")
 
@@ -208,7 +236,14 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     @property
     def nskipped(self) -> int:
-        """Directions whose loss was NaN/inf and that were given a zero coefficient."""
+        """Non-finite losses seen so far (NaN/inf never raise).
+
+        MeZO: directions whose finite difference was NaN/inf; they get a zero coefficient. ES: population
+        members whose loss was NaN/inf; they rank worst (tied with each other, so a pair whose two members
+        are both non-finite gets a zero coefficient). A step in which every direction (MeZO) or every member
+        (ES) is non-finite makes no update: the round trips are completed and nothing else changes (no weight
+        decay, momentum or Adam step), and the step counter advances.
+        """
         return self._nskipped
 
     def state_dict(self) -> Dict[str, Any]:
@@ -234,10 +269,11 @@ def _as_float(v: Any) -> float:
     return float(v)
 
 
-def finite_or_zero(c: np.ndarray, opt: SeedOptimizer) -> np.ndarray:
+def finite_or_zero(c: np.ndarray, opt: SeedOptimizer) -> Optional[np.ndarray]:
+    """Non-finite coefficients become 0 and are counted; None when every one is non-finite."""
     bad = ~np.isfinite(c)
     opt._nskipped += int(bad.sum())
-    return np.where(bad, 0.0, c)
+    return None if bad.all() else np.where(bad, 0.0, c)
 
 
 def _isfinite(x: float) -> bool:

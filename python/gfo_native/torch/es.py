@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from .._checks import finite_float
+from .._checks import finite_float, positive_int
 from ._seed_engine import SeedOptimizer
 
 if TYPE_CHECKING:
@@ -19,13 +19,18 @@ if TYPE_CHECKING:
 def centered_ranks(losses: np.ndarray) -> np.ndarray:
     """Ranks scaled to [-0.5, 0.5] (Salimans et al. 2017, fitness shaping); NaN/inf losses rank worst.
 
-    Higher loss, higher rank; ties are broken by position, so every rank computes the same values.
+    Higher loss, higher rank. Equal losses (and all non-finite ones, which tie as the worst) share the mean
+    of their ranks, so a tie carries no signal and every rank of a distributed run computes the same values.
     """
     x = np.asarray(losses, dtype=np.float64).reshape(-1)
-    x = np.where(np.isnan(x) | (x == np.inf), np.inf, x)
+    x = np.where(np.isfinite(x), x, np.inf)
     n = x.size
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
+    ends = np.r_[starts[1:], n]
     ranks = np.empty(n)
-    ranks[np.argsort(x, kind="stable")] = np.arange(n, dtype=np.float64)
+    ranks[order] = np.repeat((starts + ends - 1) / 2.0, ends - starts)
     return ranks / max(n - 1, 1) - 0.5
 
 
@@ -43,7 +48,8 @@ class ES(SeedOptimizer):
     :math:`\hat g + \lambda\theta` is written into ``p.grad`` by that pass and Adam (betas, ``adam_eps``;
     ``gfo_native.torch.Adam``, torch's numerics in one fused pass without temporaries) takes the step, which
     costs three float32 buffers per parameter (grad and Adam's moments) and nothing more per step.
-    Adam requires float32 parameters.
+    Adam requires float32 parameters. NaN/inf losses rank worst, tied with each other (see :attr:`nskipped`);
+    a step in which every loss is NaN/inf makes no update.
 
     Distributed as :class:`MeZO`: pair ``d`` is evaluated on rank ``d % world_size``; ranks exchange the
     scalar losses only. :attr:`current_direction` names the pair being evaluated and :attr:`current_sign`
@@ -66,6 +72,7 @@ class ES(SeedOptimizer):
         finite_float(lr, "lr", low=0.0)
         self.sigma = finite_float(sigma, "sigma", low=0.0, low_open=True)
         finite_float(weight_decay, "weight_decay", low=0.0)
+        population = positive_int(population, "population")
         if optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer: expected 'sgd' or 'adam', got {optimizer!r}")
         self.inner = optimizer
@@ -91,9 +98,11 @@ class ES(SeedOptimizer):
     def _scale(self) -> float:
         return self.sigma
 
-    def _coefficients(self, losses: np.ndarray) -> np.ndarray:
+    def _coefficients(self, losses: np.ndarray) -> Optional[np.ndarray]:
         bad = ~np.isfinite(losses)
         self._nskipped += int(bad.sum())
+        if bad.all():  # nothing to rank: no update (as MeZO when every direction is non-finite)
+            return None
         F = centered_ranks(losses).reshape(losses.shape)
         return np.asarray((F[:, 0] - F[:, 1]) / (losses.size * self.sigma))
 

@@ -3,7 +3,7 @@ with Just Forward Passes", NeurIPS 2023; Spall, IEEE TAC 1992)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -55,6 +55,10 @@ class MeZO(SeedOptimizer):
         process_group: the group to use (default: the world).
         impl: ``"native"`` or ``"reference"`` (the NumPy twin, materialising z; for tests).
 
+    A direction whose finite difference is NaN/inf gets a zero coefficient (counted in :attr:`nskipped`); a
+    step in which every direction does makes no update (no weight decay or momentum either). If the closure
+    raises, the step is abandoned and the parameters restored (see :meth:`step`).
+
     The closure is called under ``torch.no_grad()``; :attr:`current_direction` tells it which direction
     it evaluates (None for the unperturbed evaluation of one-sided steps).
     """
@@ -75,11 +79,12 @@ class MeZO(SeedOptimizer):
     def _scale(self) -> float:
         return self.eps
 
-    def _coefficients(self, losses: np.ndarray) -> np.ndarray:
+    def _coefficients(self, losses: np.ndarray) -> Optional[np.ndarray]:
         denom = 2.0 * self.eps if self.two_sided else self.eps
         with np.errstate(invalid="ignore", over="ignore"):
             g = (losses[:, 0] - losses[:, 1]) / denom
-        return finite_or_zero(g, self) / self.n_directions
+        c = finite_or_zero(g, self)
+        return None if c is None else c / self.n_directions
 
     def _log_header(self) -> dict[str, Any]:
         d = super()._log_header()

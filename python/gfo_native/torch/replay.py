@@ -41,6 +41,11 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     for st in log["steps"]:
         h = float(st["h"])
         trip = [h, -2.0 * h, h] if two_sided else [h, -h]
+        if "coefs" not in st:  # an abandoned step, or one with no finite loss: its round trips only
+            ops = [(d, s) for d in range(int(st["trips"])) for s in trip]
+            streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
+            K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops, impl=impl)
+            continue
         ops = [(d, s) for d in range(nd) for s in trip]
         streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
         K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops,
