@@ -4,7 +4,9 @@ Building a table costs a few Python attribute reads per tensor; for 2,000 small 
 than the step itself, so a group's table is kept and revalidated cheaply each step: the gradients must be the
 very same tensor objects (the layout holds them, so their ids cannot be reused), the parameters must still
 point at the same memory, and the options that decide the state slots must be unchanged. Otherwise the
-table is rebuilt (gradient column only, when just the gradient tensors changed).
+table is rebuilt (gradient column only, when just the gradient tensors changed). Changes to the optimizer's
+state (new, removed or replaced state tensors) are noticed by the state containers themselves (_state) and
+drop every table; a table also holds each state tensor it points at, so no address in it can be freed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from .. import _core
 from .._torch_ptr import tensor_pointer
 from ..optim import _table as T
+from ._state import adopt_entry
 
 # unbound getters: map() over them is faster than attribute access in a Python loop
 _GRAD: Callable[[torch.Tensor], Optional[torch.Tensor]] = torch.Tensor.grad.__get__  # type: ignore[union-attr]
@@ -65,7 +68,11 @@ class GroupLayout:
     init_cleared: bool  # set once SGD's "new momentum buffer" flags are cleared (clear_init_flags)
 
     def __init__(self, params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...],
-                 parts: List[Tuple[int, np.ndarray, List[int]]], devices: Optional[List[int]] = None) -> None:
+                 parts: List[Tuple[int, np.ndarray, List[int]]], devices: Optional[List[int]] = None,
+                 held: Optional[List[torch.Tensor]] = None) -> None:
+        # aliases of the state tensors the tables point at: their memory stays alive whatever happens to the
+        # state containers or to the tensors (a change _state does not see leaves a step on outdated state)
+        self.held = held if held is not None else []
         self.devices = devices if devices is not None else [CPU] * len(parts)
         self.key = key
         self.parts = parts
@@ -85,7 +92,9 @@ class GroupLayout:
 def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], state: Any,
           slots: Callable[[torch.Tensor, Dict[str, Any], StateArena], Tuple[Any, ...]]) -> GroupLayout:
     """``slots(p, state[p], arena) -> (s0, s1, s2, step, flags)`` creates missing state (from ``arena`` where
-    it serves the parameter) and returns the tensors; ``state`` maps parameters to their state dicts."""
+    it serves the parameter) and returns the tensors; ``state`` (a _state.StateMap) maps parameters to their
+    state dicts (plain dicts in it are replaced by tracking ones). A KeyError or TypeError from ``slots``
+    (state that torch.optim could not use either) is raised again naming the parameter."""
     by_code: Dict[Tuple[int, int], List[int]] = {}
     for i, (p, g) in enumerate(zip(params, grads)):
         if g is None:
@@ -100,6 +109,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
         by_code.setdefault((dev, code), []).append(i)
     parts: List[Tuple[int, np.ndarray, List[int]]] = []
     devices: List[int] = []
+    held: List[torch.Tensor] = []
     arena = StateArena([params[i] for _, idx in sorted(by_code.items()) for i in idx], state)
     for (dev, code), idx in sorted(by_code.items()):
         table = T.new_table(len(idx))
@@ -111,9 +121,16 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
             if g.dtype != p.dtype or g.numel() != p.numel():  # .grad.set_() / .grad.data = ... allow both
                 raise ValueError(f"params[{i}].grad: {g.numel()} elements of {g.dtype}, the parameter has "
                                  f"{p.numel()} of {p.dtype}")
-            states = slots(p, state[p], arena)
+            try:
+                states = slots(p, adopt_entry(state, p), arena)
+            except KeyError as e:
+                raise KeyError(f"params[{i}]: optimizer state has no {e.args[0]!r} (a parameter's state is "
+                               "created when its dict is empty, as in torch.optim)") from None
+            except TypeError as e:
+                raise TypeError(f"params[{i}]: {e}") from None
             for col, t in zip((T.STATE0, T.STATE1, T.STATE2), states[:3]):
                 if t is not None:
+                    held.append(t.detach())  # an alias: holds the memory even if t.data or t.set_ moves t
                     if t.dtype != p.dtype or t.numel() != p.numel() or t.device != p.device:
                         raise ValueError(f"params[{i}]: optimizer state does not match the parameter "
                                          f"({t.dtype}, {t.numel()} elements on {t.device} vs {p.dtype}, "
@@ -121,6 +138,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
                     row[col] = pointer(t, f"state of params[{i}]")
             step, flags = states[3], states[4]
             if step is not None:
+                held.append(step.detach())
                 row[T.STEP] = tensor_pointer(step, f"state['step'] of params[{i}]",
                                              dtypes=("torch.float32", "torch.float64"))
                 if step.dtype == torch.float64:
@@ -129,7 +147,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
             row[T.NUMEL] = p.numel()
         parts.append((code, table, idx))
         devices.append(dev)
-    return GroupLayout(params, grads, key, parts, devices)
+    return GroupLayout(params, grads, key, parts, devices, held)
 
 
 # Large state tensors start at a chosen offset within a 4 KiB page from their parameter (see new_state).
@@ -226,16 +244,22 @@ def new_step(p: torch.Tensor, arena: Optional[StateArena] = None) -> torch.Tenso
     return t if t is not None else torch.zeros((), dtype=scalar_dtype())
 
 
-def step_tensor(state: Dict[str, Any], p: Optional[torch.Tensor] = None,
-                arena: Optional[StateArena] = None) -> torch.Tensor:
-    """state["step"] as a CPU scalar tensor (created at 0, from ``arena`` when it serves ``p``; Python numbers
-    from old checkpoints converted)."""
-    step = state.get("step")
-    if step is None and p is not None:
-        step = state["step"] = new_step(p, arena)
-    elif not isinstance(step, torch.Tensor):
-        step = torch.tensor(float(step or 0.0), dtype=scalar_dtype())
-        state["step"] = step
+def need(state: Dict[str, Any], key: str) -> torch.Tensor:
+    """``state[key]``, which must be a tensor (KeyError when missing, as torch.optim raises)."""
+    t = state[key]
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"optimizer state[{key!r}]: expected a tensor, got {type(t).__name__}")
+    return t
+
+
+def step_tensor(state: Dict[str, Any]) -> torch.Tensor:
+    """state["step"] as a one-element tensor (KeyError when missing; a Python number, as old checkpoints
+    hold, is converted and stored back)."""
+    step = state["step"]
+    if not isinstance(step, torch.Tensor):
+        if isinstance(step, bool) or not isinstance(step, (int, float)):
+            raise TypeError(f"optimizer state['step']: expected a tensor or a number, got {type(step).__name__}")
+        step = state["step"] = torch.tensor(float(step), dtype=scalar_dtype())
     if step.numel() != 1:
         raise ValueError("state['step']: expected a one-element tensor")
     return step

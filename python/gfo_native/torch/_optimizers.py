@@ -13,6 +13,16 @@ than being copied. ``foreach``/``fused`` are accepted for compatibility and igno
 A group's cached pointer table is revalidated during the step (see _layout.GroupLayout): when something
 changed since the last step, the parameters before the first changed one are updated as the check passes
 them, so a step that then raises (say, a gradient became sparse) has already updated those parameters.
+
+The optimizer state may be changed between steps the ways torch.optim allows, and the next step uses it as
+torch.optim would: ``opt.state.clear()``, ``del opt.state[p]``, ``opt.state[p] = {}`` or a reassigned
+``opt.state = collections.defaultdict(dict)`` (fresh state is created, the step counter restarts),
+``opt.state[p]["exp_avg"] = t`` or ``opt.state[p]["step"] = torch.tensor(0.)`` (the new tensor is used),
+SGD's ``opt.state[p]["momentum_buffer"] = None`` (the buffer restarts from the gradient),
+``load_state_dict``. State torch.optim could not use either (a non-empty state dict without a key the step
+needs, a None where a tensor is needed) raises a KeyError/TypeError naming the parameter. ``opt.state``
+and its per-parameter dicts are write-counting dicts (_state: plain ones put there are replaced by such
+copies at the next step), which is how a step notices changes without re-reading every tensor.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import torch
 from .. import _core
 from ..optim import _table as T
 from . import _layout as L
+from . import _state as S
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -70,8 +81,15 @@ class _Fused(torch.optim.Optimizer):
             raise ValueError("differentiable: not supported by the gfo_native fused optimizers")
         if defaults.get("capturable"):
             raise ValueError("capturable: not supported (CUDA graphs need a CUDA build)")
-        self._layouts: Dict[int, Any] = {}
+        self._forget()
         super().__init__(params, defaults)
+        self.state = S.adopt_map(self.state)
+
+    def _forget(self) -> None:
+        self._layouts: Dict[int, Any] = {}
+        # the state mapping and the state write count (_state.writes) the cached tables were built against
+        self._seen_state: Any = None
+        self._seen_writes = -1
 
     # Anything that may replace params, groups or state invalidates the cached tables.
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
@@ -79,16 +97,31 @@ class _Fused(torch.optim.Optimizer):
         self._layouts = {}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        self._layouts = {}
+        super().load_state_dict(state_dict)  # ends in __setstate__
+        self.state = S.adopt_map(self.state)  # again, should a load_state_dict post-hook have replaced it
+        self._forget()
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
-        self._layouts = {}
+        self.state = S.adopt_map(self.state)
+        self._forget()
+
+    def state_dict(self) -> Dict[str, Any]:
+        sd = super().state_dict()
+        if isinstance(sd, dict) and isinstance(sd.get("state"), dict):
+            sd["state"] = S.plain(sd["state"])  # no gfo_native types in a checkpoint
+        return sd
 
     def invalidate_cache(self) -> None:
-        """Forget cached pointer tables (call after replacing state tensors by hand)."""
-        self._layouts = {}
+        """Forget the cached pointer tables.
+
+        Not needed for changes made through the optimizer's state (``opt.state.clear()``, ``del
+        opt.state[p]``, ``opt.state[p][key] = t``, ``opt.state = defaultdict(dict)``, ``load_state_dict``):
+        the next step notices them by itself. It is needed only after a state tensor's memory is swapped
+        behind the same tensor object (``opt.state[p]["exp_avg"].data = t``, ``.set_(t)``), which the step
+        does not look for; until then the step keeps updating the old memory (kept alive, never freed).
+        """
+        self._forget()
 
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return ()
@@ -115,6 +148,12 @@ class _Fused(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        state = self.state
+        if state is not self._seen_state or S.writes() != self._seen_writes:
+            # opt.state replaced, or a write to some optimizer's state: rebuild every table from the state now
+            if type(state) is not S.StateMap:
+                self.state = state = S.adopt_map(state)
+            self._layouts = {}
         for gi, group in enumerate(self.param_groups):
             key = self._layout_key(group)
             lay = self._layouts.get(gi)
@@ -138,6 +177,8 @@ class _Fused(torch.optim.Optimizer):
                         continue
                 self._run(group, code, table, _core if dev == L.CPU else _CudaKernels(dev))
             self._after(lay)
+        # only now: a step that raised leaves the old marks, and the next step rebuilds
+        self._seen_state, self._seen_writes = state, S.writes()
         return loss
 
     def _after(self, lay: Any) -> None:
@@ -171,11 +212,10 @@ class SGD(_Fused):
                arena: Optional[L.StateArena]) -> _Slots:
         if group["momentum"] == 0:
             return None, None, None, None, 0
-        buf = state.get("momentum_buffer")
-        if buf is None:
+        if state.get("momentum_buffer") is None:  # as torch: a new buffer starts as the gradient
             state["momentum_buffer"] = L.new_state(p, arena=arena)
             return state["momentum_buffer"], None, None, None, T.INIT_BUFFER
-        return buf, None, None, None, 0
+        return L.need(state, "momentum_buffer"), None, None, None, 0
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
         return core.optim_sgd(table, code, _lr(group), float(group["momentum"]), float(group["dampening"]),
@@ -207,9 +247,10 @@ class Adagrad(_Fused):
 
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
                arena: Optional[L.StateArena]) -> _Slots:
-        if "sum" not in state:
-            state["sum"] = L.new_state(p, group["initial_accumulator_value"], arena=arena)
-        return state["sum"], None, None, L.step_tensor(state, p, arena), 0
+        if len(state) == 0:  # torch's lazy initialisation (after a reset) fills from the defaults
+            state["step"] = L.new_step(p, arena)
+            state["sum"] = L.new_state(p, self.defaults["initial_accumulator_value"], arena=arena)
+        return L.need(state, "sum"), None, None, L.step_tensor(state), 0
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
         return core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
@@ -236,15 +277,15 @@ class RMSprop(_Fused):
 
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
                arena: Optional[L.StateArena]) -> _Slots:
-        if "square_avg" not in state:
+        if len(state) == 0:  # torch's condition: a state dict with anything in it is used as it is
             state["step"] = L.new_step(p, arena)
             state["square_avg"] = L.new_state(p, 0.0, 0, arena)
-        if group["momentum"] > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = L.new_state(p, 0.0, 2, arena)
-        if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = L.new_state(p, 0.0, 1, arena)
-        return (state["square_avg"], state["grad_avg"] if group["centered"] else None,
-                state["momentum_buffer"] if group["momentum"] > 0 else None, L.step_tensor(state), 0)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = L.new_state(p, 0.0, 2, arena)
+            if group["centered"]:
+                state["grad_avg"] = L.new_state(p, 0.0, 1, arena)
+        return (L.need(state, "square_avg"), L.need(state, "grad_avg") if group["centered"] else None,
+                L.need(state, "momentum_buffer") if group["momentum"] > 0 else None, L.step_tensor(state), 0)
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
         return core.optim_rmsprop(table, code, _lr(group), float(group["alpha"]), float(group["eps"]),
@@ -284,14 +325,14 @@ class Adam(_Fused):
 
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
                arena: Optional[L.StateArena]) -> _Slots:
-        if "exp_avg" not in state:
+        if len(state) == 0:  # torch's condition: a state dict with anything in it is used as it is
             state["step"] = L.new_step(p, arena)
             state["exp_avg"] = L.new_state(p, 0.0, 0, arena)
             state["exp_avg_sq"] = L.new_state(p, 0.0, 1, arena)
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = L.new_state(p, 0.0, 2, arena)
-        return (state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if group["amsgrad"] else None,
-                L.step_tensor(state), 0)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = L.new_state(p, 0.0, 2, arena)
+        return (L.need(state, "exp_avg"), L.need(state, "exp_avg_sq"),
+                L.need(state, "max_exp_avg_sq") if group["amsgrad"] else None, L.step_tensor(state), 0)
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
         beta1, beta2 = group["betas"]
