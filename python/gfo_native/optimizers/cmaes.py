@@ -237,7 +237,7 @@ class CMAES(Optimizer):
     def mean(self) -> np.ndarray:
         """The current distribution mean (a copy, in the caller's coordinates), shape (dim,)."""
         m = self.state.mean
-        return m.copy() if self._coord_scale is None else m * self._coord_scale
+        return np.asarray(m.copy() if self._coord_scale is None else m * self._coord_scale)
 
     # ------------------------------------------------------------------ ask / tell
     def _sample(self) -> tuple[np.ndarray, np.ndarray]:
