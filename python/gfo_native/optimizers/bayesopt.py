@@ -134,9 +134,7 @@ class BayesianOptimization(Optimizer):
             self._rng = reference_rng
         else:
             self._rng = native_rng
-        super().__init__(bounds, **kwargs)
-        if not self.bounded:
-            raise ValueError("bounds: BayesianOptimization needs a finite box")
+        super().__init__(bounds, **kwargs)  # needs_bounds: the base class refuses an unbounded box
 
     @classmethod
     def default_popsize(cls, dim: int) -> int:

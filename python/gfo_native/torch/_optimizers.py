@@ -96,12 +96,9 @@ class _Fused(torch.optim.Optimizer):
         super().add_param_group(param_group)
         self._layouts = {}
 
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)  # ends in __setstate__
-        self.state = S.adopt_map(self.state)  # again, should a load_state_dict post-hook have replaced it
-        self._forget()
-
     def __setstate__(self, state: Dict[str, Any]) -> None:
+        # unpickling, and torch's load_state_dict, which ends here (a post-hook that replaces opt.state after
+        # this is caught by step's check of the state object)
         super().__setstate__(state)
         self.state = S.adopt_map(self.state)
         self._forget()

@@ -41,13 +41,12 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     for st in log["steps"]:
         h = float(st["h"])
         trip = [h, -2.0 * h, h] if two_sided else [h, -h]
-        if "coefs" not in st:  # an abandoned step, or one with no finite loss: its round trips only
-            ops = [(d, s) for d in range(int(st["trips"])) for s in trip]
-            streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
+        # an abandoned step, or one with no finite loss, has no coefs: its round trips only
+        ops = [(d, s) for d in range(nd if "coefs" in st else int(st["trips"])) for s in trip]
+        streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
+        if "coefs" not in st:
             K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops, impl=impl)
             continue
-        ops = [(d, s) for d in range(nd) for s in trip]
-        streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
         K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops,
                    coefs=np.asarray(st["coefs"], dtype=np.float32), lrs=[st["lr"][g] for g in groups],
                    weight_decays=[st["weight_decay"][g] for g in groups], momentum=momentum,
