@@ -20,6 +20,8 @@ Usage: ``PYTHONPATH=python python bench/python/bench_zo.py [--quick]``; writes `
   alternating with ``gfo_native.roofline``'s in-place stream over the same bytes on the same threads, and the
   fraction is the median of the per-round ratios (the parallel copy and in-place figures of the run are
   printed beside them).
+* The generator's ceiling: the same number of random values generated alone into a buffer that stays in cache,
+  timed in the same paired rounds: the fraction no pass can exceed on this machine.
 """
 
 from __future__ import annotations
@@ -261,6 +263,19 @@ def memory_section(hidden, layers, runs):
     return text
 
 
+CHUNK = 1 << 16  # values per call of the generator-only loop: 256 KiB, in L2 on the two threads
+
+
+def generator_only(fill, n, dtype):
+    """n values of one stream from fill (a gfo_native._core.rng_* kernel), CHUNK at a time into one buffer."""
+    buf = np.empty(CHUNK, dtype)
+
+    def run():
+        for offset in range(0, n, CHUNK):
+            fill(3, 5, offset, buf[:min(CHUNK, n - offset)])
+    return run
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--memory-child":
         memory_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
@@ -274,6 +289,7 @@ def main():
         return
     import gfo_native as gn
     import gfo_native.torch as gt
+    from gfo_native import _core
     from gfo_native.torch import _zo_kernels as K
 
     hidden, layers = (512, 2) if args.quick else (HIDDEN, LAYERS)
@@ -344,6 +360,16 @@ def main():
         pr = paired_with_roofline(torch_pass, nbytes, repeat)
         rows.append(("reference pass (torch.normal + add)", torch.get_num_threads(), pr.seconds * 1e3,
                      nbytes / pr.seconds / 1e9, pr.roofline / 1e9, pr.fraction))
+    # -- the generator's ceiling: a pass cannot beat producing its random numbers ----------------------------
+    ceiling = []
+    for label, fill in (("Philox4x32-10 words alone", _core.rng_bits), ("float32 normals alone (Philox + Box-Muller)",
+                                                                       _core.rng_normal)):
+        for th in sorted({1, 2, cores}):
+            gn.set_num_threads(th)
+            pr = paired_with_roofline(generator_only(fill, n, np.uint32 if fill is _core.rng_bits else np.float32),
+                                      nbytes, repeat)
+            ceiling.append((label, th, pr.seconds * 1e3, nbytes / pr.seconds / 1e9, pr.roofline / 1e9, pr.fraction))
+    gn.set_num_threads(cores)
     # -- idle OpenMP workers next to torch (docs/DESIGN.md, "Threads next to torch") --------------------------
     gomp = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line}) \
         if os.path.exists("/proc/self/maps") else []
@@ -361,6 +387,15 @@ def main():
                     + table(["pass", "threads", "ms", "GB/s", "roofline GB/s (same rounds)", "fraction of roofline"],
                             rows)
                     + "\n\n" + spin_note)
+    sections.append("### The generator's ceiling\n\nThe random numbers of one pass (one per parameter), generated "
+                    f"alone into a {CHUNK * 4 // 1024} KiB buffer that stays in cache, so no memory traffic: "
+                    "no pass can run faster than this. GB/s and fraction are those the pass would reach at this "
+                    "speed (its read + write bytes over the generator's time), paired with the in-place stream as "
+                    "above. Under the randomness contract (docs/DESIGN.md: one Philox4x32-10 word per Gaussian "
+                    "element, bit-identical on CPU, GPU and NumPy), a Gaussian pass on this machine is bounded by "
+                    "the float32-normals rows at the same thread count, whatever its memory bandwidth.\n\n"
+                    + table(["generator", "threads", "ms", "GB/s (pass equivalent)", "roofline GB/s (same rounds)",
+                             "ceiling: fraction of roofline"], ceiling))
     speedups = {"MeZO step vs reference (Gaussian)": med["reference"] / med["ours"],
                 "MeZO step vs reference (Rademacher)": med["reference"] / med["ours-rademacher"]}
     write_results("zo", "Zeroth-order training (MeZO) on a 10M-parameter MLP", "\n\n".join(sections),
