@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -72,15 +73,18 @@ class SeedOptimizer(torch.optim.Optimizer):
         self._step_count = 0
         self._nskipped = 0
         self._steps_log: list[dict[str, Any]] = []
-        plist = self._params()
-        K.check_params(plist)
-        for g in self.param_groups:
-            for name in ("lr", "weight_decay"):
-                finite_float(g[name], name, low=0.0)
         if distributed:
             self._check_same_seed()
 
     # -- parameters ------------------------------------------------------------------------------
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """torch's, then the checks of this optimizer: dtype, device and contiguity of the tensors, none sharing
+        memory with another (torch only warns about a tensor listed twice in one group), lr and weight_decay."""
+        super().add_param_group(param_group)
+        K.check_params(self._params())
+        for name in ("lr", "weight_decay"):
+            finite_float(self.param_groups[-1][name], name, low=0.0)
+
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
@@ -199,7 +203,12 @@ class SeedOptimizer(torch.optim.Optimizer):
             self.current_direction = None
             losses = self._sum_over_ranks(losses)
             shaped = self._coefficients(losses)
-            coefs = None if shaped is None else shaped.astype(np.float32)
+            coefs = None
+            if shaped is not None:
+                # the kernel takes float32: a finite float64 coefficient beyond its range is as unusable as inf
+                with np.errstate(over="ignore"):
+                    coefs = finite_or_zero(shaped.astype(np.float32), self)
+                coefs = None if coefs is None else coefs.astype(np.float32)
             # no usable loss at all: complete the round trips and make no update (momentum and Adam untouched)
             self._pass(params, streams, pending, coefs)
             opened = None
@@ -222,6 +231,17 @@ class SeedOptimizer(torch.optim.Optimizer):
         return float(np.mean(losses)) if np.all(np.isfinite(losses)) else float("nan")
 
     # -- checkpoints -----------------------------------------------------------------------------
+    def _restore_float32_buffers(self, state_dict: Dict[str, Any]) -> None:
+        # torch.optim.Optimizer.load_state_dict casts every floating state tensor to its parameter's dtype; the
+        # momentum buffer is float32 whatever the parameter (bfloat16 too), so it is taken from the saved state
+        # again, uncast (moved to the parameter's device; the saved tensor itself when it is already there).
+        saved = state_dict.get("state", {})
+        ids = [i for g in state_dict.get("param_groups", []) for i in g["params"]]
+        for pid, p in zip(ids, self._params()):
+            buf = saved.get(pid, {}).get("momentum_buffer") if isinstance(saved.get(pid), dict) else None
+            if isinstance(buf, torch.Tensor):
+                self.state[p]["momentum_buffer"] = buf.to(device=p.device, dtype=torch.float32)
+
     def _log_header(self) -> dict[str, Any]:
         return {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
                 "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
@@ -255,6 +275,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         state_dict = dict(state_dict)
         extra = state_dict.pop("seed_optimizer", None)
         super().load_state_dict(state_dict)
+        self._restore_float32_buffers(state_dict)
         if extra is not None:
             self._step_count = int(extra["step"])
             self._nskipped = int(extra["nskipped"])
@@ -262,11 +283,18 @@ class SeedOptimizer(torch.optim.Optimizer):
 
 
 def _as_float(v: Any) -> float:
-    if isinstance(v, torch.Tensor):
-        if v.numel() != 1:
-            raise ValueError(f"closure: expected a scalar loss, got a tensor of shape {tuple(v.shape)}")
-        return float(v.item())
-    return float(v)
+    """The closure's loss: a real number, or a one-element real tensor or array of any dtype."""
+    if isinstance(v, (torch.Tensor, np.ndarray)):
+        shape = tuple(v.shape)
+        if int(np.prod(shape)) != 1:
+            raise ValueError(f"closure: expected a scalar loss, got a {type(v).__name__} of shape {shape}")
+        if v.dtype in (torch.complex32, torch.complex64, torch.complex128) or \
+                (isinstance(v, np.ndarray) and v.dtype.kind not in "biuf"):
+            raise TypeError(f"closure: expected a real loss, got dtype {v.dtype}")
+        return float(v.reshape(()).item())
+    if isinstance(v, numbers.Real):
+        return float(v)
+    raise TypeError(f"closure: expected the loss as a number or a one-element tensor, got {type(v).__name__}")
 
 
 def finite_or_zero(c: np.ndarray, opt: SeedOptimizer) -> Optional[np.ndarray]:

@@ -54,8 +54,31 @@ def params_device(params: Sequence[torch.Tensor], name: str = "params") -> torch
 
 
 def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[int]:
-    """Addresses of dense contiguous float32/bfloat16 tensors on one device (errors name the tensor)."""
-    return _addresses(params, params_device(params, name), name)
+    """Addresses of dense contiguous float32/bfloat16 tensors on one device, no two sharing memory (errors name
+    the tensor)."""
+    addresses = _addresses(params, params_device(params, name), name)
+    check_disjoint(params, addresses, name)
+    return addresses
+
+
+def check_disjoint(params: Sequence[torch.Tensor], addresses: Sequence[int], name: str = "params") -> None:
+    """ValueError when two tensors share memory (the same tensor listed twice, or views of one storage).
+
+    Each tensor gets its own direction, so shared memory would be perturbed and updated once per listing, and
+    its elements written by two threads of one pass at once.
+    """
+    spans = sorted((a, a + p.numel() * p.element_size(), i) for i, (p, a) in enumerate(zip(params, addresses))
+                   if p.numel() > 0)
+    end, owner = -1, -1
+    for start, stop, i in spans:
+        if start < end:
+            first, second = sorted((owner, i))
+            same = params[first] is params[second]
+            raise ValueError(f"{name}[{first}] and {name}[{second}]: " + (
+                "the same tensor is listed twice" if same else "the tensors share memory") +
+                "; list each parameter once (a tied weight once, for all the modules that use it)")
+        if stop > end:
+            end, owner = stop, i
 
 
 # PARAM_DTYPES as torch dtypes, with their codes: a dict lookup instead of str(dtype) per tensor and pass
@@ -73,12 +96,21 @@ def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "p
     return out
 
 
-def _buffer_addresses(buffers: Any, nt: int, name: str, device: str) -> List[int]:
+def _buffer_addresses(buffers: Any, params: Sequence[torch.Tensor], name: str, device: str) -> List[int]:
+    """Addresses of the float32 buffers beside ``params`` (0 where None); each must have its parameter's size,
+    since the kernel reads and writes as many elements as the parameter has."""
     if buffers is None:
-        return [0] * nt
+        return [0] * len(params)
+    if len(buffers) != len(params):
+        raise ValueError(f"{name}: expected {len(params)} buffers (one per parameter), got {len(buffers)}")
     out = []
-    for i, b in enumerate(buffers):
-        out.append(0 if b is None else tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",), device=device))
+    for i, (b, p) in enumerate(zip(buffers, params)):
+        if b is None:
+            out.append(0)
+            continue
+        out.append(tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",), device=device))
+        if b.numel() != p.numel():
+            raise ValueError(f"{name}[{i}]: {b.numel()} elements, but its parameter has {p.numel()}")
     return out
 
 
@@ -97,25 +129,25 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
     slots = [int(s) for s, _ in ops]
     scales = [float(sc) for _, sc in ops]
     c = None if coefs is None else np.ascontiguousarray(coefs, dtype=np.float32)
+    if impl not in ("native", "reference"):
+        raise ValueError(f"impl: expected 'native' or 'reference', got {impl!r}")
+    dev = params_device(params)
+    addresses = _addresses(params, dev)
+    momentum_addresses = _buffer_addresses(momentum_buffers, params, "momentum_buffers", dev.type)
+    grad_addresses = _buffer_addresses(grad_buffers, params, "grad_buffers", dev.type)
     if impl == "native":
-        dev = params_device(params)
-        addresses = _addresses(params, dev)
         args = (int(seed), int(distribution), addresses, [p.numel() for p in params],
-                [_PARAM_CODES[p.dtype] for p in params], lrs, wds,
-                _buffer_addresses(momentum_buffers, nt, "momentum_buffers", dev.type),
-                _buffer_addresses(grad_buffers, nt, "grad_buffers", dev.type), streams, slots, scales, c,
-                float(momentum))
+                [_PARAM_CODES[p.dtype] for p in params], lrs, wds, momentum_addresses, grad_addresses, streams,
+                slots, scales, c, float(momentum))
         if dev.type == "cuda":
             index = dev.index if dev.index is not None else torch.cuda.current_device()
             _core.cuda_set_device(index)
             _core.cuda_zo_apply(*args, int(torch.cuda.current_stream(index).cuda_stream))
         else:
             _core.zo_apply(*args)
-    elif impl == "reference":
-        dev = params_device(params)
+    else:
         if dev.type != "cpu":
             raise ValueError("impl: 'reference' (the NumPy twin) runs on CPU parameters only")
-        _addresses(params, dev)
         arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
                   else p.detach().numpy() for p in params]
 
@@ -125,8 +157,6 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
         ref_zo.zo_apply(arrays, seed=seed, distribution=distribution, streams=streams, op_slots=slots,
                         op_scales=scales, coefs=c, lrs=lrs, weight_decays=wds, momentum=momentum,
                         momentum_buffers=as_np(momentum_buffers), grad_buffers=as_np(grad_buffers))
-    else:
-        raise ValueError(f"impl: expected 'native' or 'reference', got {impl!r}")
 
 
 def directions(seed: int, stream: int, distribution: int, n: int, offset: int = 0) -> np.ndarray:

@@ -40,7 +40,8 @@ class MeZO(SeedOptimizer):
     bias, so over many steps they add up like a random walk (:math:`\propto\sqrt{\text{steps}}`), not linearly.
 
     Args:
-        params: parameters or parameter groups (float32 or bfloat16 CPU tensors, contiguous).
+        params: parameters or parameter groups (float32 or bfloat16 CPU tensors, contiguous, each listed once
+            and none sharing memory with another: a tied weight is one parameter).
         lr: learning rate :math:`\eta` (MeZO's paper uses 1e-7..1e-6 for OPT fine-tuning; small models
             tolerate much larger).
         eps: perturbation scale :math:`\epsilon` (paper default 1e-3).

@@ -1,0 +1,156 @@
+"""MeZO/ES inputs and checkpoints at their edges: tensors listed twice or sharing memory, state buffers of the
+wrong size, bfloat16 parameters with momentum through state_dict/load_state_dict, coefficients beyond float32,
+and the loss types a closure may return."""
+
+import copy
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import gfo_native.torch as gt  # noqa: E402
+from gfo_native.torch import _zo_kernels as K  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _loss(params):
+    return lambda: sum(((p.float() - 0.3) ** 2).sum() for p in params)
+
+
+# -- tensors sharing memory ---------------------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:optimizer contains a parameter group with duplicate parameters")
+@pytest.mark.parametrize("make", [
+    lambda p, q: gt.MeZO([p, q, p], lr=0.1),
+    lambda p, q: gt.ES([{"params": [p]}, {"params": [q, p]}], lr=0.1),
+])
+def test_a_tensor_listed_twice_is_refused(make):
+    p, q = torch.nn.Parameter(torch.zeros(4)), torch.nn.Parameter(torch.zeros(3))
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[2\]|more than one parameter group"):
+        make(p, q)
+
+
+def test_views_of_one_storage_are_refused():
+    base = torch.zeros(100)
+    a, b, c = (torch.nn.Parameter(base[s]) for s in (slice(0, 10), slice(60, 100), slice(50, 61)))
+    gt.MeZO([a, b], lr=0.1)  # disjoint views are fine
+    with pytest.raises(ValueError, match=r"params\[1\] and params\[2\]: the tensors share memory"):
+        gt.MeZO([a, b, c], lr=0.1)
+
+
+def test_add_param_group_is_checked_like_the_constructor():
+    p = torch.nn.Parameter(torch.zeros(4))
+    opt = gt.MeZO([p], lr=0.1)
+    with pytest.raises(ValueError, match="share memory"):
+        opt.add_param_group({"params": [torch.nn.Parameter(p.data[1:])]})
+    with pytest.raises(TypeError, match=r"params\[1\]"):
+        gt.MeZO([p], lr=0.1).add_param_group({"params": [torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))]})
+    with pytest.raises(ValueError, match="lr"):
+        gt.MeZO([p], lr=0.1).add_param_group({"params": [torch.nn.Parameter(torch.zeros(3))], "lr": -1.0})
+
+
+def test_tied_module_weights_are_one_parameter_and_train():
+    torch.manual_seed(0)
+    emb = torch.nn.Embedding(6, 4)
+    head = torch.nn.Linear(4, 6, bias=False)
+    head.weight = emb.weight  # weight tying: model.parameters() lists it once
+    model = torch.nn.ModuleDict({"emb": emb, "head": head})
+    assert len(list(model.parameters())) == 1
+    opt = gt.MeZO(model.parameters(), lr=0.05, eps=1e-2, seed=1)
+    x = torch.arange(6)
+    before = emb.weight.detach().clone()
+    opt.step(lambda: torch.nn.functional.cross_entropy(head(emb(x)), x))
+    assert not torch.equal(before, emb.weight) and head.weight is emb.weight
+
+
+# -- state buffers -------------------------------------------------------------------------------------------
+
+def test_momentum_buffer_of_another_size_is_refused_before_any_write():
+    p = torch.nn.Parameter(torch.randn(50_000, generator=torch.Generator().manual_seed(0)))
+    opt = gt.MeZO([p], lr=1e-3, momentum=0.9, seed=0)
+    opt.step(_loss([p]))
+    opt.state[p]["momentum_buffer"] = torch.zeros(10)
+    with pytest.raises(ValueError, match=r"momentum_buffers\[0\]: 10 elements, but its parameter has 50000"):
+        opt.step(_loss([p]))
+
+
+def test_zo_apply_checks_buffers_in_both_impls():
+    p = torch.zeros(8)
+    streams = K.direction_streams([0], 1)
+    for impl in ("native", "reference"):
+        with pytest.raises(ValueError, match=r"grad_buffers\[0\]: 7 elements"):
+            K.zo_apply([p], seed=0, distribution=0, streams=streams, ops=[(0, 1.0)], coefs=[1.0], lrs=[0.1],
+                       grad_buffers=[torch.zeros(7)], impl=impl)
+        with pytest.raises(TypeError, match=r"momentum_buffers\[0\]"):
+            K.zo_apply([p], seed=0, distribution=0, streams=streams, ops=[(0, 1.0)], coefs=[1.0], lrs=[0.1],
+                       momentum=0.5, momentum_buffers=[torch.zeros(8, dtype=torch.float64)], impl=impl)
+    assert torch.equal(p, torch.zeros(8))
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_bf16_momentum_resumes_bit_identically(impl):
+    def run(split):
+        g = torch.Generator().manual_seed(0)
+        ps = [torch.nn.Parameter(torch.randn(40, generator=g).to(torch.bfloat16)),
+              torch.nn.Parameter(torch.randn(9, generator=g))]
+
+        def make():
+            return gt.MeZO(ps, lr=1e-2, eps=1e-2, n_directions=2, momentum=0.9, seed=3, impl=impl)
+
+        opt = make()
+        for k in range(6):
+            if k == split:
+                sd = copy.deepcopy(opt.state_dict())
+                opt = make()
+                opt.load_state_dict(sd)
+                assert all(opt.state[p]["momentum_buffer"].dtype == torch.float32 for p in ps)
+                # the float32 buffer survives load_state_dict without a detour through bfloat16
+                assert torch.equal(opt.state[ps[0]]["momentum_buffer"], sd["state"][0]["momentum_buffer"])
+            opt.step(_loss(ps))
+        return ps
+
+    straight, resumed = run(None), run(3)
+    assert all(torch.equal(a, b) for a, b in zip(straight, resumed))
+
+
+# -- coefficients and losses ---------------------------------------------------------------------------------
+
+def test_coefficient_beyond_float32_is_skipped_not_applied():
+    p = torch.nn.Parameter(torch.ones(10))
+    q = p.detach().clone()
+    opt = gt.MeZO([p], lr=1e-40, eps=1e-3, n_directions=2, seed=0)
+    values = iter([1e36, -1e36, 1.0, 0.5])  # direction 0: (2e36) / (2e-3 * 2) overflows float32; direction 1 fine
+    opt.step(lambda: next(values))
+    assert opt.nskipped == 1
+    coefs = opt.log["steps"][-1]["coefs"]
+    assert coefs[0] == 0.0 and coefs[1] == np.float32((1.0 - 0.5) / (2e-3 * 2))
+    assert bool(torch.isfinite(p).all())
+    r = q.clone()
+    gt.replay([r], opt.log)
+    assert torch.equal(r, p.detach())
+
+
+@pytest.mark.parametrize("value", [torch.tensor(2.5), torch.tensor([2.5]), torch.tensor([[2.5]], dtype=torch.float64),
+                                   torch.tensor(2.5, dtype=torch.bfloat16), np.float32(2.5), np.array([2.5]), 2.5,
+                                   5 // 2])
+def test_closure_may_return_any_real_scalar(value):
+    p = torch.nn.Parameter(torch.zeros(3))
+    assert gt.MeZO([p], lr=0.0, seed=0).step(lambda: value) == (2.0 if isinstance(value, int) else 2.5)
+
+
+@pytest.mark.parametrize("value, error, match", [
+    (None, TypeError, "closure: expected the loss as a number.*NoneType"),
+    ("1.0", TypeError, "closure: expected the loss as a number.*str"),
+    (torch.tensor(1 + 1j), TypeError, "closure: expected a real loss"),
+    (torch.zeros(2), ValueError, r"closure: expected a scalar loss.*\(2,\)"),
+    (np.zeros((1, 2)), ValueError, r"closure: expected a scalar loss.*\(1, 2\)"),
+])
+def test_closure_returning_no_loss_raises_naming_it_and_restores(value, error, match):
+    p = torch.nn.Parameter(torch.arange(4.0) / 8)
+    before = p.detach().clone()
+    opt = gt.MeZO([p], lr=0.1, eps=2.0 ** -4, distribution="rademacher", seed=0)
+    with pytest.raises(error, match=match):
+        opt.step(lambda: value)
+    assert torch.equal(p.detach(), before) and opt.log["steps"][-1].get("trips") == 1
