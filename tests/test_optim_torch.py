@@ -311,8 +311,9 @@ def test_row_guard_refreshes_table_in_place():
     ps = [torch.nn.Parameter(torch.zeros(3)) for _ in range(3)]
     ps[0].grad, ps[2].grad = torch.ones(3), torch.ones(3)
     table = T.new_table(2)
+    table[:, T.NUMEL] = 3
     guard = _core.TorchRowGuard(ps, [p.grad for p in ps], [(table, 0), None, (table, 1)],
-                                torch.Tensor.data_ptr, torch.Tensor.is_contiguous)
+                                torch.Tensor.data_ptr, torch.Tensor.is_contiguous, torch.Tensor.numel)
     assert guard.check(ps)
     assert not guard.check(list(ps))  # another list object
     g = torch.full((3,), 2.0)
@@ -320,6 +321,13 @@ def test_row_guard_refreshes_table_in_place():
     assert guard.check(ps) and int(table[1, T.GRAD]) == g.data_ptr()
     ps[2].grad = torch.zeros(3, 2).t()[0]  # non-contiguous: the Python rebuild raises the error
     assert not guard.check(ps)
+    ps[2].grad = g
+    assert guard.check(ps)
+    full = ps[2].data
+    ps[2].data = full[:2]  # shrunk behind the same address: a fresh gradient no longer fits the row
+    ps[2].grad = torch.ones(2)
+    assert not guard.check(ps)
+    ps[2].data = full
     ps[2].grad = g
     assert guard.check(ps)
     ps[1].grad = torch.ones(3)  # a new row is needed

@@ -7,7 +7,8 @@
 // data addresses, and where the gradient address lives in the row table. A walk goes over the parameters once:
 //   - same .grad object: its address and the parameter's address must be unchanged;
 //   - a new .grad tensor (zero_grad(set_to_none=True) makes one every step): it must have the parameter's
-//     dtype and be contiguous; its address is written into the table in place;
+//     dtype, be contiguous and have the row's element count (a parameter shrunk in place, p.data = p.data[:k],
+//     keeps its address; its new gradients are smaller than the row); its address is written into the table;
 //   - anything else (a .grad that became None or appeared, a moved parameter, a sparse gradient, an error
 //     from a tensor method): the walk stops there and Python rebuilds the table, raising its clear errors.
 // check() walks before the step (layouts with several tables). A layout with one table is walked during the
@@ -81,11 +82,12 @@ struct Entry {
 class TorchRowGuard final : public RowGate {
  public:
   // params: the group's list; grads: the .grad objects the tables were built from (None or tensors);
-  // cells: per parameter None or (table, row) where its row lives; data_ptr / is_contiguous: the unbound
-  // torch.Tensor methods (called with one positional argument).
+  // cells: per parameter None or (table, row) where its row lives; data_ptr / is_contiguous / numel: the
+  // unbound torch.Tensor methods (called with one positional argument).
   TorchRowGuard(const py::list& params, const py::list& grads, const py::list& cells, py::object data_ptr,
-                py::object is_contiguous)
-      : params_(params), data_ptr_(std::move(data_ptr)), is_contiguous_(std::move(is_contiguous)) {
+                py::object is_contiguous, py::object numel)
+      : params_(params), data_ptr_(std::move(data_ptr)), is_contiguous_(std::move(is_contiguous)),
+        numel_(std::move(numel)) {
     const std::size_t n = params.size();
     if (grads.size() != n || cells.size() != n) throw py::value_error("grads, cells: one entry per parameter");
     entries_.resize(n);
@@ -188,7 +190,9 @@ class TorchRowGuard final : public RowGate {
   }
 
   // A new .grad tensor for a parameter that had one: same dtype as the parameter (torch enforces it on
-  // assignment, checked anyway), contiguous (is_contiguous raises for sparse layouts), then its address.
+  // assignment, checked anyway), contiguous (is_contiguous raises for sparse layouts), as many elements as
+  // the row (torch checks the gradient against the parameter's shape, and the parameter's own count can
+  // change behind an unchanged address), then its address.
   bool fresh_grad(Entry& e, PyObject* g) {
     static PyObject* const dtype_name = PyUnicode_InternFromString("dtype");
     PyObject* dt = PyObject_GetAttr(g, dtype_name);
@@ -202,6 +206,8 @@ class TorchRowGuard final : public RowGate {
     const bool contiguous = c == Py_True;
     Py_DECREF(c);
     if (!contiguous) return false;
+    std::uint64_t count = 0;
+    if (!call_u64(numel_.ptr(), g, count) || count != e.grad_cell[optim::kNumel - optim::kGrad]) return false;
     const std::uint64_t ptr = call_ptr(g);
     if (ptr == kFailed) return false;
     *e.grad_cell = ptr;
@@ -216,7 +222,7 @@ class TorchRowGuard final : public RowGate {
   }
 
   py::object params_;
-  py::object data_ptr_, is_contiguous_;
+  py::object data_ptr_, is_contiguous_, numel_;
   std::vector<py::object> dtypes_;
   std::vector<py::array> tables_;
   std::vector<Entry> entries_;
@@ -292,8 +298,9 @@ py::object grad_rows(const py::list& params, const py::dict& codes, const py::ob
 
 void register_optim_torch(py::module_& m) {
   py::class_<TorchRowGuard>(m, "TorchRowGuard")
-      .def(py::init<const py::list&, const py::list&, const py::list&, py::object, py::object>(), py::arg("params"),
-           py::arg("grads"), py::arg("cells"), py::arg("data_ptr"), py::arg("is_contiguous"))
+      .def(py::init<const py::list&, const py::list&, const py::list&, py::object, py::object, py::object>(),
+           py::arg("params"), py::arg("grads"), py::arg("cells"), py::arg("data_ptr"), py::arg("is_contiguous"),
+           py::arg("numel"))
       .def("check", &TorchRowGuard::check, py::arg("params"))
       .def_property_readonly("ok", &TorchRowGuard::ok);
   m.def("torch_grad_rows", &grad_rows, py::arg("params"), py::arg("codes"), py::arg("data_ptr"),

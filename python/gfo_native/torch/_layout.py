@@ -25,6 +25,7 @@ from ._state import adopt_entry
 _GRAD: Callable[[torch.Tensor], Optional[torch.Tensor]] = torch.Tensor.grad.__get__  # type: ignore[union-attr]
 _DATA_PTR = torch.Tensor.data_ptr
 _IS_CONTIGUOUS = torch.Tensor.is_contiguous
+_NUMEL = torch.Tensor.numel
 _CODES = {torch.float32: 0, torch.float64: 1}
 # CUDA parameters may also be bf16/fp16 (float32 math in the kernel, gfo_native.cuda.optim).
 _CUDA_CODES = {**_CODES, torch.bfloat16: 2, torch.float16: 3}
@@ -60,7 +61,8 @@ class GroupLayout:
 
     ``guard`` (native, cpp/bindings/register_optim_torch.cpp) revalidates the tables at each step in one pass
     over the parameters: same parameter objects and addresses, same .grad objects and addresses, and new
-    .grad tensors (zero_grad(set_to_none=True)) checked and written into the tables in place. With one CPU
+    .grad tensors (zero_grad(set_to_none=True)) checked (dtype, contiguity, the row's element count) and
+    written into the tables in place. With one CPU
     table (``gated``) that pass runs during the step, as the kernel's gate: the kernel's other threads update
     the rows already passed while it goes on, and rows after a change it meets are left to the caller.
     """
@@ -80,7 +82,7 @@ class GroupLayout:
         for _, table, idx in parts:
             for r, i in enumerate(idx):
                 cells[i] = (table, r)
-        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS)
+        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS, _NUMEL)
         self.params = params
         # one CPU table: the guard walks it during the step (the kernel's gate) instead of before it
         self.gated = len(parts) == 1 and self.devices[0] == CPU
@@ -89,12 +91,28 @@ class GroupLayout:
         return key == self.key and self.guard.check(params)
 
 
+def refuse_duplicates(params: List[torch.Tensor]) -> None:
+    """ValueError naming the first parameter listed twice (one fused pass cannot update a tensor twice)."""
+    if len(set(map(id, params))) == len(params):
+        return
+    first: Dict[int, int] = {}
+    for j, p in enumerate(params):
+        i = first.setdefault(id(p), j)
+        if i != j:
+            raise ValueError(f"params[{j}]: the same tensor as params[{i}]; a parameter may appear once in a "
+                             "group (torch.optim warns that duplicates will be an error; one fused pass would "
+                             "update it twice at once)")
+
+
 def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], state: Any,
-          slots: Callable[[torch.Tensor, Dict[str, Any], StateArena], Tuple[Any, ...]]) -> GroupLayout:
+          slots: Optional[Callable[[torch.Tensor, Dict[str, Any], Optional[StateArena]], Tuple[Any, ...]]]
+          ) -> GroupLayout:
     """``slots(p, state[p], arena) -> (s0, s1, s2, step, flags)`` creates missing state (from ``arena`` where
     it serves the parameter) and returns the tensors; ``state`` (a _state.StateMap) maps parameters to their
     state dicts (plain dicts in it are replaced by tracking ones). A KeyError or TypeError from ``slots``
-    (state that torch.optim could not use either) is raised again naming the parameter."""
+    (state that torch.optim could not use either) is raised again naming the parameter. ``slots=None``: the
+    update keeps no state (SGD without momentum), and ``state`` is left without entries, as in torch.optim."""
+    refuse_duplicates(params)
     by_code: Dict[Tuple[int, int], List[int]] = {}
     for i, (p, g) in enumerate(zip(params, grads)):
         if g is None:
@@ -110,7 +128,8 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
     parts: List[Tuple[int, np.ndarray, List[int]]] = []
     devices: List[int] = []
     held: List[torch.Tensor] = []
-    arena = StateArena([params[i] for _, idx in sorted(by_code.items()) for i in idx], state)
+    arena = StateArena([params[i] for _, idx in sorted(by_code.items()) for i in idx], state) if slots else None
+    stateless = (None, None, None, None, 0)
     for (dev, code), idx in sorted(by_code.items()):
         table = T.new_table(len(idx))
         for r, i in enumerate(idx):
@@ -122,7 +141,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
                 raise ValueError(f"params[{i}].grad: {g.numel()} elements of {g.dtype}, the parameter has "
                                  f"{p.numel()} of {p.dtype}")
             try:
-                states = slots(p, adopt_entry(state, p), arena)
+                states = slots(p, adopt_entry(state, p), arena) if slots else stateless
             except KeyError as e:
                 raise KeyError(f"params[{i}]: optimizer state has no {e.args[0]!r} (a parameter's state is "
                                "created when its dict is empty, as in torch.optim)") from None

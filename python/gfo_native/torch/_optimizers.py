@@ -8,11 +8,15 @@ of gfo_native.cuda.optim per group, dtype and device on the current stream, with
 counters stay CPU tensors, as in torch's for-loop) and results bit-identical to the CPU kernels. Anything
 else (sparse gradients, non-contiguous parameters, CUDA without a CUDA build) raises a clear error rather
 than being copied. ``foreach``/``fused`` are accepted for compatibility and ignored;
-``capturable``/``differentiable`` are not supported.
+``capturable``/``differentiable`` are not supported. A parameter listed twice in one group (torch.optim warns
+that this will become an error, and updates it twice in turn) is a ValueError: one fused pass cannot update a
+tensor twice.
 
 A group's cached pointer table is revalidated during the step (see _layout.GroupLayout): when something
 changed since the last step, the parameters before the first changed one are updated as the check passes
 them, so a step that then raises (say, a gradient became sparse) has already updated those parameters.
+A step that raises leaves no state it created unusable: SGD's new momentum buffers that no kernel has set yet
+are dropped again (the next step starts them from the gradient, as torch.optim does).
 
 The optimizer state may be changed between steps the ways torch.optim allows, and the next step uses it as
 torch.optim would: ``opt.state.clear()``, ``del opt.state[p]``, ``opt.state[p] = {}`` or a reassigned
@@ -27,7 +31,8 @@ copies at the next step), which is how a step notices changes without re-reading
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
+import numbers
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 
@@ -57,6 +62,20 @@ def _lr(group: Dict[str, Any]) -> float:
 def _check(ok: bool, msg: str) -> None:
     if not ok:
         raise ValueError(msg)
+
+
+def _number(v: Any, what: str) -> float:
+    """``float(v)`` for a real number or a one-element tensor, else TypeError in torch's words for ``what``
+    (torch.optim itself fails on a comparison with ``None`` or a string, without naming the argument)."""
+    if isinstance(v, torch.Tensor) and v.numel() == 1 or isinstance(v, numbers.Real):
+        return float(v)
+    raise TypeError(f"Invalid {what}: expected a number, got {type(v).__name__}")
+
+
+def _betas(betas: Any) -> Tuple[float, float]:
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+    return _number(betas[0], "beta parameter at index 0"), _number(betas[1], "beta parameter at index 1")
 
 
 class _CudaKernels:
@@ -95,6 +114,11 @@ class _Fused(torch.optim.Optimizer):
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         super().add_param_group(param_group)
         self._layouts = {}
+        try:
+            L.refuse_duplicates(self.param_groups[-1]["params"])
+        except ValueError:
+            self.param_groups.pop()
+            raise
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         # unpickling, and torch's load_state_dict, which ends here (a post-hook that replaces opt.state after
@@ -123,6 +147,10 @@ class _Fused(torch.optim.Optimizer):
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return ()
 
+    def _keeps_state(self, group: Dict[str, Any]) -> bool:
+        """Whether the group's update has state (torch.optim.SGD without momentum creates no state entries)."""
+        return True
+
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
                arena: Optional[L.StateArena]) -> _Slots:
         """The parameter's state tensors, created where missing (cut from ``arena`` where it serves ``p``)."""
@@ -135,7 +163,8 @@ class _Fused(torch.optim.Optimizer):
     def _build(self, gi: int, group: Dict[str, Any], key: Tuple[Any, ...]) -> Any:
         params = group["params"]
         grads = list(map(L._GRAD, params))
-        lay = L.build(params, grads, key, self.state, lambda p, s, arena: self._slots(group, p, s, arena))
+        slots = (lambda p, s, arena: self._slots(group, p, s, arena)) if self._keeps_state(group) else None
+        lay = L.build(params, grads, key, self.state, slots)
         self._layouts[gi] = lay
         return lay
 
@@ -188,9 +217,9 @@ class SGD(_Fused):
     def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: Optional[bool] = None, differentiable: bool = False, fused: Optional[bool] = None) -> None:
-        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(_number(lr, "learning rate") >= 0.0, f"Invalid learning rate: {lr}")
+        _check(_number(momentum, "momentum value") >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(_number(weight_decay, "weight_decay value") >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         _check(not nesterov or (momentum > 0 and dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize, foreach=foreach,
@@ -202,16 +231,35 @@ class SGD(_Fused):
             g.setdefault("nesterov", False)
             g.setdefault("maximize", False)
 
+    def _forget(self) -> None:
+        super()._forget()
+        # new momentum buffers (uninitialised) that no kernel has set to their gradient yet
+        self._unset: List[Tuple[Dict[str, Any], torch.Tensor]] = []
+
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
+        try:
+            return super().step(closure)
+        finally:
+            # A step that raised after building a table but before its kernel ran (a later parameter refused,
+            # a bad lr) leaves new buffers unset: they are dropped, so the next step creates them from the
+            # gradient again, as torch.optim would, instead of reading an uninitialised buffer as momentum.
+            for state, buf in self._unset:
+                if state.get("momentum_buffer") is buf:
+                    del state["momentum_buffer"]
+            self._unset.clear()
+
     def _layout_key(self, group: Dict[str, Any]) -> Tuple[Any, ...]:
         return (group["momentum"] != 0,)
 
+    def _keeps_state(self, group: Dict[str, Any]) -> bool:
+        return bool(group["momentum"] != 0)
+
     def _slots(self, group: Dict[str, Any], p: torch.Tensor, state: Dict[str, Any],
                arena: Optional[L.StateArena]) -> _Slots:
-        if group["momentum"] == 0:
-            return None, None, None, None, 0
         if state.get("momentum_buffer") is None:  # as torch: a new buffer starts as the gradient
-            state["momentum_buffer"] = L.new_state(p, arena=arena)
-            return state["momentum_buffer"], None, None, None, T.INIT_BUFFER
+            buf = state["momentum_buffer"] = L.new_state(p, arena=arena)
+            self._unset.append((state, buf))
+            return buf, None, None, None, T.INIT_BUFFER
         return L.need(state, "momentum_buffer"), None, None, None, 0
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
@@ -220,6 +268,7 @@ class SGD(_Fused):
 
     def _after(self, lay: Any) -> None:
         L.clear_init_flags(lay)
+        self._unset.clear()  # the group's kernel has run: its new buffers hold their gradients
 
 
 class Adagrad(_Fused):
@@ -229,11 +278,12 @@ class Adagrad(_Fused):
                  weight_decay: float = 0, initial_accumulator_value: float = 0, eps: float = 1e-10,
                  foreach: Optional[bool] = None, *, maximize: bool = False, differentiable: bool = False,
                  fused: Optional[bool] = None) -> None:
-        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        _check(initial_accumulator_value >= 0.0, f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        _check(_number(lr, "learning rate") >= 0.0, f"Invalid learning rate: {lr}")
+        _check(_number(lr_decay, "lr_decay value") >= 0.0, f"Invalid lr_decay value: {lr_decay}")
+        _check(_number(weight_decay, "weight_decay value") >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(_number(initial_accumulator_value, "initial_accumulator_value value") >= 0.0,
+               f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        _check(_number(eps, "epsilon value") >= 0.0, f"Invalid epsilon value: {eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
@@ -260,11 +310,11 @@ class RMSprop(_Fused):
     def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: Optional[bool] = None, maximize: bool = False, differentiable: bool = False) -> None:
-        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        _check(_number(lr, "learning rate") >= 0.0, f"Invalid learning rate: {lr}")
+        _check(_number(eps, "epsilon value") >= 0.0, f"Invalid epsilon value: {eps}")
+        _check(_number(momentum, "momentum value") >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(_number(weight_decay, "weight_decay value") >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(_number(alpha, "alpha value") >= 0.0, f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable))
@@ -299,12 +349,12 @@ class Adam(_Fused):
                  foreach: Optional[bool] = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: Optional[bool] = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check(float(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        float_betas = tuple(float(b) for b in betas)
+        _check(_number(lr, "learning rate") >= 0.0, f"Invalid learning rate: {lr}")
+        _check(_number(eps, "epsilon value") >= 0.0, f"Invalid epsilon value: {eps}")
+        float_betas = _betas(betas)
         _check(0.0 <= float_betas[0] < 1.0, f"Invalid beta parameter at index 0: {float_betas[0]}")
         _check(0.0 <= float_betas[1] < 1.0, f"Invalid beta parameter at index 1: {float_betas[1]}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(_number(weight_decay, "weight_decay value") >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, dict(lr=lr, betas=float_betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
