@@ -154,3 +154,90 @@ def test_closure_returning_no_loss_raises_naming_it_and_restores(value, error, m
     with pytest.raises(error, match=match):
         opt.step(lambda: value)
     assert torch.equal(p.detach(), before) and opt.log["steps"][-1].get("trips") == 1
+
+
+# -- frozen parameters ---------------------------------------------------------------------------------------
+
+FROZEN_CONFIGS = {
+    "mezo-momentum": lambda ps: gt.MeZO(ps, lr=0.05, eps=1e-2, n_directions=2, momentum=0.9, weight_decay=0.1,
+                                        seed=3),
+    "mezo-1sided": lambda ps: gt.MeZO(ps, lr=0.05, eps=1e-2, two_sided=False, distribution="rademacher", seed=4),
+    "es-adam": lambda ps: gt.ES(ps, lr=0.05, sigma=1e-2, population=3, optimizer="adam", weight_decay=0.1, seed=5),
+}
+
+
+def _three(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.nn.Parameter(torch.randn(n, generator=g)) for n in (30, 20, 10)]
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+@pytest.mark.parametrize("kind", sorted(FROZEN_CONFIGS))
+def test_frozen_parameter_is_left_alone_and_the_others_keep_their_streams(kind, impl):
+    make = FROZEN_CONFIGS[kind]
+    ps = _three()
+    ps[1].requires_grad_(False)
+    frozen0 = ps[1].detach().clone()
+    opt = make(ps)
+    opt.impl = impl
+    for _ in range(3):
+        opt.step(_loss(ps))
+    assert torch.equal(ps[1].detach(), frozen0)
+    assert ps[1] not in opt.state or "momentum_buffer" not in opt.state[ps[1]]
+    assert ps[1].grad is None
+    # the same run with an empty tensor at the frozen one's place (and its values as a constant in the loss)
+    qs = _three()
+    stand_in = [qs[0], torch.nn.Parameter(torch.empty(0)), qs[2]]
+    opt2 = make(stand_in)
+    opt2.impl = impl
+    for _ in range(3):
+        opt2.step(_loss([qs[0], frozen0, qs[2]]))
+    assert torch.equal(ps[0].detach(), qs[0].detach()) and torch.equal(ps[2].detach(), qs[2].detach())
+    assert not torch.equal(ps[0].detach(), _three()[0].detach())
+
+
+@pytest.mark.parametrize("kind", sorted(FROZEN_CONFIGS))
+def test_freezing_and_unfreezing_mid_run_replays_bit_for_bit(kind):
+    ps = _three(1)
+    init = [p.detach().clone() for p in ps]
+    opt = FROZEN_CONFIGS[kind](ps)
+    for k in range(6):
+        ps[0].requires_grad_(k not in (1, 2))
+        ps[2].requires_grad_(k != 4)
+        before = [p.detach().clone() for p in ps]
+        opt.step(_loss(ps))
+        assert torch.equal(ps[0].detach(), before[0]) == (k in (1, 2))
+        assert torch.equal(ps[2].detach(), before[2]) == (k == 4)
+    assert [st.get("frozen") for st in opt.log["steps"]] == [None, [0], [0], None, [2], None]
+    rs = [torch.nn.Parameter(t.clone()) for t in init]
+    gt.replay(rs, opt.log)
+    assert all(torch.equal(r.detach(), p.detach()) for r, p in zip(rs, ps))
+
+
+def test_plain_tensors_without_grad_are_trained_and_logs_stay_as_before():
+    g = torch.Generator().manual_seed(0)
+    ts = [torch.randn(5, generator=g), torch.randn(3, generator=g)]  # requires_grad False, not Parameters
+    before = [t.clone() for t in ts]
+    opt = gt.MeZO(ts, lr=0.1, eps=1e-2, seed=0)
+    opt.step(_loss(ts))
+    assert all(not torch.equal(a, b) for a, b in zip(before, ts))
+    assert set(opt.log["steps"][0]) == {"counter", "h", "coefs", "lr", "weight_decay"}
+
+
+def test_frozen_parameters_in_an_abandoned_step_are_not_touched():
+    ps = _three(2)
+    ps[0].requires_grad_(False)
+    frozen0 = ps[0].detach().clone()
+    opt = gt.MeZO(ps, lr=0.1, eps=2.0 ** -4, n_directions=2, distribution="rademacher", seed=0)
+    calls = iter([1.0, 2.0, 3.0])
+
+    def closure():
+        v = next(calls)
+        if v == 3.0:
+            raise RuntimeError("bad batch")
+        return v
+
+    with pytest.raises(RuntimeError, match="bad batch"):
+        opt.step(closure)
+    assert torch.equal(ps[0].detach(), frozen0) and opt.log["steps"][-1] == {
+        "counter": 0, "h": 2.0 ** -4, "trips": 2, "frozen": [0]}

@@ -69,6 +69,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         self.process_group = process_group
         self.world_size, self.rank = _world(distributed, process_group)
         self.current_direction: Optional[int] = None
+        self._frozen: set[int] = set()  # positions of the parameters frozen during the current step
         self._current_col = 0
         self._step_count = 0
         self._nskipped = 0
@@ -94,11 +95,14 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _per_tensor(self, key: str) -> list[float]:
         return [float(g[key]) for g in self.param_groups for _ in g["params"]]
 
-    def _momentum_buffers(self) -> Optional[List[torch.Tensor]]:
+    def _momentum_buffers(self) -> Optional[List[Optional[torch.Tensor]]]:
         if self.momentum == 0.0:
             return None
-        bufs = []
-        for p in self._params():
+        bufs: List[Optional[torch.Tensor]] = []
+        for t, p in enumerate(self._params()):
+            if t in self._frozen:  # no buffer is created for a frozen parameter
+                bufs.append(None)
+                continue
             st = self.state[p]
             if "momentum_buffer" not in st:
                 st["momentum_buffer"] = torch.zeros(p.shape, dtype=torch.float32, device=p.device)
@@ -142,7 +146,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         # (K, 2) -> (K,) float64, or None when no loss is usable (the step then makes no update)
         raise NotImplementedError
 
-    def _grad_buffers(self) -> Optional[List[torch.Tensor]]:  # ES with Adam writes the estimate into p.grad
+    def _grad_buffers(self) -> Optional[List[Optional[torch.Tensor]]]:  # ES with Adam: the estimate into p.grad
         return None
 
     def _after_update(self) -> None:
@@ -156,7 +160,8 @@ class SeedOptimizer(torch.optim.Optimizer):
         K.zo_apply(params, seed=self.seed, distribution=K.DISTRIBUTIONS[self.distribution], streams=streams,
                    ops=ops, coefs=coefs, lrs=self._per_tensor("lr"), weight_decays=self._per_tensor("weight_decay"),
                    momentum=self.momentum, momentum_buffers=self._momentum_buffers() if coefs is not None else None,
-                   grad_buffers=self._grad_buffers() if coefs is not None else None, impl=self.impl)
+                   grad_buffers=self._grad_buffers() if coefs is not None else None, skip=self._frozen,
+                   impl=self.impl)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], object]) -> float:  # type: ignore[override]
@@ -174,6 +179,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         if closure is None:
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
         params = self._params()
+        self._frozen = set(K.frozen_indices(params))
         nd, h = self.n_directions, self._scale()
         counter0 = self._step_count * nd
         streams = K.direction_streams(range(counter0, counter0 + nd), len(params))
@@ -218,17 +224,24 @@ class SeedOptimizer(torch.optim.Optimizer):
             if opened is not None:
                 d, k = opened
                 self._pass(params, streams, [(d, scale) for scale, _ in segments[k:]])
-                self._steps_log.append({"counter": counter0, "h": h, "trips": d + 1})
+                self._steps_log.append(self._record(counter0, h, trips=d + 1))
             raise
         if coefs is None:
-            self._steps_log.append({"counter": counter0, "h": h, "trips": nd})
+            self._steps_log.append(self._record(counter0, h, trips=nd))
         else:
             self._after_update()
-            self._steps_log.append({"counter": counter0, "h": h, "coefs": [float(c) for c in coefs],
-                                    "lr": [float(g["lr"]) for g in self.param_groups],
-                                    "weight_decay": [float(g["weight_decay"]) for g in self.param_groups]})
+            self._steps_log.append(self._record(counter0, h, coefs=[float(c) for c in coefs],
+                                                lr=[float(g["lr"]) for g in self.param_groups],
+                                                weight_decay=[float(g["weight_decay"]) for g in self.param_groups]))
         self._step_count += 1
         return float(np.mean(losses)) if np.all(np.isfinite(losses)) else float("nan")
+
+    def _record(self, counter: int, h: float, **entries: Any) -> Dict[str, Any]:
+        # a step's log entry; "frozen" (positions left untouched) only when some parameter was frozen
+        rec: Dict[str, Any] = {"counter": counter, "h": h, **entries}
+        if self._frozen:
+            rec["frozen"] = sorted(self._frozen)
+        return rec
 
     # -- checkpoints -----------------------------------------------------------------------------
     def _restore_float32_buffers(self, state_dict: Dict[str, Any]) -> None:

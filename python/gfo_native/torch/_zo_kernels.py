@@ -7,7 +7,7 @@ own Philox stream and the element index inside it is the element's position in t
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+from typing import Any, Collection, List, Sequence
 
 import numpy as np
 import torch
@@ -114,16 +114,30 @@ def _buffer_addresses(buffers: Any, params: Sequence[torch.Tensor], name: str, d
     return out
 
 
+def frozen_indices(params: Sequence[torch.Tensor]) -> List[int]:
+    """Positions of the parameters frozen with ``requires_grad_(False)``: ``nn.Parameter`` objects (created
+    trainable) that no longer require grad. Plain tensors, which never require grad unless asked to, count as
+    trainable, as a torch optimizer given them would update them once they had a gradient."""
+    return [t for t, p in enumerate(params) if not p.requires_grad and isinstance(p, torch.nn.Parameter)]
+
+
 def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, streams: np.ndarray,
              ops: Sequence[tuple[int, float]], coefs: Any = None, lrs: Any = None, weight_decays: Any = None,
              momentum: float = 0.0, momentum_buffers: Any = None, grad_buffers: Any = None,
-             impl: str = "native") -> None:
+             skip: Collection[int] = (), impl: str = "native") -> None:
     """One fused pass (see ``gfo/zo.hpp``): ops ``(slot, scale)`` sorted by slot, then the optional update.
 
     ``coefs`` (one per slot) enables the update; ``grad_buffers`` switches it to writing the estimated
-    gradient instead of stepping. CUDA parameters run the CUDA kernel (the same bits) on the current stream.
+    gradient instead of stepping. ``skip``: positions of tensors the pass leaves untouched (frozen ones; their
+    buffers are neither read nor written, and the other tensors keep their streams). CUDA parameters run the
+    CUDA kernel (the same bits) on the current stream.
     """
     nt = len(params)
+    if skip:
+        if any(not 0 <= t < nt for t in skip):
+            raise ValueError(f"skip: positions must be in [0, {nt}), got {sorted(skip)}")
+        momentum_buffers = _without(momentum_buffers, skip)
+        grad_buffers = _without(grad_buffers, skip)
     lrs = [0.0] * nt if lrs is None else [float(v) for v in lrs]
     wds = [0.0] * nt if weight_decays is None else [float(v) for v in weight_decays]
     slots = [int(s) for s, _ in ops]
@@ -135,8 +149,11 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
     addresses = _addresses(params, dev)
     momentum_addresses = _buffer_addresses(momentum_buffers, params, "momentum_buffers", dev.type)
     grad_addresses = _buffer_addresses(grad_buffers, params, "grad_buffers", dev.type)
+    sizes = [p.numel() for p in params]
+    for t in skip:
+        sizes[t] = 0
     if impl == "native":
-        args = (int(seed), int(distribution), addresses, [p.numel() for p in params],
+        args = (int(seed), int(distribution), addresses, sizes,
                 [_PARAM_CODES[p.dtype] for p in params], lrs, wds, momentum_addresses, grad_addresses, streams,
                 slots, scales, c, float(momentum))
         if dev.type == "cuda":
@@ -150,6 +167,7 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
             raise ValueError("impl: 'reference' (the NumPy twin) runs on CPU parameters only")
         arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
                   else p.detach().numpy() for p in params]
+        arrays = [a.reshape(-1)[:n] for a, n in zip(arrays, sizes)]
 
         def as_np(bs: Any) -> Any:
             return None if bs is None else [None if b is None else b.detach().numpy() for b in bs]
@@ -157,6 +175,16 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
         ref_zo.zo_apply(arrays, seed=seed, distribution=distribution, streams=streams, op_slots=slots,
                         op_scales=scales, coefs=c, lrs=lrs, weight_decays=wds, momentum=momentum,
                         momentum_buffers=as_np(momentum_buffers), grad_buffers=as_np(grad_buffers))
+
+
+def _without(buffers: Any, skip: Collection[int]) -> Any:
+    if buffers is None:
+        return None
+    out = list(buffers)
+    for t in skip:
+        if t < len(out):
+            out[t] = None
+    return out
 
 
 def directions(seed: int, stream: int, distribution: int, n: int, offset: int = 0) -> np.ndarray:

@@ -56,7 +56,7 @@ class ES(SeedOptimizer):
     its sign (+1 or -1).
 
     Args:
-        params: parameters or groups (float32/bfloat16 CPU tensors).
+        params: parameters or groups (float32/bfloat16 CPU tensors; frozen ones skipped, as in :class:`MeZO`).
         lr: learning rate :math:`\eta`. sigma: noise scale :math:`\sigma`. population: pairs :math:`P`.
         weight_decay: :math:`\lambda` per group. distribution: ``"gaussian"`` or ``"rademacher"``.
         optimizer: ``"sgd"`` or ``"adam"``; betas, adam_eps: Adam's constants.
@@ -106,15 +106,8 @@ class ES(SeedOptimizer):
         F = centered_ranks(losses).reshape(losses.shape)
         return np.asarray((F[:, 0] - F[:, 1]) / (losses.size * self.sigma))
 
-    def _grad_buffers(self) -> Optional[List[torch.Tensor]]:
-        if self._adam is None:
-            return None
-        grads = []
-        for p in self._params():
-            if p.grad is None or p.grad.dtype != torch.float32 or not p.grad.is_contiguous():
-                p.grad = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.contiguous_format)
-            grads.append(p.grad)
-        return grads
+    def _grad_buffers(self) -> Optional[List[Optional[torch.Tensor]]]:
+        return None if self._adam is None else grad_buffers(self._params(), self._frozen)
 
     def _after_update(self) -> None:
         if self._adam is not None:
@@ -139,6 +132,19 @@ class ES(SeedOptimizer):
         super().load_state_dict(state_dict)
         if adam is not None and self._adam is not None:
             self._adam.load_state_dict(adam)
+
+
+def grad_buffers(params: Sequence[torch.Tensor], frozen: Any) -> List[Optional[torch.Tensor]]:
+    """Each parameter's float32 ``.grad`` (created where missing or unusable), for the pass to write the estimate
+    into; a frozen parameter's ``.grad`` is set to None, so that the inner Adam leaves it alone too."""
+    grads: List[Optional[torch.Tensor]] = []
+    for t, p in enumerate(params):
+        if t in frozen:
+            p.grad = None
+        elif p.grad is None or p.grad.dtype != torch.float32 or not p.grad.is_contiguous():
+            p.grad = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.contiguous_format)
+        grads.append(p.grad)
+    return grads
 
 
 def make_adam(groups: Any, betas: Sequence[float], eps: float) -> torch.optim.Optimizer:

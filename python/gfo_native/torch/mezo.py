@@ -41,7 +41,10 @@ class MeZO(SeedOptimizer):
 
     Args:
         params: parameters or parameter groups (float32 or bfloat16 CPU tensors, contiguous, each listed once
-            and none sharing memory with another: a tied weight is one parameter).
+            and none sharing memory with another: a tied weight is one parameter). A parameter frozen with
+            ``requires_grad_(False)`` (an ``nn.Parameter`` that no longer requires grad) is left untouched at
+            that step: not perturbed, not updated, no momentum buffer; the others keep their directions. Plain
+            tensors count as trainable whatever their ``requires_grad``.
         lr: learning rate :math:`\eta` (MeZO's paper uses 1e-7..1e-6 for OPT fine-tuning; small models
             tolerate much larger).
         eps: perturbation scale :math:`\epsilon` (paper default 1e-3).

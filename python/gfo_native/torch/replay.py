@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from . import _zo_kernels as K
-from .es import make_adam, sync_adam
+from .es import grad_buffers, make_adam, sync_adam
 
 
 @torch.no_grad()
@@ -29,28 +29,28 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     nd, two_sided = int(log["n_directions"]), bool(log["two_sided"])
     momentum = float(log.get("momentum", 0.0))
     bufs = [torch.zeros(p.shape, dtype=torch.float32, device=p.device) for p in params] if momentum > 0 else None
-    adam = grads = None
+    adam = None
     if log.get("optimizer") == "adam":
         ngroups = max(groups) + 1
         grouped = [{"params": [p for p, g in zip(params, groups) if g == gi], "lr": 0.0} for gi in range(ngroups)]
         adam = make_adam(grouped, log["betas"], log["adam_eps"])
-        grads = []
         for p in params:
-            p.grad = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.contiguous_format)
-            grads.append(p.grad)
+            p.grad = None
     for st in log["steps"]:
+        frozen = [int(t) for t in st.get("frozen", ())]  # parameters the run had frozen at this step
         h = float(st["h"])
         trip = [h, -2.0 * h, h] if two_sided else [h, -h]
         # an abandoned step, or one with no finite loss, has no coefs: its round trips only
         ops = [(d, s) for d in range(nd if "coefs" in st else int(st["trips"])) for s in trip]
         streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
         if "coefs" not in st:
-            K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops, impl=impl)
+            K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops, skip=frozen, impl=impl)
             continue
+        grads = None if adam is None else grad_buffers(params, set(frozen))
         K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops,
                    coefs=np.asarray(st["coefs"], dtype=np.float32), lrs=[st["lr"][g] for g in groups],
                    weight_decays=[st["weight_decay"][g] for g in groups], momentum=momentum,
-                   momentum_buffers=bufs, grad_buffers=grads, impl=impl)
+                   momentum_buffers=bufs, grad_buffers=grads, skip=frozen, impl=impl)
         if adam is not None:
             sync_adam(adam, st["lr"])
             with torch.enable_grad():
