@@ -59,6 +59,28 @@ def _load_function(spec: str) -> Callable[..., Any]:
     return fn
 
 
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _parse_options(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"--options: not valid JSON ({e}): {text!r}") from None
+    if not isinstance(options, dict):
+        raise SystemExit(f"--options: expected a JSON object such as '{{\"popsize\": 64}}', got {text!r}")
+    return options
+
+
 def _cmd_minimize(args: argparse.Namespace) -> int:
     import time
 
@@ -66,7 +88,7 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
 
     fn = _load_function(args.function)
     bounds = _parse_bounds(args.bounds, args.dim)
-    options = json.loads(args.options) if args.options else None
+    options = _parse_options(args.options)
     t0 = time.perf_counter()
     res = minimize(fn, bounds, method=args.method, budget=args.budget, seed=args.seed, vectorized=args.vectorized,
                    progress=not args.quiet, target=args.target, max_time=args.max_time, options=options)
@@ -77,6 +99,9 @@ def _cmd_minimize(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .demo import SECTIONS as DEMO_SECTIONS
+    from .optimizers import OPTIMIZERS
+
     p = argparse.ArgumentParser(prog="gfo-native", description="Native gradient-free and gradient optimization.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -85,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="a short showcase of every capability (the main job)")
     s.add_argument("--quick", action="store_true", help="smaller sizes")
-    s.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
+    s.add_argument("--only", nargs="+", metavar="SECTION", choices=DEMO_SECTIONS,
+                   help=f"run only these sections (of: {' '.join(DEMO_SECTIONS)})")
     s.set_defaults(func=_cmd_demo)
 
     s = sub.add_parser("bench", help="side-by-side comparisons against installed peers, with a report and plots")
@@ -97,9 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("minimize", help="minimize MODULE:FUNCTION over a box")
     s.add_argument("function", help="MODULE:FUNCTION, e.g. gfo_native.functions:rastrigin")
     s.add_argument("--bounds", required=True, help="'low,high' (with --dim) or 'l1,h1;l2,h2;...'; write --bounds=-5,5 when low is negative")
-    s.add_argument("--dim", type=int, default=None, help="dimension when --bounds gives one pair")
-    s.add_argument("--method", default="random_search", help="a key of gfo_native.OPTIMIZERS")
-    s.add_argument("--budget", type=int, default=10_000, help="maximum evaluations")
+    s.add_argument("--dim", type=_positive_int, default=None, help="dimension when --bounds gives one pair")
+    s.add_argument("--method", default="random_search", choices=sorted(OPTIMIZERS), metavar="METHOD",
+                   help=f"one of: {', '.join(sorted(OPTIMIZERS))}")
+    s.add_argument("--budget", type=_positive_int, default=10_000, help="maximum evaluations")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--vectorized", action="store_true", help="the function takes an (n, d) batch")
     s.add_argument("--target", type=float, default=None)

@@ -14,6 +14,9 @@ class Skip(Exception):
 def run_demo(quick: bool = False, only: list[str] | None = None) -> int:
     from .._info import build_info
 
+    unknown = sorted(set(only or ()) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"only: unknown demo sections {unknown}; expected some of {SECTIONS}")
     info = build_info()
     print(f"gfo_native {info['version']}  simd={info['simd']}  openmp={info['openmp']}  "
           f"threads={info['max_threads']}  cuda={info['cuda']}\n")
