@@ -241,3 +241,60 @@ def test_frozen_parameters_in_an_abandoned_step_are_not_touched():
         opt.step(closure)
     assert torch.equal(ps[0].detach(), frozen0) and opt.log["steps"][-1] == {
         "counter": 0, "h": 2.0 ** -4, "trips": 2, "frozen": [0]}
+
+
+# -- resuming under other settings ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("other, key", [
+    (lambda ps: gt.MeZO(ps, lr=0.1, seed=1), "seed"),
+    (lambda ps: gt.MeZO(ps, lr=0.1, distribution="rademacher"), "distribution"),
+    (lambda ps: gt.MeZO(ps, lr=0.1, n_directions=2), "n_directions"),
+    (lambda ps: gt.MeZO(ps, lr=0.1, two_sided=False), "two_sided"),
+    (lambda ps: gt.MeZO(ps, lr=0.1, momentum=0.5), "momentum"),
+    (lambda ps: gt.MeZO([{"params": ps[:1]}, {"params": ps[1:]}], lr=0.1), "groups"),
+    (lambda ps: gt.ES(ps, lr=0.1, population=1), "kind"),
+])
+def test_resuming_with_settings_that_replay_reads_is_refused(other, key):
+    ps = _three()
+    init = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+    opt = gt.MeZO(ps, lr=0.1, eps=1e-2)
+    opt.step(_loss(ps))
+    sd = copy.deepcopy(opt.state_dict())
+    fresh = other(ps)
+    with pytest.raises(ValueError, match=f"state_dict: written by a run with {key}="):
+        fresh.load_state_dict(sd)
+    assert fresh.log["steps"] == []
+    # eps may change on resume (each step logs its own h), and the resumed log still replays
+    again = gt.MeZO(ps, lr=0.1, eps=3e-2)
+    again.load_state_dict(sd)
+    again.step(_loss(ps))
+    gt.replay(init, again.log)
+    assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(init, ps))
+
+
+def test_es_adam_state_is_not_loaded_into_es_sgd():
+    ps = _three()
+    opt = gt.ES(ps, lr=0.1, population=2, optimizer="adam")
+    opt.step(_loss(ps))
+    with pytest.raises(ValueError, match="optimizer='adam'"):
+        gt.ES(ps, lr=0.1, population=2).load_state_dict(opt.state_dict())
+
+
+# -- a group added mid-run -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", sorted(FROZEN_CONFIGS))
+def test_group_added_mid_run_is_trained_and_the_log_replays(kind):
+    ps = _three(3)
+    init = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+    opt = FROZEN_CONFIGS[kind](ps[:2])
+    for _ in range(2):
+        opt.step(_loss(ps))
+    opt.add_param_group({"params": [ps[2]], "lr": 0.02})
+    added = ps[2].detach().clone()
+    for _ in range(3):
+        opt.step(_loss(ps))
+    # trained, not just moved by the round trips' rounding (those stay below 1e-6 here)
+    assert (ps[2].detach() - added).abs().max() > 1e-3
+    assert [st.get("ntensors") for st in opt.log["steps"]] == [2, 2, None, None, None]
+    gt.replay(init, opt.log)
+    assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(init, ps))

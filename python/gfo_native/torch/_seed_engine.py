@@ -81,10 +81,18 @@ class SeedOptimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """torch's, then the checks of this optimizer: dtype, device and contiguity of the tensors, none sharing
         memory with another (torch only warns about a tensor listed twice in one group), lr and weight_decay."""
+        n_before = len(self._params())
         super().add_param_group(param_group)
         K.check_params(self._params())
+        group = self.param_groups[-1]
         for name in ("lr", "weight_decay"):
-            finite_float(self.param_groups[-1][name], name, low=0.0)
+            finite_float(group[name], name, low=0.0)
+        # a group added mid-run: the steps so far covered only the tensors before it (replay reads "ntensors")
+        for st in getattr(self, "_steps_log", ()):
+            st.setdefault("ntensors", n_before)
+        adam = getattr(self, "_adam", None)  # ES with Adam: the inner Adam steps the new tensors too
+        if adam is not None:
+            adam.add_param_group({"params": list(group["params"]), "lr": group["lr"]})
 
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -284,9 +292,22 @@ class SeedOptimizer(torch.optim.Optimizer):
         sd["seed_optimizer"] = {"step": self._step_count, "nskipped": self._nskipped, "log": self.log}
         return sd
 
+    # What replay() reads from a log's header: a resumed run must agree on all of it, or its log (the saved
+    # steps under this optimizer's header) would replay to other weights. eps/sigma may change: each step
+    # records its own h.
+    _REPLAYED = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "optimizer",
+                 "betas", "adam_eps")
+
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         state_dict = dict(state_dict)
         extra = state_dict.pop("seed_optimizer", None)
+        if extra is not None:
+            saved, mine = extra["log"], self._log_header()
+            for key in self._REPLAYED:
+                if saved.get(key) != mine.get(key):
+                    raise ValueError(f"state_dict: written by a run with {key}={saved.get(key)!r}; this optimizer "
+                                     f"has {key}={mine.get(key)!r} (resume with the same settings: the log of a "
+                                     "resumed run must replay)")
         super().load_state_dict(state_dict)
         self._restore_float32_buffers(state_dict)
         if extra is not None:

@@ -37,20 +37,27 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
         for p in params:
             p.grad = None
     for st in log["steps"]:
+        # the tensors of the groups the run had at this step (a group added later has not joined yet)
+        n = int(st.get("ntensors", len(params)))
+        ps, gs = params[:n], groups[:n]
         frozen = [int(t) for t in st.get("frozen", ())]  # parameters the run had frozen at this step
         h = float(st["h"])
         trip = [h, -2.0 * h, h] if two_sided else [h, -h]
         # an abandoned step, or one with no finite loss, has no coefs: its round trips only
         ops = [(d, s) for d in range(nd if "coefs" in st else int(st["trips"])) for s in trip]
-        streams = K.direction_streams(range(st["counter"], st["counter"] + nd), len(params))
+        streams = K.direction_streams(range(st["counter"], st["counter"] + nd), n)
         if "coefs" not in st:
-            K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops, skip=frozen, impl=impl)
+            K.zo_apply(ps, seed=log["seed"], distribution=dist, streams=streams, ops=ops, skip=frozen, impl=impl)
             continue
-        grads = None if adam is None else grad_buffers(params, set(frozen))
-        K.zo_apply(params, seed=log["seed"], distribution=dist, streams=streams, ops=ops,
-                   coefs=np.asarray(st["coefs"], dtype=np.float32), lrs=[st["lr"][g] for g in groups],
-                   weight_decays=[st["weight_decay"][g] for g in groups], momentum=momentum,
-                   momentum_buffers=bufs, grad_buffers=grads, skip=frozen, impl=impl)
+        grads = None
+        if adam is not None:
+            grads = grad_buffers(ps, set(frozen))
+            for p in params[n:]:
+                p.grad = None
+        K.zo_apply(ps, seed=log["seed"], distribution=dist, streams=streams, ops=ops,
+                   coefs=np.asarray(st["coefs"], dtype=np.float32), lrs=[st["lr"][g] for g in gs],
+                   weight_decays=[st["weight_decay"][g] for g in gs], momentum=momentum,
+                   momentum_buffers=None if bufs is None else bufs[:n], grad_buffers=grads, skip=frozen, impl=impl)
         if adam is not None:
             sync_adam(adam, st["lr"])
             with torch.enable_grad():
