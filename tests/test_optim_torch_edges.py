@@ -139,3 +139,28 @@ def test_clip_grad_value_refuses_what_it_cannot_clip_like_torch():
 def test_bad_arguments_name_the_argument(name, kw, arg):
     with pytest.raises((TypeError, ValueError), match=arg):
         getattr(gt, name)([torch.nn.Parameter(torch.zeros(2))], **kw)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("step_dtype", [torch.int64, torch.int32, torch.float16])
+def test_checkpoint_with_a_step_counter_of_another_dtype_continues_as_in_torch(name, step_dtype):
+    # torch.optim steps with whatever scalar tensor the checkpoint holds (an int64 step from older or
+    # third-party code); the fused step takes float32/float64 counters, so it converts such a one-element
+    # counter (exactly, for integers) instead of refusing a checkpoint torch loads.
+    gen = torch.Generator().manual_seed(3)
+    init = torch.randn(6, generator=gen)
+    grads = [torch.randn(6, generator=gen) for _ in range(4)]
+    ps = {lib: torch.nn.Parameter(init.clone()) for lib in ("ours", "torch")}
+    opts = {"ours": getattr(gt, name)([ps["ours"]], lr=0.05),
+            "torch": getattr(torch.optim, name)([ps["torch"]], lr=0.05, foreach=False)}
+    for lib, opt in opts.items():
+        ps[lib].grad = grads[0].clone()
+        opt.step()
+        sd = opt.state_dict()
+        sd["state"][0]["step"] = sd["state"][0]["step"].to(step_dtype)
+        opt.load_state_dict(sd)
+        for g in grads[1:]:
+            ps[lib].grad = g.clone()
+            opt.step()
+    assert rel_err(ps["ours"].detach(), ps["torch"].detach()) <= 1e-6
+    assert float(opts["ours"].state[ps["ours"]]["step"]) == float(opts["torch"].state[ps["torch"]]["step"]) == 4

@@ -7,6 +7,9 @@ Cosine annealing follows Loshchilov & Hutter (SGDR, ICLR 2017) without restarts.
 from __future__ import annotations
 
 import math
+import numbers
+
+import numpy as np
 
 from ._validate import real
 
@@ -14,18 +17,17 @@ __all__ = ["Schedule", "constant", "step", "exponential", "linear", "cosine", "w
 
 
 def _count(v: object, name: str, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+    """``int(v)`` for an integer (Python's or NumPy's, not a bool) ``>= minimum``, else ValueError naming it."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {v!r}")
-    return v
+    return int(v)
 
 
 class Schedule:
     """Base class: subclasses define ``value(t)``; calling checks the step."""
 
     def __call__(self, t: int) -> float:
-        if isinstance(t, bool) or not isinstance(t, int) or t < 0:
-            raise ValueError(f"step: expected a non-negative integer, got {t!r}")
-        return float(self.value(t))
+        return float(self.value(_count(t, "step", 0)))
 
     def value(self, t: int) -> float:  # pragma: no cover - abstract
         """The learning rate after ``t`` completed steps (unchecked; call the schedule to check ``t``)."""

@@ -272,8 +272,10 @@ def need(state: Dict[str, Any], key: str) -> torch.Tensor:
 
 
 def step_tensor(state: Dict[str, Any]) -> torch.Tensor:
-    """state["step"] as a one-element tensor (KeyError when missing; a Python number, as old checkpoints
-    hold, is converted and stored back)."""
+    """state["step"] as a one-element float32/float64 tensor (KeyError when missing). The kernels count in
+    float32 or float64; torch.optim steps with any scalar a checkpoint holds, so a Python number (old
+    checkpoints) or a counter of another dtype (an int64 tensor, a float16 one) is converted and stored back:
+    integers to float64 (exact), other floats to torch's scalar dtype."""
     step = state["step"]
     if not isinstance(step, torch.Tensor):
         if isinstance(step, bool) or not isinstance(step, (int, float)):
@@ -281,6 +283,9 @@ def step_tensor(state: Dict[str, Any]) -> torch.Tensor:
         step = state["step"] = torch.tensor(float(step), dtype=scalar_dtype())
     if step.numel() != 1:
         raise ValueError("state['step']: expected a one-element tensor")
+    if step.dtype not in (torch.float32, torch.float64) and step.device.type == "cpu" and not step.is_complex():
+        wide = torch.float64 if not step.is_floating_point() else scalar_dtype()
+        step = state["step"] = step.detach().to(wide).reshape(step.shape)
     return step
 
 
