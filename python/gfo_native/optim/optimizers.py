@@ -4,7 +4,9 @@ r"""Stateful fused optimizers over NumPy arrays: ``opt = Adam(params, lr=1e-3); 
 schedule (``step -> lr``, see ``gfo_native.optim.schedules``), evaluated at the number of completed steps.
 A ``None`` gradient skips that parameter for the step (its state and step counter stay put), like torch.
 Each step is one native call per dtype over all tensors (``impl="native"``) or the NumPy twin
-(``impl="reference"``). ``state_dict()`` / ``load_state_dict()`` save and restore everything (copies).
+(``impl="reference"``). ``state_dict()`` / ``load_state_dict()`` save and restore everything (copies) but ``lr``,
+which stays the loading optimizer's (a schedule is code, not state): the step counters, the state arrays and the
+other hyperparameters, which replace the loading optimizer's as torch.optim's ``param_groups`` do.
 """
 
 from __future__ import annotations
@@ -76,10 +78,12 @@ class Optimizer:
         }
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` (arrays copied).
+        """Restore a :meth:`state_dict` (arrays copied; the saved hyperparameters replace this optimizer's, lr
+        excepted). Nothing changes when it raises.
 
         Raises:
-            ValueError, TypeError: the state does not match this optimizer's parameters.
+            ValueError, TypeError: the state does not match this optimizer's parameters, or a saved
+                hyperparameter is invalid (the error names it).
         """
         state = state_dict["state"]
         if set(state) != set(self.state):
@@ -89,6 +93,14 @@ class Optimizer:
         steps = np.asarray(state_dict["state_steps"], dtype=np.float64)
         if steps.shape != self.state_steps.shape:
             raise ValueError(f"state_dict['state_steps']: expected shape {self.state_steps.shape}, got {steps.shape}")
+        saved = state_dict.get("hyperparameters")
+        if saved and getattr(self, "_configure", None) is not None:  # a subclass may define none
+            before = self.hyperparameters()
+            try:
+                self._configure(**saved)
+            except BaseException:
+                self._configure(**before)
+                raise
         for name, arrays in state.items():
             self.state[name] = [None if a is None else a.copy() for a in arrays]
         self.state_steps[...] = steps
@@ -97,6 +109,10 @@ class Optimizer:
     def hyperparameters(self) -> Dict[str, Any]:
         """The constructor's hyperparameters (besides lr)."""
         return {}
+
+    # Validates and sets the hyperparameters, given as keywords (the keys of hyperparameters()); each optimizer
+    # defines it with its own keywords, used by its constructor and by load_state_dict.
+    _configure: Callable[..., None]
 
 
 class SGD(Optimizer):
@@ -112,10 +128,16 @@ class SGD(Optimizer):
                  momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
                  maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, impl)
-        self.momentum, self.dampening = real(momentum, "momentum"), real(dampening, "dampening", low=None)
-        self.weight_decay, self.nesterov, self.maximize = real(weight_decay, "weight_decay"), nesterov, maximize
-        if nesterov and (self.momentum <= 0 or self.dampening != 0):
+        self._configure(momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
+
+    def _configure(self, *, momentum: float, dampening: float, weight_decay: float, nesterov: bool,
+                   maximize: bool) -> None:
+        momentum, dampening = real(momentum, "momentum"), real(dampening, "dampening", low=None)
+        if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("nesterov: requires momentum > 0 and dampening == 0")
+        self.momentum, self.dampening = momentum, dampening
+        self.weight_decay, self.nesterov, self.maximize = real(weight_decay, "weight_decay"), nesterov, maximize
 
     def _new_state(self, name: str) -> List[Any]:
         return [None] * len(self.params)  # created from the first gradient, as torch does
@@ -146,8 +168,15 @@ class Adagrad(Optimizer):
                  eps: float = 1e-10, *, maximize: bool = False, impl: str = "native") -> None:
         self.initial_accumulator_value = real(initial_accumulator_value, "initial_accumulator_value")
         super().__init__(params, lr, impl)
-        self.lr_decay, self.weight_decay = real(lr_decay, "lr_decay"), real(weight_decay, "weight_decay")
-        self.eps, self.maximize = real(eps, "eps"), maximize
+        self._configure(lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
+
+    def _configure(self, *, lr_decay: float, weight_decay: float, initial_accumulator_value: float, eps: float,
+                   maximize: bool) -> None:
+        checked = (real(lr_decay, "lr_decay"), real(weight_decay, "weight_decay"),
+                   real(initial_accumulator_value, "initial_accumulator_value"), real(eps, "eps"))
+        self.lr_decay, self.weight_decay, self.initial_accumulator_value, self.eps = checked
+        self.maximize = maximize
 
     def _new_state(self, name: str) -> List[Any]:
         return [np.full_like(p, self.initial_accumulator_value) for p in self.params]
@@ -176,8 +205,14 @@ class RMSprop(Optimizer):
                  alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, *, maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, impl)
-        self.alpha, self.eps = real(alpha, "alpha"), real(eps, "eps")
-        self.weight_decay, self.momentum = real(weight_decay, "weight_decay"), real(momentum, "momentum")
+        self._configure(alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
+                        maximize=maximize)
+
+    def _configure(self, *, alpha: float, eps: float, weight_decay: float, momentum: float, centered: bool,
+                   maximize: bool) -> None:
+        checked = (real(alpha, "alpha"), real(eps, "eps"), real(weight_decay, "weight_decay"),
+                   real(momentum, "momentum"))
+        self.alpha, self.eps, self.weight_decay, self.momentum = checked
         self.centered, self.maximize = centered, maximize
 
     def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray,
@@ -207,12 +242,19 @@ class Adam(Optimizer):
                  betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  amsgrad: bool = False, *, maximize: bool = False, impl: str = "native") -> None:
         super().__init__(params, lr, impl)
+        self._configure(betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=type(self).decoupled)
+
+    def _configure(self, *, betas: Tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
+                   maximize: bool, decoupled_weight_decay: bool) -> None:
         if len(betas) != 2:
             raise ValueError(f"betas: expected two values, got {betas!r}")
         self.betas = (real(betas[0], "betas[0]", high=1.0, high_open=True),
                       real(betas[1], "betas[1]", high=1.0, high_open=True))
         self.eps, self.weight_decay = real(eps, "eps"), real(weight_decay, "weight_decay")
         self.amsgrad, self.maximize = amsgrad, maximize
+        # AdamW decays decoupled whatever was saved (as torch.optim.AdamW); Adam follows the saved flag
+        self.decoupled = bool(decoupled_weight_decay) or type(self).decoupled
 
     def _update(self, params: List[np.ndarray], grads: Any, states: Dict[str, Any], steps: np.ndarray,
                 lr: float) -> None:
