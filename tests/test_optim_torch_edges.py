@@ -164,3 +164,18 @@ def test_checkpoint_with_a_step_counter_of_another_dtype_continues_as_in_torch(n
             opt.step()
     assert rel_err(ps["ours"].detach(), ps["torch"].detach()) <= 1e-6
     assert float(opts["ours"].state[ps["ours"]]["step"]) == float(opts["torch"].state[ps["torch"]]["step"]) == 4
+
+
+def test_clip_grad_norm_returns_the_norm_in_torchs_dtype_for_mixed_gradients():
+    # torch stacks the per-tensor norms: float32 and float64 gradients give a float64 total
+    def model():
+        a, b = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
+        a.grad, b.grad = torch.full((3,), 2.0), torch.full((2,), 3.0, dtype=torch.float64)
+        return [a, b]
+
+    ours, theirs = model(), model()
+    n_ours, n_theirs = gt.clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    assert n_ours.dtype == n_theirs.dtype == torch.float64
+    assert abs(n_ours.item() - n_theirs.item()) <= 1e-6
+    for p, q in zip(ours, theirs):
+        assert rel_err(p.grad, q.grad) <= 1e-6

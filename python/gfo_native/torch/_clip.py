@@ -37,7 +37,8 @@ def _tables(parameters: Union[torch.Tensor, Iterable[torch.Tensor]]) -> Tuple[Li
         t[:, T.GRAD] = [L.grad_pointer(g, "grad") for g in gs]
         t[:, T.NUMEL] = [g.numel() for g in gs]
         out.append((code, t))
-    return out, (grads[0].dtype if grads else torch.float32)
+    # the total's dtype as torch's (a stack of the per-tensor norms): float64 when any gradient is float64
+    return out, (torch.float64 if len(by_code) > 1 else grads[0].dtype if grads else torch.float32)
 
 
 def _bound(v: object, name: str) -> float:
