@@ -76,3 +76,32 @@ def finite_float(v: object, name: str, *, low: Optional[float] = None, high: Opt
     if high is not None and v > high:
         raise ValueError(f"{name}: expected a value <= {high}, got {v}")
     return v
+
+
+def real_values(v: object, name: str) -> npt.NDArray[np.float64]:
+    """``v`` (a number or an array-like of numbers) as a new float64 array, else TypeError/ValueError naming ``name``.
+
+    Stricter than ``np.array(v, dtype=np.float64)``, which turns None into NaN, parses text ("1.5") and drops the
+    imaginary part of complex values (with only a warning): an objective that forgot its ``return`` or returns the
+    wrong kind of value would then be ranked silently. NaN and inf themselves are values (ranked worst by the
+    optimizers)."""
+    try:
+        a = v if isinstance(v, np.ndarray) else np.asarray(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected numbers, got {type(v).__name__} that does not form an array") from None
+    kind = a.dtype.kind
+    if kind == "O":
+        for x in a.flat:
+            if x is None:
+                raise TypeError(f"{name}: got None where a number was expected (an objective without a return?); "
+                                "use NaN or inf for a point that cannot be evaluated")
+            if isinstance(x, (str, bytes, complex, np.complexfloating)):
+                raise TypeError(f"{name}: expected real numbers, got {type(x).__name__}")
+    elif kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers, got dtype {a.dtype}")
+    try:
+        return np.array(a, dtype=np.float64)
+    except OverflowError:  # a Python int beyond float64's range
+        raise ValueError(f"{name}: a value lies beyond the float64 range (about +-1.8e308)") from None
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected real numbers, got {type(v).__name__}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -80,7 +81,12 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
             raise ValueError(f"max_time: expected a positive number of seconds, got {max_time}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback: expected a callable or None, got {type(callback).__name__}")
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options: expected a dict of the optimizer's keyword arguments, got {type(options).__name__}")
     options = dict(options or {})
+    taken = sorted(k for k in ("bounds", "seed", "target") if k in options)
+    if taken:
+        raise TypeError(f"options: {taken} are arguments of minimize itself; pass them there, not in options")
     opt = OPTIMIZERS[method](bounds, seed=seed, target=target, **options)
     if budget < opt.popsize:
         raise ValueError(f"budget: {budget} is smaller than one generation (popsize {opt.popsize})")

@@ -13,24 +13,34 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._checks import real_values
+
 OK, ERROR, CRASH = "ok", "error", "crash"
 
 
 def evaluate_batch(fun: Callable[..., Any], X: Any, vectorized: bool) -> np.ndarray:
     """Objective values of the rows of X (an array, or a list of dicts) as a float64 (n,) array."""
     if vectorized:
-        y = np.asarray(fun(X), dtype=np.float64).reshape(-1)
+        y = real_values(fun(X), "fun").reshape(-1)
         if y.size != len(X):
             raise ValueError(f"fun: vectorized objective returned {y.size} values for {len(X)} points")
         return y
     y = np.empty(len(X))
     for i in range(len(X)):
         v = fun(X[i])
+        if type(v) is float:  # the common case, without an array round trip
+            y[i] = v
+            continue
         try:
-            y[i] = float(np.asarray(v, dtype=np.float64).reshape(()))
-        except (TypeError, ValueError):
-            raise TypeError(f"fun: expected a scalar from fun(x), got {type(v).__name__} "
-                            f"(pass vectorized=True for batch objectives)") from None
+            a = real_values(v, "fun")
+        except TypeError:
+            if v is None:  # its own message (a missing return?)
+                raise
+            a = None
+        if a is None or a.size != 1:
+            raise TypeError(f"fun: expected a real scalar from fun(x), got {type(v).__name__}"
+                            f"{'' if a is None else f' of {a.size} values'} (pass vectorized=True for batch objectives)")
+        y[i] = a.reshape(())
     return y
 
 

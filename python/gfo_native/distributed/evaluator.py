@@ -112,7 +112,7 @@ class Evaluation:
             # one unit in this process, nothing to resume, retry or report: the loop below would call the objective
             # once with the whole batch and return a copy of its values (or re-raise its exception), so do just that
             # without the per-batch bookkeeping, which costs as much as a fast objective on a 1,000-row batch
-            return np.array(evaluate_batch(self.workers.fun, X, True))
+            return evaluate_batch(self.workers.fun, X, True)  # a new array, never the objective's own
         p = BatchProgress.empty(n) if progress is None else progress
         if p.done.shape != (n,):
             raise ValueError(f"progress: recorded for {p.done.size} rows, the batch has {n}")

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Dict, Tuple, Type, TypeVar
 import numpy as np
 
 from .._backend import Backend, check_impl
-from .._checks import positive_int, seed_value
+from .._checks import positive_int, real_values, seed_value
 from .._version import __version__
 from ..reference.rng import stream_id
 from ..space import Space
@@ -144,6 +144,8 @@ class Optimizer:
         self.max_generations = None if max_generations is None else positive_int(max_generations, "max_generations")
         if target is not None and (isinstance(target, bool) or not isinstance(target, numbers.Real)):
             raise TypeError(f"target: expected a number, got {type(target).__name__}")
+        if target is not None and math.isnan(target):
+            raise ValueError("target: expected a number, got NaN (which no value reaches)")
         self.target = None if target is None else float(target)
         # the area's kernels (native or reference); None for algorithms without kernels
         self.k: Any = Backend(self.impl, self.area) if self.area else None
@@ -183,7 +185,7 @@ class Optimizer:
         return stream_id(self.generation, purpose)
 
     def _vector(self, v: Any, name: str) -> np.ndarray:
-        a = np.array(v, dtype=np.float64)
+        a = real_values(v, name)
         if a.ndim == 0:
             a = np.full(self.dim, float(a))
         if a.shape != (self.dim,):
@@ -245,12 +247,10 @@ class Optimizer:
 
         ``row(i)`` gives the point of member i, called only when it improves on the best.
         """
-        try:
-            f = np.array(fitness, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise TypeError("fitness: expected an array of numbers") from None
-        if f.size != n:
-            raise ValueError(f"fitness: expected {n} values, got {f.size}")
+        f = real_values(fitness, "fitness")
+        if f.size != n or sum(k > 1 for k in f.shape) > 1:  # (n,), or (n, 1) / (1, n) as vectorized code returns
+            raise ValueError(f"fitness: expected {n} values in shape ({n},), got shape {f.shape}")
+        f = f.reshape(-1)
         i = int(f.argmin())
         fi = float(f[i])
         # argmin stops at the first NaN and finds -inf; +inf is the max: finite min and max prove every value
@@ -269,7 +269,8 @@ class Optimizer:
     @property
     def stop_reason(self) -> str | None:
         """Why the optimizer wants to stop (target, max_generations, or the algorithm's own criterion), else None."""
-        if self.target is not None and self.best_f <= self.target:
+        # best_x: a point was evaluated (best_f starts at inf, which target=inf would otherwise count as reached)
+        if self.target is not None and self.best_x is not None and self.best_f <= self.target:
             return f"target {self.target:g} reached"
         if self.max_generations is not None and self.generation >= self.max_generations:
             return f"max_generations {self.max_generations} reached"
@@ -294,22 +295,48 @@ class Optimizer:
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         """Continue from a :meth:`state_dict` of an optimizer built with the same method, dim and popsize.
 
+        All or nothing: a checkpoint that is refused leaves the optimizer as it was.
+
         Raises:
             TypeError: ``sd`` is not a dict.
-            ValueError: it belongs to another method, format version, dimension or popsize.
+            ValueError: it belongs to another method, format version, dimension or popsize, or lacks a field.
         """
+        self._adopt(self._checked_state(sd))
+
+    _STATE_KEYS = ("seed", "generation", "nfev", "n_nonfinite", "best_f", "best_x", "pending", "state")
+
+    def _checked_state(self, sd: Any, popsize: int | None = None) -> dict[str, Any]:
+        """The fields of checkpoint ``sd`` converted for :meth:`_adopt`; raises before anything is changed.
+        ``popsize``: the one the checkpoint must have (default: this optimizer's)."""
         if not isinstance(sd, dict):
             raise TypeError(f"state_dict: expected a dict, got {type(sd).__name__}")
-        for key, mine in (("method", self.name), ("version", STATE_VERSION), ("dim", self.dim), ("popsize", self.popsize)):
+        popsize = self.popsize if popsize is None else popsize
+        for key, mine in (("method", self.name), ("version", STATE_VERSION), ("dim", self.dim), ("popsize", popsize)):
             if sd.get(key) != mine:
                 raise ValueError(f"state_dict: {key} is {sd.get(key)!r}, this optimizer has {mine!r}")
-        self.seed = sd["seed"]
-        self.generation, self.nfev, self.n_nonfinite = sd["generation"], sd["nfev"], sd["n_nonfinite"]
-        self.best_f = sd["best_f"]
-        self.best_x = None if sd["best_x"] is None else np.array(sd["best_x"], dtype=np.float64)
-        self._pending = None if sd["pending"] is None else np.array(sd["pending"], dtype=np.float64)
+        missing = [k for k in self._STATE_KEYS if k not in sd]
+        if missing:
+            raise ValueError(f"state_dict: lacks the field(s) {missing}")
+        out = {k: sd[k] for k in self._STATE_KEYS}
+        out["best_x"] = None if sd["best_x"] is None else np.array(sd["best_x"], dtype=np.float64)
+        out["pending"] = None if sd["pending"] is None else np.array(sd["pending"], dtype=np.float64)
         if sd["state"] is not None:
-            self.state = type(self.state)(**copy.deepcopy(sd["state"]))
+            if self.state is None or not isinstance(sd["state"], dict):
+                raise ValueError(f"state_dict: state is {type(sd['state']).__name__}, this optimizer expects "
+                                 f"{'none' if self.state is None else 'a dict'}")
+            try:
+                out["state"] = type(self.state)(**copy.deepcopy(sd["state"]))
+            except TypeError as e:
+                raise ValueError(f"state_dict: its state does not fit {type(self.state).__name__} ({e})") from None
+        return out
+
+    def _adopt(self, checked: dict[str, Any]) -> None:
+        """Take over the fields :meth:`_checked_state` returned (nothing here can fail)."""
+        self.seed = checked["seed"]
+        self.generation, self.nfev, self.n_nonfinite = checked["generation"], checked["nfev"], checked["n_nonfinite"]
+        self.best_f, self.best_x, self._pending = checked["best_f"], checked["best_x"], checked["pending"]
+        if checked["state"] is not None:
+            self.state = checked["state"]
 
     def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         args, kwargs = self._init_args

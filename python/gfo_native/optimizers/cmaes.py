@@ -396,12 +396,12 @@ class CMAES(Optimizer):
 
     # ------------------------------------------------------------------ checkpoints
     def load_state_dict(self, sd: dict[str, Any]) -> None:
-        # A restart may have changed lambda: adopt the checkpoint's before the base checks it.
-        if isinstance(sd, dict) and isinstance(sd.get("state"), dict) and sd.get("method") == self.name \
-                and sd.get("dim") == self.dim and self.restarts is not None and "popsize" in sd:
-            self.popsize = sd["popsize"]
-        super().load_state_dict(sd)
-        s = self.state
+        # A restart may have changed lambda: the checkpoint's is accepted (with restarts), and adopted with it.
+        popsize = sd.get("popsize") if isinstance(sd, dict) and self.restarts is not None else None
+        checked = self._checked_state(sd, popsize)
+        s = checked["state"]
+        if s is None:
+            raise ValueError("state_dict: state is None, CMA-ES expects a dict")
         if self._coord_scale is not None and not s.scaled_coords:
             raise ValueError("state_dict: written before CMA-ES kept unequal sigma0 scales outside C "
                              "(it stored them in C); this version cannot continue it (start the run again)")
@@ -409,8 +409,12 @@ class CMAES(Optimizer):
             v = getattr(s, f.name)
             if isinstance(v, np.ndarray):  # unpickled dtypes are not numpy's canonical instances: re-make them
                 setattr(s, f.name, np.ascontiguousarray(v).astype(np.float64))
+        self._adopt(checked)
         self.popsize = s.popsize
         self._strat = strategy(self.dim, self.popsize, self.separable)
+        # the cached samples belong to the replaced state (they are keyed by the generation only), and so do the
+        # cached extremes of D and the flag of a lifted C
+        self._samples, self._dcache, self._lifted = None, None, False
 
 
 @register("sep_cmaes")

@@ -101,6 +101,11 @@ class _NoiseES(Optimizer):
         bits = reference_rng.bits(self.seed, self.stream(_NOISE), self._rows())
         return self._table, bits.astype(np.int64) % (self.noise_table - self.dim + 1)
 
+    def _adopt(self, checked: dict[str, Any]) -> None:
+        if checked["seed"] != self.seed:  # the noise table is a function of the seed: draw the checkpoint's
+            self._table = None
+        super()._adopt(checked)
+
     def _scale(self) -> np.ndarray:
         raise NotImplementedError
 
@@ -186,6 +191,9 @@ class OpenESState:
     step: np.ndarray          # (1,) float64 step counter, torch's state["step"]
 
 
+SIGMA0_RANGE = (1e-150, 1e150)  # OpenES's sigma0 (see OpenES.__init__)
+
+
 @register("openes")
 class OpenES(_NoiseES):
     r"""OpenAI evolution strategy (Salimans et al. 2017) with antithetic sampling and centered ranks.
@@ -230,6 +238,12 @@ class OpenES(_NoiseES):
         self.momentum = finite_float(momentum, "momentum", low=0.0, high=1.0)
         self.weight_decay = finite_float(weight_decay, "weight_decay", low=0.0)
         super().__init__(bounds, antithetic=antithetic, noise_table=noise_table, **kwargs)
+        # The search gradient divides by sigma^2 and Adam squares the gradient (about |noise| / sigma): outside this
+        # range those underflow or overflow float64, and the mean turns NaN (tiny sigma) or never moves (huge sigma).
+        if not (np.all(self.sigma0 >= SIGMA0_RANGE[0]) and np.all(self.sigma0 <= SIGMA0_RANGE[1])):
+            raise ValueError(f"sigma0: OpenES needs values in [{SIGMA0_RANGE[0]:g}, {SIGMA0_RANGE[1]:g}] (its gradient "
+                             f"is taken in units of sigma0^2), got {float(np.min(self.sigma0)):g} to "
+                             f"{float(np.max(self.sigma0)):g}; rescale the problem, or pass sigma0 for a very wide box")
         if self.lr is None:
             self.lr = 0.1 * float(np.mean(self.sigma0))
         self._grad = np.empty(self.dim)

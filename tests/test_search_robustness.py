@@ -1,0 +1,165 @@
+"""Edge cases of the ask/tell optimizers and `minimize` found by the second bug hunt (one test per defect)."""
+
+import copy
+
+import numpy as np
+import pytest
+
+import gfo_native as gn
+
+METHODS = sorted(gn.OPTIMIZERS)
+BOUNDS = [(-2.0, 2.0)] * 3
+SMALL = {"bo": {"n_candidates": 32, "local_iters": 2}}
+
+
+def make(method, **kw):
+    return gn.OPTIMIZERS[method](BOUNDS, **{**SMALL.get(method, {}), **kw})
+
+
+def sphere(X):
+    return np.sum((np.asarray(X) - 0.25) ** 2, axis=-1)
+
+
+def advance(opt, generations):
+    for _ in range(generations):
+        X = opt.ask()
+        opt.tell(X, sphere(X))
+
+
+def same_state(a, b):
+    """Two state_dicts hold the same values (arrays compared exactly)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_refused_checkpoint_leaves_the_optimizer_as_it_was(method):
+    opt = make(method, seed=1)
+    advance(opt, 2)
+    before = opt.state_dict()
+    other = make(method, seed=2)
+    advance(other, 3)
+    bogus = other.state_dict()
+    bogus["state"] = dict(bogus["state"], not_a_field=1)
+    with pytest.raises(ValueError, match="state_dict"):
+        opt.load_state_dict(bogus)
+    lacking = other.state_dict()
+    del lacking["nfev"]
+    with pytest.raises(ValueError, match="nfev"):
+        opt.load_state_dict(lacking)
+    assert same_state(opt.state_dict(), before)
+
+
+def test_a_refused_cmaes_checkpoint_keeps_the_popsize_of_the_run():
+    opt = gn.CMAES(BOUNDS, seed=1, restarts="ipop")
+    advance(opt, 2)
+    lam = opt.popsize
+    other = copy.deepcopy(opt.state_dict())
+    other["popsize"] = 2 * lam
+    other["state"] = dict(other["state"], not_a_field=1)
+    with pytest.raises(ValueError, match="state_dict"):
+        opt.load_state_dict(other)
+    assert opt.popsize == lam and opt.ask().shape == (lam, 3)
+
+
+@pytest.mark.parametrize("method", ["cmaes", "sep_cmaes"])
+def test_cmaes_asks_the_loaded_runs_samples_at_the_same_generation(method):
+    """The samples are cached per generation: a checkpoint of another run at the same generation replaces them."""
+    a, b = make(method, seed=0), make(method, seed=5)
+    advance(a, 2)
+    advance(b, 2)
+    a.ask()  # caches a's samples of generation 2
+    a.load_state_dict(b.state_dict())
+    Xa, Xb = a.ask(), b.ask()
+    assert np.array_equal(Xa, Xb)
+    a.tell(Xa, sphere(Xa))
+    b.tell(Xb, sphere(Xb))
+    assert np.array_equal(a.ask(), b.ask())
+
+
+@pytest.mark.parametrize("method", ["openes", "snes"])
+def test_noise_table_follows_the_seed_of_a_loaded_checkpoint(method):
+    a, b = make(method, seed=0, noise_table=500), make(method, seed=5, noise_table=500)
+    advance(a, 1)  # draws a's table
+    advance(b, 1)
+    a.load_state_dict(b.state_dict())
+    assert np.array_equal(a.ask(), b.ask())
+
+
+BAD_VALUES = {
+    "None": None,
+    "complex": complex(1.0, 2.0),
+    "numpy complex": np.complex128(1.0 + 2.0j),
+    "text": "1.5",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_VALUES))
+def test_objective_values_that_are_not_real_numbers_are_refused(kind):
+    v = BAD_VALUES[kind]
+    with pytest.raises(TypeError, match="fun"):
+        gn.minimize(lambda x: v, BOUNDS, method="random_search", budget=64)
+    with pytest.raises(TypeError, match="fun"):
+        gn.minimize(lambda X: [v] * len(X), BOUNDS, method="random_search", budget=64, vectorized=True)
+    opt = make("random_search")
+    X = opt.ask()
+    with pytest.raises(TypeError, match="fitness"):
+        opt.tell(X, [v] * len(X))
+    assert opt.nfev == 0 and opt.best_x is None
+
+
+def test_objective_values_of_other_real_types_are_accepted():
+    for v in (np.float32(0.5), np.array(0.5), 1, True, [0.5], np.array([[0.5]]), np.int8(3)):
+        res = gn.minimize(lambda x, v=v: v, BOUNDS, method="random_search", budget=32)
+        assert res.fun == float(np.asarray(v).reshape(())) and res.n_nonfinite == 0
+    res = gn.minimize(lambda x: np.nan, BOUNDS, method="random_search", budget=32)
+    assert res.n_nonfinite == 32 and res.x is None
+
+
+def test_fitness_of_another_shape_with_the_same_size_is_refused():
+    opt = make("random_search", popsize=8)
+    X = opt.ask()
+    with pytest.raises(ValueError, match="fitness"):
+        opt.tell(X, np.zeros((2, 4)))
+    opt.tell(X, sphere(X)[:, None])  # (n, 1), as a vectorized objective with keepdims returns
+    X = opt.ask()
+    opt.tell(X, sphere(X)[None, :])
+    assert opt.nfev == 16
+
+
+def test_target_nan_is_refused_and_target_inf_evaluates_a_generation():
+    with pytest.raises(ValueError, match="target"):
+        gn.minimize(sphere, BOUNDS, method="pso", budget=200, vectorized=True, target=float("nan"))
+    res = gn.minimize(sphere, BOUNDS, method="pso", budget=200, vectorized=True, target=float("inf"))
+    assert res.nit == 1 and res.x is not None and "target" in res.message
+
+
+@pytest.mark.parametrize("name", ["x0", "sigma0"])
+def test_non_numeric_x0_and_sigma0_name_the_argument(name):
+    with pytest.raises(TypeError, match=name):
+        gn.PSO(BOUNDS, **{name: "ab"})
+    with pytest.raises(TypeError, match=name):
+        gn.PSO(BOUNDS, **{name: [0.1, None, 0.1]})
+
+
+def test_options_that_are_not_a_dict_or_repeat_minimize_arguments_are_named():
+    for options in ({"seed": 3}, {"target": 0.1}, {"bounds": BOUNDS}, ["popsize", 4]):
+        with pytest.raises(TypeError, match="options"):
+            gn.minimize(sphere, BOUNDS, method="pso", budget=200, vectorized=True, options=options)
+
+
+@pytest.mark.parametrize("width", [1e-200, 1e200])
+def test_openes_refuses_a_sigma0_whose_square_leaves_float64(width):
+    """sigma0^2 underflowed to 0 (the mean turned NaN after one generation) or overflowed (the mean never moved)."""
+    with pytest.raises(ValueError, match="sigma0"):
+        gn.OpenES([(-width, width)] * 2)
+    with pytest.raises(ValueError, match="sigma0"):
+        gn.OpenES(dim=2, sigma0=width)
+    opt = gn.OpenES([(-width, width)] * 2, sigma0=1e-100 if width < 1 else 1e100)
+    advance(opt, 3)
+    assert np.all(np.isfinite(opt.ask())) and np.any(opt.state.mean != 0.0)
