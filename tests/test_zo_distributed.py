@@ -1,6 +1,7 @@
 """Seed-distributed MeZO/ES over torch.distributed (gloo, 2 processes on localhost): ranks exchange only
 scalar losses, yet end bit-identical to each other and to a single process evaluating the same directions."""
 
+import json
 import os
 import socket
 import subprocess
@@ -42,3 +43,23 @@ def test_two_ranks_bit_identical_and_equal_to_single_process(tmp_path, kind):
     torch.manual_seed(0)
     init = torch.nn.Linear(8, 16).weight
     assert not torch.equal(r0["params"][0], init)  # the run moved the parameters
+
+
+SETTINGS_WORKER = Path(__file__).with_name("_zo_dist_settings_worker.py")
+
+
+def test_ranks_with_different_settings_refuse_at_construction(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
+    port = str(_free_port())
+    outs = [tmp_path / f"rank{r}.json" for r in range(2)]
+    procs = [subprocess.Popen([sys.executable, str(SETTINGS_WORKER), str(r), port, str(outs[r])], env=env)
+             for r in range(2)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+    expected = {"seed": "seed: ranks were given different seeds", "eps": "eps: ranks were given different values",
+                "n_directions": "n_directions: ranks were given different values",
+                "lr": "lr: ranks were given different values", "none": "accepted"}
+    for o in outs:
+        got = json.loads(o.read_text())
+        assert set(got) == set(expected)
+        assert all(got[k].startswith(v) for k, v in expected.items()), got

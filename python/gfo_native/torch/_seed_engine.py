@@ -22,6 +22,7 @@ coefficients and the group hyperparameters: with the initial weights it is a com
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import numbers
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
@@ -75,7 +76,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         self._nskipped = 0
         self._steps_log: list[dict[str, Any]] = []
         if distributed:
-            self._check_same_seed()
+            self._check_same_settings()
 
     # -- parameters ------------------------------------------------------------------------------
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
@@ -118,16 +119,33 @@ class SeedOptimizer(torch.optim.Optimizer):
         return bufs
 
     # -- distributed -----------------------------------------------------------------------------
-    def _check_same_seed(self) -> None:
+    # What every rank must agree on (a fixed list, so that optimizers of different kinds exchange equal sizes).
+    _SETTINGS = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "eps", "sigma",
+                 "optimizer", "betas", "adam_eps", "lr", "weight_decay")
+
+    def _check_same_settings(self) -> None:
+        """ValueError on every rank when the ranks were given different settings: a rank with another eps, lr,
+        population, ... would update its parameters differently from the others, silently (only the seed was
+        compared before). Each setting travels as a 64-bit fingerprint of its repr; min and max over the ranks
+        must agree."""
         import torch.distributed as dist
 
-        s = torch.tensor([self.seed - (1 << 64) if self.seed >= 1 << 63 else self.seed], dtype=torch.int64,
-                         device=self._comm_device())
-        lo, hi = s.clone(), s.clone()
+        values = self._log_header()
+        values["lr"] = [float(g["lr"]) for g in self.param_groups]
+        values["weight_decay"] = [float(g["weight_decay"]) for g in self.param_groups]
+        prints = [int.from_bytes(hashlib.sha256(repr(values.get(k)).encode()).digest()[:8], "little", signed=True)
+                  for k in self._SETTINGS]
+        lo = torch.tensor(prints, dtype=torch.int64, device=self._comm_device())
+        hi = lo.clone()
         dist.all_reduce(lo, op=dist.ReduceOp.MIN, group=self.process_group)
         dist.all_reduce(hi, op=dist.ReduceOp.MAX, group=self.process_group)
-        if lo.item() != hi.item():
-            raise ValueError("seed: ranks were given different seeds; every rank must use the same seed")
+        for key, a, b in zip(self._SETTINGS, lo.tolist(), hi.tolist()):
+            if a == b:
+                continue
+            if key == "seed":
+                raise ValueError("seed: ranks were given different seeds; every rank must use the same seed")
+            raise ValueError(f"{key}: ranks were given different values; every rank must use the same "
+                             f"(this rank has {values.get(key)!r})")
 
     def _sum_over_ranks(self, a: np.ndarray) -> np.ndarray:
         if self.world_size == 1:
