@@ -298,3 +298,37 @@ def test_group_added_mid_run_is_trained_and_the_log_replays(kind):
     assert [st.get("ntensors") for st in opt.log["steps"]] == [2, 2, None, None, None]
     gt.replay(init, opt.log)
     assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(init, ps))
+
+
+def test_replay_refuses_tensors_in_another_order_and_resume_another_model():
+    ps = _three(4)
+    init = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+    opt = gt.MeZO([{"params": [ps[0], ps[2]]}, {"params": [ps[1]], "weight_decay": 0.0}], lr=0.1, eps=1e-2)
+    opt.step(_loss(ps))
+    assert opt.log["sizes"] == [30, 10, 20]
+    with pytest.raises(ValueError, match=r"params\[1\]: 20 elements, the run's tensor 1 had 10"):
+        gt.replay(init, opt.log)  # the module order, not the optimizer's
+    before = [p.detach().clone() for p in init]
+    assert all(torch.equal(a.detach(), b) for a, b in zip(init, before))
+    gt.replay([init[0], init[2], init[1]], opt.log)
+    assert all(torch.equal(a.detach(), b.detach()) for a, b in zip([init[0], init[2], init[1]], opt._params()))
+    other = [torch.nn.Parameter(torch.zeros(n)) for n in (30, 11, 20)]
+    with pytest.raises(ValueError, match=r"state_dict: written by a run with sizes=\[30, 10, 20\]"):
+        gt.MeZO([{"params": other[:2]}, {"params": other[2:], "weight_decay": 0.0}], lr=0.1, eps=1e-2
+                ).load_state_dict(opt.state_dict())
+
+
+def test_logs_without_sizes_still_replay_and_resume():
+    ps = _three(5)
+    init = [torch.nn.Parameter(p.detach().clone()) for p in ps]
+    opt = gt.MeZO(ps, lr=0.1, eps=1e-2, momentum=0.5)
+    opt.step(_loss(ps))
+    sd = copy.deepcopy(opt.state_dict())
+    del sd["seed_optimizer"]["log"]["sizes"]  # as written before the log had sizes
+    again = gt.MeZO(ps, lr=0.1, eps=1e-2, momentum=0.5)
+    again.load_state_dict(sd)
+    again.step(_loss(ps))
+    log = again.log
+    del log["sizes"]
+    gt.replay(init, log)
+    assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(init, ps))

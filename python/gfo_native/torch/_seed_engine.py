@@ -120,8 +120,8 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     # -- distributed -----------------------------------------------------------------------------
     # What every rank must agree on (a fixed list, so that optimizers of different kinds exchange equal sizes).
-    _SETTINGS = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "eps", "sigma",
-                 "optimizer", "betas", "adam_eps", "lr", "weight_decay")
+    _SETTINGS = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "sizes", "eps",
+                 "sigma", "optimizer", "betas", "adam_eps", "lr", "weight_decay")
 
     def _check_same_settings(self) -> None:
         """ValueError on every rank when the ranks were given different settings: a rank with another eps, lr,
@@ -284,7 +284,7 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _log_header(self) -> dict[str, Any]:
         return {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
                 "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
-                "groups": self._group_of_tensor()}
+                "groups": self._group_of_tensor(), "sizes": [p.numel() for p in self._params()]}
 
     @property
     def log(self) -> dict[str, Any]:
@@ -321,7 +321,8 @@ class SeedOptimizer(torch.optim.Optimizer):
         extra = state_dict.pop("seed_optimizer", None)
         if extra is not None:
             saved, mine = extra["log"], self._log_header()
-            for key in self._REPLAYED:
+            # "sizes" (element counts; logs before 2026-11-23 lack them) where the saved log has them
+            for key in self._REPLAYED + (("sizes",) if "sizes" in saved else ()):
                 if saved.get(key) != mine.get(key):
                     raise ValueError(f"state_dict: written by a run with {key}={saved.get(key)!r}; this optimizer "
                                      f"has {key}={mine.get(key)!r} (resume with the same settings: the log of a "

@@ -14,7 +14,9 @@ from .es import grad_buffers, make_adam, sync_adam
 @torch.no_grad()
 def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     """Apply a logged MeZO/ES run to ``params`` in place (the same tensors, in the same order, as the run's
-    optimizer had, holding the initial weights).
+    optimizer had, holding the initial weights: ``[p for g in opt.param_groups for p in g["params"]]``, which
+    is not ``model.parameters()``'s order when the groups regroup them; tensors whose sizes differ from the
+    log's are refused).
 
     Each step is one fused pass: every direction's perturb/restore round trip (the same rounded operations
     the run performed, so the restoration errors are reproduced too) followed by the update. No loss is
@@ -25,6 +27,10 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     if len(groups) != len(params):
         raise ValueError(f"params: the log describes {len(groups)} tensors, got {len(params)}")
     K.check_params(params)
+    for t, (p, n) in enumerate(zip(params, log.get("sizes", ()))):  # logs before 2026-11-23 have no sizes
+        if p.numel() != int(n):
+            raise ValueError(f"params[{t}]: {p.numel()} elements, the run's tensor {t} had {n} (pass the tensors "
+                             "in the optimizer's order: its param_groups' params, group after group)")
     dist = K.DISTRIBUTIONS[log["distribution"]]
     nd, two_sided = int(log["n_directions"]), bool(log["two_sided"])
     momentum = float(log.get("momentum", 0.0))
