@@ -1,6 +1,7 @@
 """Edge cases of the ask/tell optimizers and `minimize` found by the second bug hunt (one test per defect)."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -163,3 +164,17 @@ def test_openes_refuses_a_sigma0_whose_square_leaves_float64(width):
     opt = gn.OpenES([(-width, width)] * 2, sigma0=1e-100 if width < 1 else 1e100)
     advance(opt, 3)
     assert np.all(np.isfinite(opt.ask())) and np.any(opt.state.mean != 0.0)
+
+
+def test_sa_resumed_under_a_new_plan_cools_over_it_as_pso_follows_it():
+    """minimize tells the budget's generations (plan) before loading a checkpoint on resume: SA kept the old budget's
+    cooling factor (so a run extended from 400 to 1200 evaluations froze after the first 400), PSO took the new one."""
+    first = gn.SimulatedAnnealing(BOUNDS, seed=1)
+    first.plan(10)
+    advance(first, 3)
+    resumed = gn.SimulatedAnnealing(BOUNDS, seed=1)
+    resumed.plan(30)
+    resumed.load_state_dict(first.state_dict())
+    assert resumed.state.alpha == gn.SimulatedAnnealing(BOUNDS, max_generations=30).state.alpha
+    assert resumed.generation == 3 and resumed.state.alpha != first.state.alpha
+    assert pickle.loads(pickle.dumps(first)).state.alpha == first.state.alpha  # no plan told: the checkpoint's
