@@ -178,3 +178,25 @@ def test_sa_resumed_under_a_new_plan_cools_over_it_as_pso_follows_it():
     assert resumed.state.alpha == gn.SimulatedAnnealing(BOUNDS, max_generations=30).state.alpha
     assert resumed.generation == 3 and resumed.state.alpha != first.state.alpha
     assert pickle.loads(pickle.dumps(first)).state.alpha == first.state.alpha  # no plan told: the checkpoint's
+
+
+@pytest.mark.parametrize("method", ["cmaes", "sep_cmaes"])
+def test_cmaes_box_penalty_stays_ordered_when_the_values_spread_beyond_float64(method):
+    """The penalty's IQR overflowed to inf, inf * 0 made the unclipped samples NaN, and the native ranking
+    (std::stable_sort) and the reference's (numpy, NaN last) then followed different trajectories."""
+    def f(X):
+        return np.where(X[:, 0] > 0, 1.7e308, -1.7e308)
+
+    with np.errstate(all="ignore"):
+        runs = [gn.minimize(f, [(-1, 1)] * 3, method=method, budget=400, seed=6, vectorized=True,
+                            options={"impl": impl}) for impl in ("native", "reference")]
+    assert runs[0].nfev == runs[1].nfev and runs[0].message == runs[1].message
+    opt = gn.OPTIMIZERS[method]([(-1, 1)] * 3, seed=0, sigma0=1.0)  # about half the samples are clipped
+    X = opt.ask()
+    U = opt._sample()[0]
+    fx = np.where(np.arange(len(X)) % 2 == 0, 1.7e308, -1.7e308)
+    pen = np.einsum("ij,ij->i", U - X, U - X)
+    assert pen.any() and not pen.all()
+    with np.errstate(all="ignore"):
+        out = opt._penalize(U, X, fx)
+    assert not np.isnan(out).any() and np.array_equal(out[pen == 0], fx[pen == 0])

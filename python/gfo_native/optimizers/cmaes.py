@@ -300,9 +300,16 @@ class CMAES(Optimizer):
         if not pen.any():
             return f
         fin = f[np.isfinite(f)]
-        iqr = float(np.subtract(*np.percentile(fin, [75, 25]))) if fin.size >= 2 else 0.0
-        scale = self.state.sigma ** 2 * float(np.mean(self.state.D ** 2))
-        return np.asarray(f + ((iqr if iqr > 0 else 1.0) / scale) * pen)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # values spread beyond float64 (e.g. -1e308 and 1e308): the IQR overflows, and any violation ranks worst
+            iqr = float(np.subtract(*np.percentile(fin, [75, 25]))) if fin.size >= 2 else 0.0
+            scale = self.state.sigma ** 2 * float(np.mean(self.state.D ** 2))
+            coef = (iqr if iqr > 0 else 1.0) / scale if math.isfinite(iqr) else math.inf
+            # only where a sample was clipped: an infinite coef times a zero penalty would be NaN, which the ranking
+            # kernels order differently (std::stable_sort vs numpy's NaN-last argsort)
+            out = np.where(pen > 0, f + coef * pen, f)
+        out[np.isnan(out)] = np.inf
+        return np.asarray(out)
 
     def _decompose(self, s: CMAESState) -> None:
         """Lazy eigendecomposition C = B diag(D^2) B^T by LAPACK dsyevd (the lower triangle of C)."""
