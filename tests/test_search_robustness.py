@@ -200,3 +200,21 @@ def test_cmaes_box_penalty_stays_ordered_when_the_values_spread_beyond_float64(m
     with np.errstate(all="ignore"):
         out = opt._penalize(U, X, fx)
     assert not np.isnan(out).any() and np.array_equal(out[pen == 0], fx[pen == 0])
+
+
+@pytest.mark.parametrize("low,high,log", [(0, 2**53, False), (-(2**52) + 1, 2**52 - 1, False),
+                                          (2**52, 2**52 + 100, False), (1, 10**14, True)])
+def test_int_ranges_whose_bins_float64_cannot_resolve_are_refused(low, high, log):
+    """decode(encode(v)) returned a neighbour of v for some values of these ranges."""
+    with pytest.raises(ValueError, match="high"):
+        gn.space.Int(low, high, log=log)
+
+
+@pytest.mark.parametrize("low,high,log", [(0, 2**52 - 1, False), (-(2**51), 2**51 - 1, False),
+                                          (-(2**52) + 1, -1, False), (1, 2**45 - 1, True)])
+def test_int_ranges_at_the_limit_round_trip(low, high, log):
+    d = gn.space.Int(low, high, log=log)
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.integers(low, high, 3000, endpoint=True),
+                             rng.integers(max(low, high - 10**6), high, 3000, endpoint=True), [low, low + 1, high]])
+    assert all(d.decode(d.encode(int(v))[None, :])[0] == int(v) for v in values)

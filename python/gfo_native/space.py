@@ -118,6 +118,15 @@ class Int(Dimension):
             raise ValueError(f"high: expected low <= high, got low={self.low}, high={self.high}")
         if self.log and self.low < 1:
             raise ValueError(f"low: log=True needs low >= 1, got {self.low}")
+        # Each integer owns a bin of the unit coordinate; float64 must tell the bins (and their centres) apart, or
+        # values decode to a neighbour (Int(0, 2**53) decoded ~4% of encoded values wrongly, Int(1, 10**14,
+        # log=True) ~0.5%: its top bins are ~1e-16 wide).
+        if max(abs(self.low), abs(self.high)) >= 2**52 or self.high - self.low >= 2**52:
+            raise ValueError(f"high: Int needs |low|, |high| and high - low below 2**52 (float64 resolves its bins), "
+                             f"got low={self.low}, high={self.high}")
+        if self.log and self.high >= 2**45:
+            raise ValueError(f"high: Int(log=True) needs high below 2**45 (~3.5e13; float64 resolves its logarithmic "
+                             f"bins), got {self.high}")
 
     def _edges(self) -> tuple[float, float]:
         if self.log:
