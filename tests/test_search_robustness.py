@@ -218,3 +218,27 @@ def test_int_ranges_at_the_limit_round_trip(low, high, log):
     values = np.concatenate([rng.integers(low, high, 3000, endpoint=True),
                              rng.integers(max(low, high - 10**6), high, 3000, endpoint=True), [low, low + 1, high]])
     assert all(d.decode(d.encode(int(v))[None, :])[0] == int(v) for v in values)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_tell_refuses_points_with_nan_or_inf(method):
+    """A told batch with NaN became DE's/SA's population (NaN asked forever after), PSO's positions, BO's design
+    (OverflowError). Refused with the optimizer unchanged; the asked array itself is told without a check."""
+    opt = make(method, seed=0)
+    X = opt.ask().copy()
+    X[0, 0] = np.nan
+    X[-1, -1] = np.inf
+    with pytest.raises(ValueError, match="X"):
+        opt.tell(X, np.zeros(len(X)))
+    assert opt.nfev == 0 and opt.generation == 0
+    X = opt.ask()
+    assert np.all(np.isfinite(X))
+    opt.tell(X, sphere(X))
+    assert opt.nfev == opt.popsize
+
+
+def test_tell_accepts_finite_points_whose_sum_overflows():
+    opt = gn.PSO(dim=3, popsize=4)
+    X = np.full_like(opt.ask(), 1e308)
+    opt.tell(X, np.arange(4.0))
+    assert opt.nfev == 4 and np.array_equal(opt.best_x, X[0])

@@ -225,7 +225,8 @@ class Optimizer:
     def tell(self, X: Any, fitness: Any) -> None:
         """Report the fitness (to minimize) of the asked batch (an array, or the dicts of ``ask_dicts()``).
 
-        NaN and +-inf rank worst and are counted.
+        NaN and +-inf rank worst and are counted. ``X`` may differ from the asked points (e.g. repaired or rounded:
+        population methods keep what they are told) but must be finite.
         """
         if self._pending is None:
             raise RuntimeError("tell: call ask() first")
@@ -236,6 +237,11 @@ class Optimizer:
         X = np.asarray(X, dtype=np.float64)
         if X.shape != self._pending.shape:
             raise ValueError(f"X: expected the asked batch of shape {self._pending.shape}, got {X.shape}")
+        if X is not self._pending:  # points of the caller's own (repaired, rounded): they become the population
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite = math.isfinite(float(np.sum(X))) or bool(np.isfinite(X).all())  # one pass unless overflow
+            if not finite:
+                raise ValueError("X: contains NaN or inf (tell the asked points, or finite points of your own)")
         f = self._record(fitness, X.shape[0], lambda i: X[i].copy())
         self._tell(X, f)
         self.nfev += X.shape[0]
