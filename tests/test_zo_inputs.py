@@ -332,3 +332,18 @@ def test_logs_without_sizes_still_replay_and_resume():
     del log["sizes"]
     gt.replay(init, log)
     assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(init, ps))
+
+
+def test_momentum_buffer_none_is_created_not_ignored():
+    runs = []
+    for reset in (False, True):
+        ps = _three(6)
+        opt = gt.MeZO(ps, lr=0.1, eps=1e-2, momentum=0.9, seed=2)
+        if reset:
+            for p in ps:
+                opt.state[p]["momentum_buffer"] = None  # as torch.optim.SGD's state before its first step
+        for _ in range(2):
+            opt.step(_loss(ps))
+        assert all(opt.state[p]["momentum_buffer"] is not None for p in ps)
+        runs.append(ps)
+    assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(*runs))

@@ -113,7 +113,7 @@ class SeedOptimizer(torch.optim.Optimizer):
                 bufs.append(None)
                 continue
             st = self.state[p]
-            if "momentum_buffer" not in st:
+            if st.get("momentum_buffer") is None:  # None as torch.optim.SGD keeps before its first step
                 st["momentum_buffer"] = torch.zeros(p.shape, dtype=torch.float32, device=p.device)
             bufs.append(st["momentum_buffer"])
         return bufs
