@@ -242,3 +242,20 @@ def test_tell_accepts_finite_points_whose_sum_overflows():
     X = np.full_like(opt.ask(), 1e308)
     opt.tell(X, np.arange(4.0))
     assert opt.nfev == 4 and np.array_equal(opt.best_x, X[0])
+
+
+def test_callback_history_is_not_copied_each_generation():
+    """make_result copied the whole history for every callback: O(generations^2) over a run (40,000 generations of
+    hill climbing took 50 s with a callback against 1.5 s without). The intermediate results now share the run's
+    buffers (read-only views, never changed by later generations); the final result owns its arrays."""
+    seen = []
+    res = gn.minimize(sphere, BOUNDS, method="hill_climbing", budget=300, vectorized=True, options={"popsize": 1},
+                      callback=lambda r: seen.append(r.history))
+    assert len(seen) == res.nit == 300
+    assert np.shares_memory(seen[100]["fun"], seen[101]["fun"])
+    assert not seen[5]["fun"].flags.writeable
+    for k, h in enumerate(seen):
+        assert h["nfev"].size == h["fun"].size == k + 1
+    assert np.array_equal(seen[-1]["fun"], res.history["fun"]) and np.array_equal(seen[-1]["nfev"], res.history["nfev"])
+    assert np.array_equal(seen[10]["fun"], res.history["fun"][:11])
+    assert res.history["fun"].flags.writeable and not np.shares_memory(res.history["fun"], seen[-1]["fun"])

@@ -17,7 +17,7 @@ from .optimizers.registry import OPTIMIZERS
 from .optimizers.result import OptimizeResult
 
 
-def make_result(opt: Any, message: str, success: bool, history: Dict[str, List[Any]],
+def make_result(opt: Any, message: str, success: bool, history: Dict[str, Any],
                 failures: Sequence[Dict[str, Any]] = ()) -> OptimizeResult:
     """The :class:`OptimizeResult` of an optimizer's current state (best point copied, history as arrays)."""
     return OptimizeResult(
@@ -26,6 +26,36 @@ def make_result(opt: Any, message: str, success: bool, history: Dict[str, List[A
         history={k: np.asarray(v) for k, v in history.items()}, method=opt.name,
         n_failed=len(failures), failures=list(failures),
     )
+
+
+class _History:
+    """Evaluations and best-so-far value after each generation, in arrays that grow by doubling: an append costs
+    O(1) amortized and :meth:`views` O(1), so a callback's intermediate result (and a checkpoint within a batch)
+    does not copy the whole history every generation, which made long runs with a callback quadratic."""
+
+    def __init__(self, history: Dict[str, List[Any]]) -> None:
+        self.n = len(history["nfev"])
+        cap = max(64, 2 * self.n)
+        self._nfev, self._fun = np.zeros(cap, dtype=np.int64), np.zeros(cap)
+        self._nfev[:self.n], self._fun[:self.n] = history["nfev"], history["fun"]
+
+    def append(self, nfev: int, fun: float) -> None:
+        if self.n == self._nfev.size:
+            self._nfev = np.concatenate([self._nfev, np.zeros_like(self._nfev)])
+            self._fun = np.concatenate([self._fun, np.zeros_like(self._fun)])
+        self._nfev[self.n], self._fun[self.n] = nfev, fun
+        self.n += 1
+
+    def views(self) -> Dict[str, np.ndarray]:
+        """Read-only views of the entries so far (later appends never change them)."""
+        out = {"nfev": self._nfev[:self.n], "fun": self._fun[:self.n]}
+        for v in out.values():
+            v.flags.writeable = False
+        return out
+
+    def arrays(self) -> Dict[str, np.ndarray]:
+        """Copies of the entries so far."""
+        return {"nfev": self._nfev[:self.n].copy(), "fun": self._fun[:self.n].copy()}
 
 
 def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: int = 10_000, seed: int = 0, *,
@@ -96,15 +126,16 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     if resume and checkpoint is None:
         raise ValueError("resume: needs checkpoint=<file> to resume from")
     ckpt = None if checkpoint is None else RunCheckpoint(checkpoint, checkpoint_every, opt)
-    history: Dict[str, List[Any]] = {"nfev": [], "fun": []}
+    history: Dict[str, Any] = {"nfev": [], "fun": []}
     failures: List[Dict[str, Any]] = []
     batch_progress = None
     restored = ckpt.restore() if resume and ckpt is not None else None
     if restored is not None:
         history, failures, batch_progress = restored
+    hist = _History(history)
     evaluation = as_evaluator(executor).bind(fun, vectorized=vectorized, max_retries=max_retries)
     evaluation.failures = failures
-    on_progress = None if ckpt is None else (lambda p: ckpt.partial(history, failures, p))
+    on_progress = None if ckpt is None else (lambda p: ckpt.partial(hist.views(), failures, p))
     saved = False
     bar = _progress_bar(budget, method) if progress else None
     if bar is not None and opt.nfev:
@@ -126,13 +157,12 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
             y = evaluation.evaluate(X if opt.space is None else opt.space.decode(X), batch_progress, on_progress)
             batch_progress = None
             opt.tell(X, y)
-            history["nfev"].append(opt.nfev)
-            history["fun"].append(opt.best_f)
-            saved = ckpt is not None and ckpt.after_generation(history, failures)
+            hist.append(opt.nfev, opt.best_f)
+            saved = ckpt is not None and ckpt.after_generation(hist.views(), failures)
             if bar is not None:
                 bar.update(X.shape[0])
                 bar.set_postfix(best=f"{opt.best_f:.6g}", refresh=False)
-            if callback is not None and callback(make_result(opt, "running", True, history, failures)):
+            if callback is not None and callback(make_result(opt, "running", True, hist.views(), failures)):
                 message = "stopped by callback"
                 break
     finally:
@@ -140,8 +170,8 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
         if bar is not None:
             bar.close()
     if ckpt is not None and not saved:
-        ckpt.save(history, failures)
-    res = make_result(opt, message, success, history, failures)
+        ckpt.save(hist.views(), failures)
+    res = make_result(opt, message, success, hist.arrays(), failures)
     if opt.space is not None:
         res["x_unit"], res["x"] = res.x, opt.best_params
     return res

@@ -42,7 +42,7 @@ class RunCheckpoint:
         save_checkpoint(self.path, {
             "kind": "gfo_native.minimize", "run_version": RUN_VERSION, "gfo_native": __version__,
             "identity": self._identity(), "optimizer": self.opt.state_dict(),
-            "history": {k: list(v) for k, v in history.items()}, "failures": list(failures),
+            "history": {k: np.asarray(v).tolist() for k, v in history.items()}, "failures": list(failures),
             "batch": None if progress is None else progress.to_dict(),
         })
 
