@@ -259,3 +259,18 @@ def test_callback_history_is_not_copied_each_generation():
     assert np.array_equal(seen[-1]["fun"], res.history["fun"]) and np.array_equal(seen[-1]["nfev"], res.history["nfev"])
     assert np.array_equal(seen[10]["fun"], res.history["fun"][:11])
     assert res.history["fun"].flags.writeable and not np.shares_memory(res.history["fun"], seen[-1]["fun"])
+
+
+@pytest.mark.parametrize("method", ["openes", "snes"])
+def test_unboxed_es_told_modified_points_draws_the_noise_again(method):
+    """Without a box the update read the noise back from the told X: a rounded copy became the noise. Only the asked
+    array itself is read; any other batch updates as tell_seeds (and the boxed case) do."""
+    a, b, c = (gn.OPTIMIZERS[method](dim=4, seed=0) for _ in range(3))
+    X = a.ask()
+    b.ask()
+    fit = sphere(X)
+    a.tell(np.round(X, 1), fit)
+    b.tell_seeds(fit)
+    Xc = c.ask()
+    c.tell(Xc, fit)  # the asked array: read back, the same bits
+    assert np.array_equal(a.state.mean, b.state.mean) and np.array_equal(c.state.mean, b.state.mean)

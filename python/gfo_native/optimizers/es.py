@@ -142,8 +142,9 @@ class _NoiseES(Optimizer):
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         # Without a box the members are the unclipped perturbations: the update reads them instead of drawing
         # the noise again (the same bits either way). Clipped members do not carry the noise: regenerate it;
-        # so does a noise table, whose float32 rows are half the bytes of the members.
-        read = not self._boxed and self.noise_table is None
+        # so does a noise table, whose float32 rows are half the bytes of the members; and so does a batch other
+        # than the asked array (a caller's copy may hold rounded or repaired points, which are not the noise).
+        read = not self._boxed and self.noise_table is None and X is self._pending
         self._update(f, np.ascontiguousarray(X) if read else None)
 
     def _update(self, f: np.ndarray, X: np.ndarray | None) -> None:
@@ -206,9 +207,10 @@ class OpenES(_NoiseES):
     and :math:`\theta` takes one step of Adam (default) or SGD with momentum on :math:`g`, by the fused kernels
     of :mod:`gfo_native.optim.functional` (torch.optim's update rules). ``sigma0`` stays fixed.
 
-    ``tell(X, f)`` reads the noise back from the members of sign + in ``X``,
+    ``tell(X, f)`` with the array ``ask()`` returned reads the noise back from its members of sign +,
     :math:`\epsilon_p = (x_{2p} - \theta) / \sigma`, instead of drawing it again (``tell_seeds`` draws it once, and
-    both give the same bits); so ``X`` must be the asked batch, unmodified.
+    both give the same bits); so that array must not be modified. Any other array (a copy, rounded or repaired
+    points) is taken as the points the fitness belongs to, and the noise is drawn again.
 
     Bounds: points are clipped to the box (the gradient uses the unclipped noise, then regenerated) and so is
     :math:`\theta`.
