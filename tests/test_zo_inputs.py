@@ -347,3 +347,21 @@ def test_momentum_buffer_none_is_created_not_ignored():
         assert all(opt.state[p]["momentum_buffer"] is not None for p in ps)
         runs.append(ps)
     assert all(torch.equal(a.detach(), b.detach()) for a, b in zip(*runs))
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda p: gt.MeZO([p], lr=0.1, two_sided="False"), TypeError, "two_sided: expected True or False, got str"),
+    (lambda p: gt.MeZO([p], lr=0.1, two_sided=None), TypeError, "two_sided: expected True or False"),
+    (lambda p: gt.ES([p], lr=0.1, betas=(0.9,)), ValueError, r"betas: expected two values"),
+    (lambda p: gt.ES([p], lr=0.1, betas=(1.0, 0.999), optimizer="adam"), ValueError, r"betas\[0\]: .*\[0, 1\)"),
+    (lambda p: gt.ES([p], lr=0.1, betas=(0.9, 1.0), optimizer="adam"), ValueError, r"betas\[1\]: .*\[0, 1\)"),
+    (lambda p: gt.replay([p], "log"), TypeError, "log: expected the optimizer's log"),
+    (lambda p: gt.replay([p], {"groups": [0]}), ValueError, r"log: missing \['seed'"),
+])
+def test_bad_arguments_name_themselves(make, error, match):
+    with pytest.raises(error, match=match):
+        make(torch.nn.Parameter(torch.zeros(3)))
+
+
+def test_numpy_bool_two_sided_is_accepted():
+    assert gt.MeZO([torch.nn.Parameter(torch.zeros(3))], lr=0.1, two_sided=np.bool_(False)).two_sided is False

@@ -62,6 +62,8 @@ class SeedOptimizer(torch.optim.Optimizer):
         self.seed = seed_value(seed)
         self.distribution = distribution
         self.n_directions = positive_int(n_directions, "n_directions")
+        if not isinstance(two_sided, (bool, np.bool_)):  # bool("False") would be True
+            raise TypeError(f"two_sided: expected True or False, got {type(two_sided).__name__}")
         self.two_sided = bool(two_sided)
         self.momentum = finite_float(momentum, "momentum", low=0.0)
         if self.momentum >= 1.0:

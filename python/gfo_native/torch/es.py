@@ -76,8 +76,7 @@ class ES(SeedOptimizer):
         if optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer: expected 'sgd' or 'adam', got {optimizer!r}")
         self.inner = optimizer
-        self.betas = (finite_float(betas[0], "betas[0]", low=0.0, high=1.0),
-                      finite_float(betas[1], "betas[1]", low=0.0, high=1.0))
+        self.betas = adam_betas(betas)
         self.adam_eps = finite_float(adam_eps, "adam_eps", low=0.0)
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay), seed=seed, distribution=distribution,
                          n_directions=population, two_sided=True, momentum=0.0, distributed=distributed,
@@ -132,6 +131,20 @@ class ES(SeedOptimizer):
         super().load_state_dict(state_dict)
         if adam is not None and self._adam is not None:
             self._adam.load_state_dict(adam)
+
+
+def adam_betas(betas: Any) -> tuple[float, float]:
+    """Adam's (beta1, beta2), each in [0, 1) as torch.optim.Adam requires (beta = 1 divides by zero in the bias
+    correction)."""
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise ValueError(f"betas: expected two values (beta1, beta2), got {betas!r}")
+    out = []
+    for i, b in enumerate(betas):
+        v = finite_float(b, f"betas[{i}]", low=0.0)
+        if v >= 1.0:
+            raise ValueError(f"betas[{i}]: expected a value in [0, 1), got {v}")
+        out.append(v)
+    return out[0], out[1]
 
 
 def grad_buffers(params: Sequence[torch.Tensor], frozen: Any) -> List[Optional[torch.Tensor]]:

@@ -22,6 +22,11 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     the run performed, so the restoration errors are reproduced too) followed by the update. No loss is
     evaluated; the result equals the run's final weights bit for bit.
     """
+    if not isinstance(log, dict):
+        raise TypeError(f"log: expected the optimizer's log (a dict, optimizer.log), got {type(log).__name__}")
+    missing = [k for k in ("groups", "seed", "distribution", "n_directions", "two_sided", "steps") if k not in log]
+    if missing:
+        raise ValueError(f"log: missing {missing}; expected a MeZO/ES optimizer.log")
     params = list(params)
     groups = log["groups"]
     if len(groups) != len(params):
