@@ -299,7 +299,8 @@ class SeedOptimizer(torch.optim.Optimizer):
     def nskipped(self) -> int:
         """Non-finite losses seen so far (NaN/inf never raise).
 
-        MeZO: directions whose finite difference was NaN/inf; they get a zero coefficient. ES: population
+        MeZO: directions whose finite difference was NaN/inf (or a coefficient beyond float32's range, which the
+        kernel takes); they get a zero coefficient. ES: population
         members whose loss was NaN/inf; they rank worst (tied with each other, so a pair whose two members
         are both non-finite gets a zero coefficient). A step in which every direction (MeZO) or every member
         (ES) is non-finite makes no update: the round trips are completed and nothing else changes (no weight
