@@ -54,7 +54,10 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any], *, seed: int, distribution: str, n_directions: int,
                  two_sided: bool, momentum: float, distributed: bool, process_group: Any, impl: str) -> None:
+        self._constructing = True  # torch's __init__ adds the groups one by one: they are checked once, below
         super().__init__(params, defaults)
+        self._constructing = False
+        self._check_groups(self.param_groups)
         if distribution not in K.DISTRIBUTIONS:
             raise ValueError(f"distribution: expected one of {sorted(K.DISTRIBUTIONS)}, got {distribution!r}")
         if impl not in ("native", "reference"):
@@ -84,18 +87,26 @@ class SeedOptimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """torch's, then the checks of this optimizer: dtype, device and contiguity of the tensors, none sharing
         memory with another (torch only warns about a tensor listed twice in one group), lr and weight_decay."""
+        if getattr(self, "_constructing", False):
+            super().add_param_group(param_group)
+            return
         n_before = len(self._params())
         super().add_param_group(param_group)
-        K.check_params(self._params())
         group = self.param_groups[-1]
-        for name in ("lr", "weight_decay"):
-            finite_float(group[name], name, low=0.0)
+        self._check_groups([group])
         # a group added mid-run: the steps so far covered only the tensors before it (replay reads "ntensors")
         for st in getattr(self, "_steps_log", ()):
             st.setdefault("ntensors", n_before)
         adam = getattr(self, "_adam", None)  # ES with Adam: the inner Adam steps the new tensors too
         if adam is not None:
             adam.add_param_group({"params": list(group["params"]), "lr": group["lr"]})
+
+    def _check_groups(self, groups: List[Dict[str, Any]]) -> None:
+        # every tensor (one pass over all, so that a group added later is checked against the others too)
+        K.check_params(self._params())
+        for g in groups:
+            for name in ("lr", "weight_decay"):
+                finite_float(g[name], name, low=0.0)
 
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
