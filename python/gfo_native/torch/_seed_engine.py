@@ -121,8 +121,9 @@ class SeedOptimizer(torch.optim.Optimizer):
         if self.momentum == 0.0:
             return None
         bufs: List[Optional[torch.Tensor]] = []
+        frozen = self._frozen
         for t, p in enumerate(self._params()):
-            if t in self._frozen:  # no buffer is created for a frozen parameter
+            if frozen and t in frozen:  # no buffer is created for a frozen parameter
                 bufs.append(None)
                 continue
             st = self.state[p]

@@ -108,9 +108,13 @@ def _buffer_addresses(buffers: Any, params: Sequence[torch.Tensor], name: str, d
         if b is None:
             out.append(0)
             continue
-        out.append(tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",), device=device))
+        # the common case inline (as _addresses); a buffer that fails goes through tensor_pointer for its error
+        if b.dtype is not torch.float32 or b.layout is not torch.strided or b.device.type != device \
+                or not b.is_contiguous():
+            tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",), device=device)
         if b.numel() != p.numel():
             raise ValueError(f"{name}[{i}]: {b.numel()} elements, but its parameter has {p.numel()}")
+        out.append(b.data_ptr())
     return out
 
 
