@@ -274,3 +274,15 @@ def test_unboxed_es_told_modified_points_draws_the_noise_again(method):
     Xc = c.ask()
     c.tell(Xc, fit)  # the asked array: read back, the same bits
     assert np.array_equal(a.state.mean, b.state.mean) and np.array_equal(c.state.mean, b.state.mean)
+
+
+def test_tell_refuses_points_that_are_not_real_numbers():
+    opt = make("pso", popsize=4)
+    X = opt.ask()
+    for bad in (X.astype(np.complex128), X.astype(str), [[None] * 3] * 4):
+        with pytest.raises(TypeError, match="X"):
+            opt.tell(bad, sphere(X))
+    opt.tell(X.astype(np.float32), sphere(X))  # other real dtypes and lists are converted
+    X = opt.ask()
+    opt.tell(X.tolist(), sphere(X))
+    assert opt.nfev == 8
