@@ -286,3 +286,14 @@ def test_tell_refuses_points_that_are_not_real_numbers():
     X = opt.ask()
     opt.tell(X.tolist(), sphere(X))
     assert opt.nfev == 8
+
+
+@pytest.mark.parametrize("dim", [3, 100])
+def test_antithetic_snes_rounds_an_odd_default_popsize_up(dim):
+    """SNES(dim=3, antithetic=True) raised 'popsize: ... even popsize, got 7' for a popsize the caller never gave."""
+    opt = gn.SNES(dim=dim, antithetic=True)
+    assert opt.popsize == gn.SNES.default_popsize(dim) + 1 and opt.popsize % 2 == 0
+    advance(opt, 2)
+    assert opt.nfev == 2 * opt.popsize
+    with pytest.raises(ValueError, match="popsize"):
+        gn.SNES(dim=dim, antithetic=True, popsize=7)

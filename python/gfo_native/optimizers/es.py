@@ -86,7 +86,10 @@ class _NoiseES(Optimizer):
         self._table: np.ndarray | None = None
         super().__init__(bounds, **kwargs)
         if self.antithetic and self.popsize % 2:
-            raise ValueError(f"popsize: antithetic sampling needs an even popsize, got {self.popsize}")
+            if kwargs.get("popsize") is not None:
+                raise ValueError(f"popsize: antithetic sampling needs an even popsize, got {self.popsize}")
+            # the default (4 + 3 ln d, odd for some d: SNES at d = 3) rounded up to whole pairs, as OpenES's is
+            self.popsize = self.popsize0 = self.popsize + 1
         if self.noise_table is not None and not self.dim <= self.noise_table <= 2**32:
             raise ValueError(f"noise_table: expected dim ({self.dim}) <= entries <= 2^32, got {self.noise_table}")
         self._boxed = bool(np.isfinite(self.lower).any() or np.isfinite(self.upper).any())
