@@ -68,7 +68,8 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     Args:
         fun: ``fun(x) -> float`` for x of shape (d,), or with ``vectorized=True`` ``fun(X) -> (n,)`` for X (n, d).
             With a Space, ``x`` is a dict ``{name: value}`` (``X`` a list of dicts).
-            NaN/inf values rank worst and are counted in ``n_nonfinite``.
+            NaN/inf values rank worst and are counted in ``n_nonfinite``; None, complex or text values raise
+            TypeError (numpy would make None a silent NaN).
         bounds: (d, 2) box, or a :class:`gfo_native.space.Space` (then ``res.x`` is the best dict and
             ``res.x_unit`` its point in the unit cube).
         method: a key of :data:`gfo_native.OPTIMIZERS`.
@@ -76,6 +77,7 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
         seed: seed of the optimizer's random streams (same seed, same result).
         vectorized: pass whole batches to ``fun`` (the asked array itself, not a copy: ``fun`` must not modify it).
         callback: ``callback(intermediate: OptimizeResult) -> bool | None`` after each generation; True stops.
+            The intermediate result's history arrays are read-only views of the run's (not copied per call).
         progress: show a tqdm progress bar with the best value and evaluations per second.
         target: stop once the best value is <= target.
         max_time: stop after this many seconds (checked between generations).
