@@ -297,3 +297,22 @@ def test_antithetic_snes_rounds_an_odd_default_popsize_up(dim):
     assert opt.nfev == 2 * opt.popsize
     with pytest.raises(ValueError, match="popsize"):
         gn.SNES(dim=dim, antithetic=True, popsize=7)
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_pso_state_estimation_is_scale_free_beyond_float64_squares(adaptive):
+    """The evolutionary factor compares squared distances: for box widths above ~1e154 they overflowed to inf, the
+    factor was 0 and the swarm counted as converging every generation (elitist learning fired from the start)."""
+    def run(width, impl="native"):
+        opt = gn.PSO([(-width, width)] * 4, seed=0, adaptive=adaptive, impl=impl)
+        states = []
+        for _ in range(25):
+            X = opt.ask() / width
+            opt.tell(X * width, (X ** 2 - np.cos(9 * X)).sum(1) + 0.1 * np.abs(X - 0.7).sum(1))
+            states.append(opt.state.es)
+        return states, opt.best_f
+
+    small, huge = run(1.0), run(1e200)
+    assert huge[0] == small[0] and len(set(small[0])) > 1
+    assert huge[1] == pytest.approx(small[1], rel=1e-9)
+    assert run(1e200, "reference")[0] == huge[0]

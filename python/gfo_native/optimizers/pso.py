@@ -244,7 +244,12 @@ class PSO(Optimizer):
         """Zhan et al.'s evolutionary state estimation on the positions just evaluated: the evolutionary factor f
         (returned) and the state it classifies into (``state.es``)."""
         spread = np.empty(X.shape[0])
-        self.k.spread(X, spread)
+        with np.errstate(over="ignore", invalid="ignore"):  # the reference's squares may overflow: handled below
+            self.k.spread(X, spread)
+        if not np.isfinite(spread).all():
+            # squared distances beyond float64 (box widths above ~1e154): the factor would be 0 (converging) every
+            # generation. It is a ratio of spreads, so the positions scaled by a constant give the same one.
+            self.k.spread(np.ascontiguousarray(X / float(np.max(np.abs(X)))), spread)
         f = apso.evolutionary_factor(spread, g)
         self.state.es = apso.classify(f, self.state.es)
         return f
