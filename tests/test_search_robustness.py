@@ -316,3 +316,14 @@ def test_pso_state_estimation_is_scale_free_beyond_float64_squares(adaptive):
     assert huge[0] == small[0] and len(set(small[0])) > 1
     assert huge[1] == pytest.approx(small[1], rel=1e-9)
     assert run(1e200, "reference")[0] == huge[0]
+
+
+def test_hill_climbing_steps_never_exceed_the_box_width():
+    """The docstring's promise held only from the first update on: a sigma0 wider than the box was used as it was in
+    generation 1 and after each restart (the samples then piled up on the bounds)."""
+    opt = gn.HillClimbing([(0.0, 1.0), (0.0, 10.0)], sigma0=50.0, restart_patience=1, seed=0)
+    assert np.array_equal(opt.state.sigma, [1.0, 10.0])
+    for _ in range(6):
+        X = opt.ask()
+        opt.tell(X, np.ones(len(X)))  # no improvement: a restart after every generation
+        assert np.all(opt.state.sigma <= [1.0, 10.0])

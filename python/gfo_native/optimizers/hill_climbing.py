@@ -65,7 +65,11 @@ class HillClimbing(Optimizer):
     def _init_state(self) -> HillClimbingState:
         self.span = pop.span(self)
         self.d_sigma = 1.0 + self.dim / (2.0 * self.popsize)
-        return HillClimbingState(x=self.x0.copy(), fx=math.inf, sigma=self.sigma0.copy(), stagnation=0)
+        return HillClimbingState(x=self.x0.copy(), fx=math.inf, sigma=self._sigma_start(), stagnation=0)
+
+    def _sigma_start(self) -> np.ndarray:
+        """The initial step: sigma0, at most the box width (as every later step)."""
+        return np.asarray(np.minimum(self.sigma0, self.span))
 
     def _ask(self) -> np.ndarray:
         st = self.state
@@ -91,4 +95,4 @@ class HillClimbing(Optimizer):
         st.stagnation = 0 if improved else st.stagnation + 1
         if self.restart_patience is not None and st.stagnation >= self.restart_patience:
             st.x = pop.initial_population(self, 1, _RESTART)[0]
-            st.fx, st.sigma, st.stagnation = math.inf, self.sigma0.copy(), 0
+            st.fx, st.sigma, st.stagnation = math.inf, self._sigma_start(), 0
