@@ -327,3 +327,9 @@ def test_hill_climbing_steps_never_exceed_the_box_width():
         X = opt.ask()
         opt.tell(X, np.ones(len(X)))  # no improvement: a restart after every generation
         assert np.all(opt.state.sigma <= [1.0, 10.0])
+
+
+def test_bounds_as_rows_of_lows_and_highs_get_a_transpose_hint():
+    with pytest.raises(ValueError, match=r"bounds.*transpose"):
+        gn.PSO(np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
+    assert gn.PSO(np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]).T).dim == 3

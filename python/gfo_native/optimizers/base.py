@@ -43,7 +43,8 @@ def _as_bounds(bounds: Any) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError):
         raise TypeError("bounds: expected a sequence of (low, high) pairs or a (d, 2) array") from None
     if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] < 1:
-        raise ValueError(f"bounds: expected shape (d, 2) with d >= 1, got {b.shape}")
+        hint = " (a row of lows and a row of highs? pass its transpose, bounds.T)" if b.ndim == 2 and b.shape[0] == 2 else ""
+        raise ValueError(f"bounds: expected shape (d, 2) with d >= 1, got {b.shape}{hint}")
     if np.isnan(b).any():
         raise ValueError("bounds: contains NaN")
     if np.any(b[:, 0] >= b[:, 1]):
