@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -333,3 +334,22 @@ def test_bounds_as_rows_of_lows_and_highs_get_a_transpose_hint():
     with pytest.raises(ValueError, match=r"bounds.*transpose"):
         gn.PSO(np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
     assert gn.PSO(np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]).T).dim == 3
+
+
+def test_the_evaluations_workers_are_released_when_the_progress_bar_fails(monkeypatch):
+    closed = []
+
+    class Pool(gn.distributed.SerialEvaluator):
+        def bind(self, fun, **kw):
+            ev = super().bind(fun, **kw)
+            close = ev.close
+            ev.close = lambda: (closed.append(True), close())
+            return ev
+
+    def no_tqdm(total, method):
+        raise ImportError("No module named 'tqdm'")
+
+    monkeypatch.setattr(sys.modules["gfo_native.minimize"], "_progress_bar", no_tqdm)
+    with pytest.raises(ImportError, match="tqdm"):
+        gn.minimize(sphere, BOUNDS, method="pso", budget=200, vectorized=True, progress=True, executor=Pool())
+    assert closed == [True]

@@ -139,12 +139,14 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     evaluation.failures = failures
     on_progress = None if ckpt is None else (lambda p: ckpt.partial(hist.views(), failures, p))
     saved = False
-    bar = _progress_bar(budget, method) if progress else None
-    if bar is not None and opt.nfev:
-        bar.update(opt.nfev)
+    bar = None
     t0 = time.perf_counter()
     message, success = "budget exhausted", True
-    try:
+    try:  # from here on the evaluation's workers are released whatever raises
+        if progress:
+            bar = _progress_bar(budget, method)
+            if opt.nfev:
+                bar.update(opt.nfev)
         while True:
             reason = opt.stop_reason
             if reason is not None:
