@@ -54,6 +54,11 @@ def test_a_refused_checkpoint_leaves_the_optimizer_as_it_was(method):
     del lacking["nfev"]
     with pytest.raises(ValueError, match="nfev"):
         opt.load_state_dict(lacking)
+    other.ask()
+    misshapen = other.state_dict()
+    misshapen["pending"] = misshapen["pending"][:, :-1]
+    with pytest.raises(ValueError, match="pending"):
+        opt.load_state_dict(misshapen)
     assert same_state(opt.state_dict(), before)
 
 

@@ -328,6 +328,9 @@ class Optimizer:
         out = {k: sd[k] for k in self._STATE_KEYS}
         out["best_x"] = None if sd["best_x"] is None else np.array(sd["best_x"], dtype=np.float64)
         out["pending"] = None if sd["pending"] is None else np.array(sd["pending"], dtype=np.float64)
+        for key, shape in (("best_x", (self.dim,)), ("pending", (popsize, self.dim))):
+            if out[key] is not None and out[key].shape != shape:
+                raise ValueError(f"state_dict: {key} has shape {out[key].shape}, expected {shape}")
         if sd["state"] is not None:
             if self.state is None or not isinstance(sd["state"], dict):
                 raise ValueError(f"state_dict: state is {type(sd['state']).__name__}, this optimizer expects "
