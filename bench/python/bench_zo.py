@@ -263,7 +263,7 @@ def memory_section(hidden, layers, runs):
     return text
 
 
-CHUNK = 1 << 16  # values per call of the generator-only loop: 256 KiB, in L2 on the two threads
+CHUNK = 1 << 18  # values per call of the generator-only loop: 1 MiB, in the caches (L2 + L3), few parallel regions
 
 
 def generator_only(fill, n, dtype):
@@ -388,7 +388,7 @@ def main():
                             rows)
                     + "\n\n" + spin_note)
     sections.append("### The generator's ceiling\n\nThe random numbers of one pass (one per parameter), generated "
-                    f"alone into a {CHUNK * 4 // 1024} KiB buffer that stays in cache, so no memory traffic: "
+                    f"alone into a {CHUNK * 4 // 1024} KiB buffer that stays in the caches, so no memory traffic: "
                     "no pass can run faster than this. GB/s and fraction are those the pass would reach at this "
                     "speed (its read + write bytes over the generator's time), paired with the in-place stream as "
                     "above. Under the randomness contract (docs/DESIGN.md: one Philox4x32-10 word per Gaussian "
