@@ -1,9 +1,13 @@
-"""One process of the 2-rank seed-distributed run (launched by test_zo_distributed.py).
+"""One process of the 2-rank seed-distributed runs (launched by test_zo_distributed.py).
 
-argv: rank world_size port kind out_path. world_size 1 is the single-process run that evaluates the same
-directions on the same data shards (direction d on shard d % 2).
+argv: rank world_size port kind out_path.
+- kind "mezo" or "es": a short training run; world_size 1 is the single-process run that evaluates the same
+  directions on the same data shards (direction d on shard d % 2). Parameters and losses go to out_path.
+- kind "settings": for each setting in turn rank 1 changes it; both ranks must refuse at construction, naming
+  it ("none" changes nothing). The messages go to out_path as JSON, one per setting.
 """
 
+import json
 import os
 import sys
 
@@ -21,6 +25,42 @@ def main():
         os.environ["MASTER_ADDR"] = "127.0.0.1"
         os.environ["MASTER_PORT"] = port
         dist.init_process_group("gloo", rank=rank, world_size=world)
+    if kind == "settings":
+        settings(rank, out)
+    else:
+        train(kind, distributed, out)
+    if distributed:
+        # Every rank reaches here before any tears down: a rank that left while the other still talked to the
+        # store aborted now and then ("terminate called without an active exception" from gloo's threads).
+        dist.barrier()
+        dist.destroy_process_group()
+    # Leave without interpreter finalisation: on the CI machine a worker aborted now and then while exiting
+    # ("terminate called without an active exception", torch's C++ teardown), after its results were saved.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+CHANGED = {"seed": 4, "eps": 2e-3, "n_directions": 3, "lr": 0.2}
+
+
+def settings(rank, out):
+    p = torch.nn.Parameter(torch.zeros(5))
+    messages = {}
+    for key in list(CHANGED) + ["none"]:
+        kw = dict(lr=0.1, eps=1e-3, n_directions=2, seed=3)
+        if rank == 1 and key in CHANGED:
+            kw[key] = CHANGED[key]
+        try:
+            gt.MeZO([p], distributed=True, **kw)
+            messages[key] = "accepted"
+        except ValueError as e:
+            messages[key] = str(e)
+    with open(out, "w") as f:
+        json.dump(messages, f)
+
+
+def train(kind, distributed, out):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
     g = torch.Generator().manual_seed(1)
@@ -39,16 +79,6 @@ def main():
 
     losses = [opt.step(closure) for _ in range(5)]
     torch.save({"params": [p.detach().clone() for p in model.parameters()], "losses": losses}, out)
-    if distributed:
-        # Every rank reaches here before any tears down: a rank that left while the other still talked to the
-        # store aborted now and then ("terminate called without an active exception" from gloo's threads).
-        dist.barrier()
-        dist.destroy_process_group()
-    # Leave without interpreter finalisation: on the CI machine a worker aborted now and then while exiting
-    # ("terminate called without an active exception", torch's C++ teardown), after its results were saved.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -45,14 +45,11 @@ def test_two_ranks_bit_identical_and_equal_to_single_process(tmp_path, kind):
     assert not torch.equal(r0["params"][0], init)  # the run moved the parameters
 
 
-SETTINGS_WORKER = Path(__file__).with_name("_zo_dist_settings_worker.py")
-
-
 def test_ranks_with_different_settings_refuse_at_construction(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
     port = str(_free_port())
     outs = [tmp_path / f"rank{r}.json" for r in range(2)]
-    procs = [subprocess.Popen([sys.executable, str(SETTINGS_WORKER), str(r), port, str(outs[r])], env=env)
+    procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), "2", port, "settings", str(outs[r])], env=env)
              for r in range(2)]
     for p in procs:
         assert p.wait(timeout=120) == 0
