@@ -117,10 +117,13 @@ def run(quick: bool = True) -> str:
     from ._runner import Skip
 
     try:
-        import sklearn  # noqa: F401
         import torch  # noqa: F401
-    except ImportError as e:
-        raise Skip(f"{e.name} is not installed") from None
+    except ImportError:
+        raise Skip("torch is not installed (pip install torch)") from None
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise Skip("scikit-learn, whose digits it trains on, is not installed (pip install \"gfo-native[demo]\")") from None
     import torch
 
     before = torch.get_num_threads()
