@@ -3,6 +3,8 @@
 argv: rank world_size port kind out_path.
 - kind "mezo" or "es": a short training run; world_size 1 is the single-process run that evaluates the same
   directions on the same data shards (direction d on shard d % 2). Parameters and losses go to out_path.
+- kind "failing": a run whose closure raises on rank 1 in its second step; parameters, log and what each
+  rank caught go to out_path.
 - kind "settings": for each setting in turn rank 1 changes it; both ranks must refuse at construction, naming
   it ("none" changes nothing). The messages go to out_path as JSON, one per setting.
 """
@@ -27,6 +29,8 @@ def main():
         dist.init_process_group("gloo", rank=rank, world_size=world)
     if kind == "settings":
         settings(rank, out)
+    elif kind == "failing":
+        failing(rank, out)
     else:
         train(kind, distributed, out)
     if distributed:
@@ -58,6 +62,25 @@ def settings(rank, out):
             messages[key] = str(e)
     with open(out, "w") as f:
         json.dump(messages, f)
+
+
+def failing(rank, out):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 3)
+    opt = gt.MeZO(model.parameters(), lr=1e-2, eps=1e-3, n_directions=4, seed=7, distributed=True)
+    X = torch.randn(16, 8, generator=torch.Generator().manual_seed(1))
+    caught = []
+    for step in range(4):
+        def closure():
+            if step == 1 and rank == 1 and opt.current_direction == 3:
+                raise ValueError("boom")
+            return model(X).square().mean()
+        try:
+            opt.step(closure)
+            caught.append(None)
+        except Exception as e:  # noqa: BLE001
+            caught.append(f"{type(e).__name__}: {e}")
+    torch.save({"params": [p.detach().clone() for p in model.parameters()], "log": opt.log, "caught": caught}, out)
 
 
 def train(kind, distributed, out):

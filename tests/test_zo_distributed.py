@@ -60,3 +60,35 @@ def test_ranks_with_different_settings_refuse_at_construction(tmp_path):
         got = json.loads(o.read_text())
         assert set(got) == set(expected)
         assert all(got[k].startswith(v) for k, v in expected.items()), got
+
+
+def test_a_closure_raising_on_one_rank_abandons_the_step_on_every_rank(tmp_path):
+    # The other rank must not wait forever in the all-reduce: both abandon the step alike and go on.
+    from gfo_native.torch import replay
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
+    port = str(_free_port())
+    outs = [tmp_path / f"rank{r}.pt" for r in range(2)]
+    procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), "2", port, "failing", str(outs[r])], env=env)
+             for r in range(2)]
+    try:
+        for p in procs:
+            assert p.wait(timeout=120) == 0
+    finally:  # a rank left waiting in the all-reduce would outlive the test
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    r0, r1 = (torch.load(o) for o in outs)
+    assert r1["caught"] == [None, "ValueError: boom", None, None]
+    assert r0["caught"][0] is None and r0["caught"][2:] == [None, None]
+    assert r0["caught"][1].startswith("RuntimeError: closure: raised on 1 other rank(s) of 2")
+    assert r0["log"] == r1["log"]
+    steps = r0["log"]["steps"]
+    assert len(steps) == 4 and "coefs" not in steps[1] and steps[1]["trips"] == 4
+    assert all("coefs" in s for i, s in enumerate(steps) if i != 1)
+    torch.manual_seed(0)
+    fresh = list(torch.nn.Linear(8, 3).parameters())
+    with torch.no_grad():
+        replay(fresh, r0["log"])
+    for a, b, c in zip(r0["params"], r1["params"], fresh):
+        assert torch.equal(a, b) and torch.equal(a, c)

@@ -215,6 +215,10 @@ class SeedOptimizer(torch.optim.Optimizer):
         the exception propagates. The step counter, :attr:`nskipped`, momentum and Adam state do not move,
         so a retry evaluates the same directions; :attr:`log` records the abandoned round trips (a record
         without ``coefs``) so that :func:`~gfo_native.torch.replay` still reproduces the weights bit for bit.
+        Distributed, a rank whose closure raises completes every round trip of the step without evaluating
+        and says so through the losses' all-reduce, so no rank waits: all ranks abandon the step alike (the
+        same parameters and log on each), the failing rank re-raises its exception and the others raise
+        RuntimeError.
         """
         if closure is None:
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
@@ -228,26 +232,50 @@ class SeedOptimizer(torch.optim.Optimizer):
         nskipped0 = self._nskipped
         # (direction, number of its segments applied): what is perturbed in place and would need restoring
         opened: Optional[Tuple[int, int]] = None
+        # With several ranks a failed closure must not leave the others waiting in the all-reduce: the rank goes
+        # on through every round trip without evaluating, and the failure travels with the losses.
+        failure: Optional[Exception] = None
+
+        def evaluate() -> float:
+            nonlocal failure
+            try:
+                return _as_float(closure())
+            except Exception as e:
+                if self.world_size == 1:
+                    raise
+                failure = e
+                return 0.0
+
         try:
             f0 = None
             if not self.two_sided:
                 self.current_direction = None
-                f0 = _as_float(closure())
+                f0 = evaluate()
             pending: list[tuple[int, float]] = []
             for d in range(nd):
                 owned = d % self.world_size == self.rank
                 for k, (scale, col) in enumerate(segments):
                     pending.append((d, scale))
-                    if owned and col is not None:
+                    if owned and col is not None and failure is None:
                         self._pass(params, streams, pending)
                         pending = []
                         opened = (d, k + 1)
                         self.current_direction, self._current_col = d, col
-                        losses[d, col] = _as_float(closure())
+                        losses[d, col] = evaluate()
                 if owned and f0 is not None:
                     losses[d, 1] = f0
             self.current_direction = None
-            losses = self._sum_over_ranks(losses)
+            reduced = self._sum_over_ranks(np.append(losses.ravel(), 0.0 if failure is None else 1.0))
+            losses, failed = reduced[:-1].reshape(nd, 2), int(round(reduced[-1]))
+            if failed:
+                # every rank completes all nd round trips and makes no update: parameters stay identical
+                self._pass(params, streams, pending)
+                opened = None
+                self._steps_log.append(self._record(counter0, h, trips=nd))
+                if failure is not None:
+                    raise failure
+                raise RuntimeError(f"closure: raised on {failed} other rank(s) of {self.world_size}; the step was "
+                                   "abandoned on every rank (parameters back from their round trips, no update)")
             shaped = self._coefficients(losses)
             coefs = None
             if shaped is not None:
