@@ -126,6 +126,7 @@ def test_objective_values_of_other_real_types_are_accepted():
         assert res.fun == float(np.asarray(v).reshape(())) and res.n_nonfinite == 0
     res = gn.minimize(lambda x: np.nan, BOUNDS, method="random_search", budget=32)
     assert res.n_nonfinite == 32 and res.x is None
+    assert not res.success and res.message == "budget exhausted; no finite objective value in 32 evaluations"
 
 
 def test_fitness_of_another_shape_with_the_same_size_is_refused():

@@ -175,6 +175,8 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
             bar.close()
     if ckpt is not None and not saved:
         ckpt.save(hist.views(), failures)
+    if opt.best_x is None:  # every value NaN/inf: nothing was found, whatever stopped the run
+        message, success = f"{message}; no finite objective value in {opt.nfev} evaluations", False
     res = make_result(opt, message, success, hist.arrays(), failures)
     if opt.space is not None:
         res["x_unit"], res["x"] = res.x, opt.best_params

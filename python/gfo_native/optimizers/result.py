@@ -11,11 +11,11 @@ class OptimizeResult(Dict[str, Any]):
     """Result of :func:`gfo_native.minimize`.
 
     Attributes:
-        x: best point found, shape (d,).
-        fun: its objective value.
+        x: best point found, shape (d,); None when no evaluation gave a finite value.
+        fun: its objective value (inf when x is None).
         nfev: objective evaluations used.
         nit: generations (ask/tell rounds).
-        success: whether the run stopped for a reason other than an error.
+        success: whether the run stopped for a reason other than an error and found a finite value.
         message: why it stopped.
         history: dict with arrays ``nfev`` and ``fun`` (best-so-far after each generation).
         n_nonfinite: evaluations that returned NaN or +-inf (ranked worst).
