@@ -187,7 +187,9 @@ class StateArena:
 
     Only parameters without any state yet are served (sized up front, so each buffer is exactly as large as
     the tensors cut from it, plus one page). The pieces are ordinary contiguous views: state_dict, torch.save
-    (which saves a shared storage once) and torch.optim see nothing else. Slot ``s`` starts ``(s + 1)`` KiB into
+    of the whole state (which saves a shared storage once) and torch.optim see nothing else. As with any view,
+    saving or deep-copying one state tensor on its own takes its whole buffer along (``.clone()`` it first).
+    Slot ``s`` starts ``(s + 1)`` KiB into
     a page, like new_state's staggered large tensors, so that the streams do not alias each other.
     """
 
