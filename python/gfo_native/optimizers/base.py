@@ -143,6 +143,7 @@ class Optimizer:
         self.seed = seed_value(seed)
         self.impl = check_impl(impl)
         self.max_generations = None if max_generations is None else positive_int(max_generations, "max_generations")
+        self._planned_run: int | None = None  # the run length told by plan(), if any
         if target is not None and (isinstance(target, bool) or not isinstance(target, numbers.Real)):
             raise TypeError(f"target: expected a number, got {type(target).__name__}")
         if target is not None and math.isnan(target):
@@ -178,7 +179,14 @@ class Optimizer:
 
     def plan(self, generations: int) -> None:
         """Told by :func:`gfo_native.minimize` before the run: the generations its budget allows. Algorithms
-        with a schedule (simulated annealing's cooling) fit it to the run; the default ignores it."""
+        with a schedule (simulated annealing's cooling, PSO's elitist learning) fit it to the run; the default
+        ignores it. The run length told here wins over that of a checkpoint loaded afterwards: a run resumed
+        with a larger budget follows the schedule of an uninterrupted run of that budget."""
+        self._planned_run = int(generations)
+        self._plan(self._planned_run)
+
+    def _plan(self, generations: int) -> None:
+        """Fit the algorithm's schedule to a run of ``generations`` (none by default)."""
 
     # ------------------------------------------------------------------ helpers for algorithms
     def stream(self, purpose: int) -> int:
@@ -348,6 +356,8 @@ class Optimizer:
         self.best_f, self.best_x, self._pending = checked["best_f"], checked["best_x"], checked["pending"]
         if checked["state"] is not None:
             self.state = checked["state"]
+        if self._planned_run is not None:  # plan() wins over the checkpoint's schedule
+            self._plan(self._planned_run)
 
     def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         args, kwargs = self._init_args

@@ -187,19 +187,9 @@ class PSO(Optimizer):
             pop.Backend(self.impl, "sampling").uniform_box(self.seed, self.stream(_VINIT), -vmax0, vmax0, V)
         return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf), c1=self.c1, c2=self.c2)
 
-    def plan(self, generations: int) -> None:
+    def _plan(self, generations: int) -> None:
         """Fit elitist learning's sigma schedule to a run of ``generations`` (unless ``w_generations`` was given)."""
         self.state.horizon = int(generations)
-        self._planned = True
-
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
-        """As :meth:`Optimizer.load_state_dict`; a run length told to this optimizer by :meth:`plan` wins over the
-        checkpoint's (a run resumed with a larger budget follows the schedule of an uninterrupted run of that
-        budget)."""
-        planned = self.state.horizon if getattr(self, "_planned", False) else None
-        super().load_state_dict(sd)
-        if planned is not None:
-            self.state.horizon = planned
 
     def elitist_sigma_now(self) -> float:
         """Elitist learning's sigma (a fraction of the box width) at the current generation."""

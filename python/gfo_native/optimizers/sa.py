@@ -86,18 +86,9 @@ class SimulatedAnnealing(Optimizer):
             return 0.95
         return float(self.T_end_ratio ** (1.0 / max(int(generations), 1)))
 
-    def plan(self, generations: int) -> None:
+    def _plan(self, generations: int) -> None:
         """Fit the geometric cooling factor to a run of ``generations`` (unless ``alpha`` was given)."""
         self.state.alpha = self._fitted_alpha(generations)
-        self._planned = True
-
-    def _adopt(self, checked: dict[str, Any]) -> None:
-        # As PSO's elitist schedule: a run length told by plan() wins over the checkpoint's (a run resumed with a
-        # larger budget cools over that budget, as an uninterrupted run of it does, instead of over the old one)
-        planned = self.state.alpha if getattr(self, "_planned", False) else None
-        super()._adopt(checked)
-        if planned is not None:
-            self.state.alpha = planned
 
     def temperature(self, k: int | None = None) -> float:
         """T_k of the cooling schedule (k defaults to the current generation)."""
