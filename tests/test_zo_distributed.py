@@ -23,19 +23,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("kind", ["mezo", "es"])
-def test_two_ranks_bit_identical_and_equal_to_single_process(tmp_path, kind):
+def _run_workers(tmp_path, kind, suffix, single=False):
+    """Run the worker of ``kind`` as 2 ranks (and, with ``single``, as one process evaluating the same
+    directions); every one must exit 0. Returns the paths of their results (rank 0, rank 1, single)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
     port = str(_free_port())
-    outs = [tmp_path / f"rank{r}.pt" for r in range(2)] + [tmp_path / "single.pt"]
+    outs = [tmp_path / f"rank{r}{suffix}" for r in range(2)] + ([tmp_path / f"single{suffix}"] if single else [])
     procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), "2", port, kind, str(outs[r])], env=env)
              for r in range(2)]
-    procs.append(subprocess.Popen([sys.executable, str(WORKER), "0", "1", "0", kind, str(outs[2])], env=env))
-    for i, p in enumerate(procs):
-        rc = p.wait(timeout=120)
-        assert rc == 0, f"worker {i} ({'single process' if i == 2 else f'rank {i}'}) exited {rc}; " \
-                        f"its results {'were' if outs[i].exists() else 'were not'} saved"
-    r0, r1, single = (torch.load(o) for o in outs)
+    if single:
+        procs.append(subprocess.Popen([sys.executable, str(WORKER), "0", "1", "0", kind, str(outs[2])], env=env))
+    try:
+        for i, p in enumerate(procs):
+            rc = p.wait(timeout=120)
+            assert rc == 0, f"worker {i} ({'single process' if i == 2 else f'rank {i}'}) exited {rc}; " \
+                            f"its results {'were' if outs[i].exists() else 'were not'} saved"
+    finally:  # a rank left waiting in a collective would outlive the test
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    return outs
+
+
+@pytest.mark.parametrize("kind", ["mezo", "es"])
+def test_two_ranks_bit_identical_and_equal_to_single_process(tmp_path, kind):
+    r0, r1, single = (torch.load(o) for o in _run_workers(tmp_path, kind, ".pt", single=True))
     for a, b, c in zip(r0["params"], r1["params"], single["params"]):
         assert torch.equal(a, b)
         assert torch.equal(a, c)
@@ -46,13 +58,7 @@ def test_two_ranks_bit_identical_and_equal_to_single_process(tmp_path, kind):
 
 
 def test_ranks_with_different_settings_refuse_at_construction(tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
-    port = str(_free_port())
-    outs = [tmp_path / f"rank{r}.json" for r in range(2)]
-    procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), "2", port, "settings", str(outs[r])], env=env)
-             for r in range(2)]
-    for p in procs:
-        assert p.wait(timeout=120) == 0
+    outs = _run_workers(tmp_path, "settings", ".json")
     expected = {"seed": "seed: ranks were given different seeds", "eps": "eps: ranks were given different values",
                 "n_directions": "n_directions: ranks were given different values",
                 "lr": "lr: ranks were given different values", "none": "accepted"}
@@ -66,19 +72,7 @@ def test_a_closure_raising_on_one_rank_abandons_the_step_on_every_rank(tmp_path)
     # The other rank must not wait forever in the all-reduce: both abandon the step alike and go on.
     from gfo_native.torch import replay
 
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
-    port = str(_free_port())
-    outs = [tmp_path / f"rank{r}.pt" for r in range(2)]
-    procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), "2", port, "failing", str(outs[r])], env=env)
-             for r in range(2)]
-    try:
-        for p in procs:
-            assert p.wait(timeout=120) == 0
-    finally:  # a rank left waiting in the all-reduce would outlive the test
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    r0, r1 = (torch.load(o) for o in outs)
+    r0, r1 = (torch.load(o) for o in _run_workers(tmp_path, "failing", ".pt"))
     assert r1["caught"] == [None, "ValueError: boom", None, None]
     assert r0["caught"][0] is None and r0["caught"][2:] == [None, None]
     assert r0["caught"][1].startswith("RuntimeError: closure: raised on 1 other rank(s) of 2")
