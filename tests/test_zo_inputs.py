@@ -365,3 +365,56 @@ def test_bad_arguments_name_themselves(make, error, match):
 
 def test_numpy_bool_two_sided_is_accepted():
     assert gt.MeZO([torch.nn.Parameter(torch.zeros(3))], lr=0.1, two_sided=np.bool_(False)).two_sided is False
+
+
+# -- lr as a tensor, frozen tensors of other dtypes -----------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["mezo", "es"])
+def test_tensor_lr_is_read_each_step_as_torch_optim_reads_it(kind):
+    """A one-element tensor lr (as torch.optim takes, e.g. for a scheduler that fills it in place) gives the
+    same weights as the same float, and a change made to it in place between steps is used by the next."""
+    def run(lrs, as_tensor):
+        p = torch.nn.Parameter(torch.linspace(-1, 1, 37))
+        lr = torch.tensor(lrs[0]) if as_tensor else lrs[0]
+        make = gt.MeZO if kind == "mezo" else gt.ES
+        opt = make([p], lr=lr, seed=3)
+        for v in lrs:
+            if as_tensor:
+                lr.fill_(v)
+            else:
+                opt.param_groups[0]["lr"] = v
+            opt.step(_loss([p]))
+        return p.detach().clone(), opt.log
+    lrs = [float(torch.tensor(v)) for v in (0.05, 0.01, 0.2)]  # float32 values, as the tensor holds them
+    (a, log_a), (b, log_b) = run(lrs, True), run(lrs, False)
+    assert torch.equal(a, b)
+    assert [st["lr"] for st in log_a["steps"]] == [[v] for v in lrs] == [st["lr"] for st in log_b["steps"]]
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (torch.tensor([0.1, 0.2]), TypeError, "lr: expected a number or a one-element real tensor"),
+    (torch.tensor(0.1, requires_grad=True), ValueError, "lr: a tensor that requires grad"),
+    (torch.tensor(float("nan")), ValueError, "lr: expected a finite number"),
+    (torch.tensor(-0.1), ValueError, "lr: expected a value >= 0"),
+])
+def test_bad_tensor_lr_names_itself(bad, error, match):
+    with pytest.raises(error, match=match):
+        gt.MeZO([torch.nn.Parameter(torch.zeros(3))], lr=bad)
+
+
+def test_es_adam_accepts_frozen_tensors_of_any_dtype_and_refuses_them_once_trained():
+    """ES with Adam steps float32 tensors only; a frozen bfloat16 tensor is never stepped, so it is accepted,
+    left bit for bit alone, and refused (before anything moves) only in a step that would train it."""
+    p = torch.nn.Parameter(torch.linspace(-1, 1, 9))
+    q = torch.nn.Parameter(torch.linspace(0, 1, 5).to(torch.bfloat16), requires_grad=False)
+    opt = gt.ES([p, q], lr=0.05, population=2, optimizer="adam")
+    p0, q0 = p.detach().clone(), q.detach().clone()
+    opt.step(_loss([p, q]))
+    assert not torch.equal(p, p0) and torch.equal(q, q0)
+    q.requires_grad_(True)
+    p1 = p.detach().clone()
+    with pytest.raises(TypeError, match=r"params\[1\]: optimizer='adam' needs float32"):
+        opt.step(_loss([p, q]))
+    assert torch.equal(p, p1) and torch.equal(q, q0)
+    with pytest.raises(TypeError, match=r"params\[1\]: optimizer='adam' needs float32"):
+        gt.ES([p, q], lr=0.05, optimizer="adam")

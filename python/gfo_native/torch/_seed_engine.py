@@ -25,7 +25,7 @@ import copy
 import hashlib
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -45,6 +45,19 @@ def _world(distributed: bool, process_group: Any) -> Tuple[int, int]:
     if not (dist.is_available() and dist.is_initialized()):
         raise ValueError("distributed: torch.distributed is not initialised (call init_process_group first)")
     return dist.get_world_size(process_group), dist.get_rank(process_group)
+
+
+def group_value(v: Any, name: str) -> float:
+    """A group's lr or weight_decay: a finite number >= 0, or a one-element tensor holding one (as torch.optim
+    takes lr). The group keeps what it was given and every step reads it anew, so a scheduler may change it."""
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1 or v.is_complex():
+            raise TypeError(f"{name}: expected a number or a one-element real tensor, got a tensor of shape "
+                            f"{tuple(v.shape)} and dtype {v.dtype}")
+        if v.requires_grad:
+            raise ValueError(f"{name}: a tensor that requires grad (differentiable) is not supported")
+        v = v.item()
+    return finite_float(v, name, low=0.0)
 
 
 class SeedOptimizer(torch.optim.Optimizer):
@@ -106,7 +119,10 @@ class SeedOptimizer(torch.optim.Optimizer):
         K.check_params(self._params())
         for g in groups:
             for name in ("lr", "weight_decay"):
-                finite_float(g[name], name, low=0.0)
+                group_value(g[name], name)
+
+    def _check_trainable(self, params: Sequence[torch.Tensor], frozen: Collection[int]) -> None:
+        """Checks on the tensors this step trains (not the frozen ones), before anything is perturbed."""
 
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -224,6 +240,7 @@ class SeedOptimizer(torch.optim.Optimizer):
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
         params = self._params()
         self._frozen = set(K.frozen_indices(params))
+        self._check_trainable(params, self._frozen)
         nd, h = self.n_directions, self._scale()
         counter0 = self._step_count * nd
         streams = K.direction_streams(range(counter0, counter0 + nd), len(params))

@@ -4,13 +4,14 @@ Scale: LLM Fine-Tuning Beyond Reinforcement Learning", 2025)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 
 from .._checks import finite_float, positive_int
-from ._seed_engine import SeedOptimizer
+from . import _zo_kernels as K
+from ._seed_engine import SeedOptimizer, group_value
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -65,13 +66,13 @@ class ES(SeedOptimizer):
 
     _kind = "es"
 
-    def __init__(self, params: ParamsT, lr: float = 0.01, sigma: float = 0.01, population: int = 16,
-                 weight_decay: float = 0.0, *, distribution: str = "gaussian", optimizer: str = "sgd",
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 0.01, sigma: float = 0.01,
+                 population: int = 16, weight_decay: float = 0.0, *, distribution: str = "gaussian", optimizer: str = "sgd",
                  betas: Sequence[float] = (0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0,
                  distributed: bool = False, process_group: Any = None, impl: str = "native") -> None:
-        finite_float(lr, "lr", low=0.0)
+        group_value(lr, "lr")
         self.sigma = finite_float(sigma, "sigma", low=0.0, low_open=True)
-        finite_float(weight_decay, "weight_decay", low=0.0)
+        group_value(weight_decay, "weight_decay")
         population = positive_int(population, "population")
         if optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer: expected 'sgd' or 'adam', got {optimizer!r}")
@@ -84,9 +85,7 @@ class ES(SeedOptimizer):
         self.population = self.n_directions
         self._adam = None
         if optimizer == "adam":
-            for i, p in enumerate(self._params()):
-                if p.dtype != torch.float32:
-                    raise TypeError(f"params[{i}]: optimizer='adam' needs float32 parameters, got {p.dtype}")
+            self._check_trainable(self._params(), set(K.frozen_indices(self._params())))
             self._adam = make_adam(self.param_groups, self.betas, self.adam_eps)
 
     @property
@@ -104,6 +103,16 @@ class ES(SeedOptimizer):
             return None
         F = centered_ranks(losses).reshape(losses.shape)
         return np.asarray((F[:, 0] - F[:, 1]) / (losses.size * self.sigma))
+
+    def _check_trainable(self, params: Sequence[torch.Tensor], frozen: Collection[int]) -> None:
+        # The inner Adam keeps float32 moments and takes a float32 gradient; a frozen tensor of another dtype
+        # is never stepped (its .grad stays None), so only the tensors trained now must be float32.
+        if self.inner != "adam":
+            return
+        for i, p in enumerate(params):
+            if i not in frozen and p.dtype != torch.float32:
+                raise TypeError(f"params[{i}]: optimizer='adam' needs float32 parameters (or the tensor frozen "
+                                f"with requires_grad_(False)), got {p.dtype}")
 
     def _grad_buffers(self) -> Optional[List[Optional[torch.Tensor]]]:
         return None if self._adam is None else grad_buffers(self._params(), self._frozen)

@@ -3,14 +3,15 @@ with Just Forward Passes", NeurIPS 2023; Spall, IEEE TAC 1992)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
 from .._checks import finite_float
-from ._seed_engine import SeedOptimizer, finite_or_zero
+from ._seed_engine import SeedOptimizer, finite_or_zero, group_value
 
 if TYPE_CHECKING:
+    import torch
     from torch.optim.optimizer import ParamsT
 
 
@@ -46,7 +47,8 @@ class MeZO(SeedOptimizer):
             that step: not perturbed, not updated, no momentum buffer; the others keep their directions. Plain
             tensors count as trainable whatever their ``requires_grad``.
         lr: learning rate :math:`\eta` (MeZO's paper uses 1e-7..1e-6 for OPT fine-tuning; small models
-            tolerate much larger).
+            tolerate much larger). A number, or a one-element tensor as torch.optim takes: each step reads
+            the group's value anew, so an LR scheduler may change it.
         eps: perturbation scale :math:`\epsilon` (paper default 1e-3).
         weight_decay: L2 coefficient :math:`\lambda`, per group.
         n_directions: directions per step.
@@ -69,13 +71,13 @@ class MeZO(SeedOptimizer):
 
     _kind = "mezo"
 
-    def __init__(self, params: ParamsT, lr: float = 1e-6, eps: float = 1e-3, weight_decay: float = 0.0, *,
-                 n_directions: int = 1, two_sided: bool = True, distribution: str = "gaussian",
+    def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-6, eps: float = 1e-3,
+                 weight_decay: float = 0.0, *, n_directions: int = 1, two_sided: bool = True, distribution: str = "gaussian",
                  momentum: float = 0.0, seed: int = 0, distributed: bool = False, process_group: Any = None,
                  impl: str = "native") -> None:
-        finite_float(lr, "lr", low=0.0)
+        group_value(lr, "lr")
         self.eps = finite_float(eps, "eps", low=0.0, low_open=True)
-        finite_float(weight_decay, "weight_decay", low=0.0)
+        group_value(weight_decay, "weight_decay")
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay), seed=seed, distribution=distribution,
                          n_directions=n_directions, two_sided=two_sided, momentum=momentum,
                          distributed=distributed, process_group=process_group, impl=impl)
