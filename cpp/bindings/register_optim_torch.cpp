@@ -7,7 +7,8 @@
 // data addresses, and where the gradient address lives in the row table. A walk goes over the parameters once:
 //   - same .grad object: its address and the parameter's address must be unchanged;
 //   - a new .grad tensor (zero_grad(set_to_none=True) makes one every step): it must have the parameter's
-//     dtype, be contiguous and have the row's element count (a parameter shrunk in place, p.data = p.data[:k],
+//     dtype, its memory layout (contiguous, or for a dense non-contiguous parameter such as a channels_last
+//     weight the parameter's layout key: gfo_native.torch._dense) and the row's element count (a parameter shrunk in place, p.data = p.data[:k],
 //     keeps its address; its new gradients are smaller than the row); its address is written into the table;
 //   - anything else (a .grad that became None or appeared, a moved parameter, a sparse gradient, an error
 //     from a tensor method): the walk stops there and Python rebuilds the table, raising its clear errors.
@@ -77,17 +78,19 @@ struct Entry {
   std::uint64_t param_ptr = 0;
   std::uint64_t grad_ptr = 0;
   std::uint64_t* grad_cell = nullptr;  // table cell holding the gradient address (rows with a gradient)
+  Ref layout;  // a non-contiguous parameter's layout key (its gradients must have the same); nullptr: contiguous
 };
 
 class TorchRowGuard final : public RowGate {
  public:
   // params: the group's list; grads: the .grad objects the tables were built from (None or tensors);
   // cells: per parameter None or (table, row) where its row lives; data_ptr / is_contiguous / numel: the
-  // unbound torch.Tensor methods (called with one positional argument).
+  // unbound torch.Tensor methods (called with one positional argument); layout: a function of one tensor whose
+  // results compare equal for tensors that index their memory alike (called for non-contiguous ones only).
   TorchRowGuard(const py::list& params, const py::list& grads, const py::list& cells, py::object data_ptr,
-                py::object is_contiguous, py::object numel)
+                py::object is_contiguous, py::object numel, py::object layout)
       : params_(params), data_ptr_(std::move(data_ptr)), is_contiguous_(std::move(is_contiguous)),
-        numel_(std::move(numel)) {
+        numel_(std::move(numel)), layout_(std::move(layout)) {
     const std::size_t n = params.size();
     if (grads.size() != n || cells.size() != n) throw py::value_error("grads, cells: one entry per parameter");
     entries_.resize(n);
@@ -115,6 +118,8 @@ class TorchRowGuard final : public RowGate {
           row < 0 || row >= table.shape(0))
         throw py::value_error("cells: expected (C-contiguous writable uint64 table of shape (n, 8), row in range)");
       e.grad_cell = static_cast<std::uint64_t*>(table.mutable_data()) + row * optim::kColumns + optim::kGrad;
+      // without a layout function a non-contiguous parameter's new gradients send the step to the rebuild
+      if (!layout_.is_none() && !is_contiguous_(p).cast<bool>()) e.layout.reset(layout_(p).ptr());
       tables_.push_back(std::move(table));  // kept alive with the cells pointing into it
     }
   }
@@ -190,7 +195,9 @@ class TorchRowGuard final : public RowGate {
   }
 
   // A new .grad tensor for a parameter that had one: same dtype as the parameter (torch enforces it on
-  // assignment, checked anyway), contiguous (is_contiguous raises for sparse layouts), as many elements as
+  // assignment, checked anyway), contiguous (is_contiguous raises for sparse layouts) or, for a
+  // non-contiguous parameter, the parameter's layout key (autograd gives such a gradient the parameter's
+  // strides), as many elements as
   // the row (torch checks the gradient against the parameter's shape, and the parameter's own count can
   // change behind an unchanged address), then its address.
   bool fresh_grad(Entry& e, PyObject* g) {
@@ -201,11 +208,19 @@ class TorchRowGuard final : public RowGate {
     Py_DECREF(dt);
     if (!same_dtype) return false;
     PyObject* args[1] = {g};
-    PyObject* c = PyObject_Vectorcall(is_contiguous_.ptr(), args, 1, nullptr);
-    if (c == nullptr) return false;
-    const bool contiguous = c == Py_True;
-    Py_DECREF(c);
-    if (!contiguous) return false;
+    if (e.layout.get() == nullptr) {
+      PyObject* c = PyObject_Vectorcall(is_contiguous_.ptr(), args, 1, nullptr);
+      if (c == nullptr) return false;
+      const bool contiguous = c == Py_True;
+      Py_DECREF(c);
+      if (!contiguous) return false;
+    } else {
+      PyObject* key = PyObject_Vectorcall(layout_.ptr(), args, 1, nullptr);
+      if (key == nullptr) return false;
+      const int same = PyObject_RichCompareBool(key, e.layout.get(), Py_EQ);
+      Py_DECREF(key);
+      if (same != 1) return false;  // -1 (an error) is cleared by fail()
+    }
     std::uint64_t count = 0;
     if (!call_u64(numel_.ptr(), g, count) || count != e.grad_cell[optim::kNumel - optim::kGrad]) return false;
     const std::uint64_t ptr = call_ptr(g);
@@ -222,7 +237,7 @@ class TorchRowGuard final : public RowGate {
   }
 
   py::object params_;
-  py::object data_ptr_, is_contiguous_, numel_;
+  py::object data_ptr_, is_contiguous_, numel_, layout_;
   std::vector<py::object> dtypes_;
   std::vector<py::array> tables_;
   std::vector<Entry> entries_;
@@ -298,9 +313,10 @@ py::object grad_rows(const py::list& params, const py::dict& codes, const py::ob
 
 void register_optim_torch(py::module_& m) {
   py::class_<TorchRowGuard>(m, "TorchRowGuard")
-      .def(py::init<const py::list&, const py::list&, const py::list&, py::object, py::object, py::object>(),
+      .def(py::init<const py::list&, const py::list&, const py::list&, py::object, py::object, py::object,
+                    py::object>(),
            py::arg("params"), py::arg("grads"), py::arg("cells"), py::arg("data_ptr"), py::arg("is_contiguous"),
-           py::arg("numel"))
+           py::arg("numel"), py::arg("layout") = py::none())
       .def("check", &TorchRowGuard::check, py::arg("params"))
       .def_property_readonly("ok", &TorchRowGuard::ok);
   m.def("torch_grad_rows", &grad_rows, py::arg("params"), py::arg("codes"), py::arg("data_ptr"),

@@ -10,7 +10,9 @@ DTYPE_CODES = {"torch.float32": 0, "torch.float64": 1, "torch.bfloat16": 2, "tor
 
 def tensor_pointer(t: Any, name: str, *, dtypes: Iterable[str] = ("torch.float32", "torch.float64"),
                    device: str = "cpu") -> int:
-    """The data address of a dense, contiguous tensor of an allowed dtype on `device`.
+    """The data address (lowest address) of a dense tensor of an allowed dtype on `device`: contiguous, or
+    contiguous memory in another order such as channels_last (gfo_native.torch._dense; the caller makes sure
+    that the tensors one kernel pass reads together index their memory alike).
 
     Raises TypeError/ValueError naming the argument; never copies or converts.
     """
@@ -23,7 +25,9 @@ def tensor_pointer(t: Any, name: str, *, dtypes: Iterable[str] = ("torch.float32
         hint = " (build with GFO_CUDA=ON for CUDA tensors)" if t.device.type == "cuda" else ""
         raise ValueError(f"{name}: expected a {device} tensor, got device {t.device}{hint}")
     if not t.is_contiguous():
-        raise ValueError(f"{name}: expected a contiguous tensor (non-contiguous memory is never copied silently)")
+        from .torch._dense import require_dense  # imported here: gfo_native.torch imports this module
+
+        require_dense(t, name)
     return int(t.data_ptr())
 
 

@@ -19,6 +19,7 @@ import torch
 from .. import _core
 from .._torch_ptr import tensor_pointer
 from ..optim import _table as T
+from ._dense import layout_key, require_same_layout, shaped_like
 from ._state import adopt_entry
 
 # unbound getters: map() over them is faster than attribute access in a Python loop
@@ -61,7 +62,7 @@ class GroupLayout:
 
     ``guard`` (native, cpp/bindings/register_optim_torch.cpp) revalidates the tables at each step in one pass
     over the parameters: same parameter objects and addresses, same .grad objects and addresses, and new
-    .grad tensors (zero_grad(set_to_none=True)) checked (dtype, contiguity, the row's element count) and
+    .grad tensors (zero_grad(set_to_none=True)) checked (dtype, memory layout, the row's element count) and
     written into the tables in place. With one CPU
     table (``gated``) that pass runs during the step, as the kernel's gate: the kernel's other threads update
     the rows already passed while it goes on, and rows after a change it meets are left to the caller.
@@ -82,7 +83,7 @@ class GroupLayout:
         for _, table, idx in parts:
             for r, i in enumerate(idx):
                 cells[i] = (table, r)
-        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS, _NUMEL)
+        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS, _NUMEL, layout_key)
         self.params = params
         # one CPU table: the guard walks it during the step (the kernel's gate) instead of before it
         self.gated = len(parts) == 1 and self.devices[0] == CPU
@@ -111,7 +112,11 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
     it serves the parameter) and returns the tensors; ``state`` (a _state.StateMap) maps parameters to their
     state dicts (plain dicts in it are replaced by tracking ones). A KeyError or TypeError from ``slots``
     (state that torch.optim could not use either) is raised again naming the parameter. ``slots=None``: the
-    update keeps no state (SGD without momentum), and ``state`` is left without entries, as in torch.optim."""
+    update keeps no state (SGD without momentum), and ``state`` is left without entries, as in torch.optim.
+
+    Each kernel runs over its tensors' memory as flat arrays, so a parameter may be dense in any memory order
+    (channels_last, a transposed matrix: _dense) provided that its gradient and its state tensors have its
+    sizes and strides; otherwise ValueError naming the parameter (nothing is copied to make them agree)."""
     refuse_duplicates(params)
     by_code: Dict[Tuple[int, int], List[int]] = {}
     for i, (p, g) in enumerate(zip(params, grads)):
@@ -140,6 +145,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
             if g.dtype != p.dtype or g.numel() != p.numel():  # .grad.set_() / .grad.data = ... allow both
                 raise ValueError(f"params[{i}].grad: {g.numel()} elements of {g.dtype}, the parameter has "
                                  f"{p.numel()} of {p.dtype}")
+            require_same_layout(g, p, f"params[{i}].grad", f"params[{i}]", _GRAD_FIX)
             try:
                 states = slots(p, adopt_entry(state, p), arena) if slots else stateless
             except KeyError as e:
@@ -155,6 +161,7 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
                                          f"({t.dtype}, {t.numel()} elements on {t.device} vs {p.dtype}, "
                                          f"{p.numel()} on {p.device})")
                     row[col] = pointer(t, f"state of params[{i}]")
+                    require_same_layout(t, p, f"optimizer state of params[{i}]", "the parameter", _STATE_FIX)
             step, flags = states[3], states[4]
             if step is not None:
                 held.append(step.detach())
@@ -168,6 +175,11 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
         devices.append(dev)
     return GroupLayout(params, grads, key, parts, devices, held)
 
+
+_GRAD_FIX = ("autograd gives a gradient its parameter's strides; set one by hand like the parameter, e.g. "
+             "p.grad = torch.empty_like(p).copy_(g)")
+_STATE_FIX = ("load_state_dict converts loaded state to its parameter's layout; a state tensor set by hand must be "
+              "made like the parameter, e.g. torch.empty_like(p).copy_(t)")
 
 # Large state tensors start at a chosen offset within a 4 KiB page from their parameter (see new_state).
 STAGGER_MIN_BYTES = 1 << 16
@@ -186,7 +198,8 @@ class StateArena:
     with separate state tensors, the step counters in one buffer included.
 
     Only parameters without any state yet are served (sized up front, so each buffer is exactly as large as
-    the tensors cut from it, plus one page). The pieces are ordinary contiguous views: state_dict, torch.save
+    the tensors cut from it, plus one page). The pieces are ordinary views with their parameter's sizes and
+    strides (a channels_last parameter's state is channels_last, as torch's preserve_format): state_dict, torch.save
     of the whole state (which saves a shared storage once) and torch.optim see nothing else. As with any view,
     saving or deep-copying one state tensor on its own takes its whole buffer along (``.clone()`` it first).
     Slot ``s`` starts ``(s + 1)`` KiB into
@@ -201,7 +214,7 @@ class StateArena:
         self._step_index: Dict[int, int] = {}
         for p in params:
             if state.get(p) or p.device.type != "cpu" or p.numel() * p.element_size() >= STAGGER_MIN_BYTES \
-                    or not p.is_contiguous() or id(p) in self._members:
+                    or id(p) in self._members:
                 continue
             per_line = _ALIGN // p.element_size()
             off = self._total.get(p.dtype, 0)
@@ -220,7 +233,7 @@ class StateArena:
             raw = torch.empty(self._total[p.dtype] + _PAGE // es, dtype=p.dtype)
             k = ((1024 * (slot + 1) - raw.data_ptr()) % _PAGE) // es
             buf = self._buffers[(p.dtype, slot)] = raw[k:k + self._total[p.dtype]]
-        return buf[off:off + p.numel()].view(p.shape)
+        return shaped_like(buf[off:off + p.numel()], p)
 
     def step(self, p: torch.Tensor) -> Optional[torch.Tensor]:
         """A zero one-element step counter (torch's state["step"]) from one shared buffer, or None."""
@@ -241,19 +254,19 @@ def new_state(p: torch.Tensor, fill: Optional[float] = None, slot: int = 0,
     start at the same offset within a page (64 bytes into an mmap), and streams at equal page offsets
     collide in the CPU's address-aliasing checks: on this project's AMD EPYC an Adam step at 1x16M ran
     ~30% slower than with the state shifted by 1-2 KiB (CPU time, one thread, one process). So
-    a large contiguous CPU state tensor is a view into a buffer one page longer, placed ``(slot + 1)`` KiB
+    a large CPU state tensor is a view (with the parameter's sizes and strides) into a buffer one page longer, placed ``(slot + 1)`` KiB
     past its parameter's page offset (slots 0, 1, 2 for the first, second, third state tensor). The view is an ordinary tensor: state_dict, torch.save and torch.optim see nothing else.
     """
     t = arena.state(p, slot) if arena is not None else None
     if t is None:
-        if p.device.type != "cpu" or p.numel() * p.element_size() < STAGGER_MIN_BYTES or not p.is_contiguous():
+        if p.device.type != "cpu" or p.numel() * p.element_size() < STAGGER_MIN_BYTES:
             t = torch.empty_like(p, memory_format=torch.preserve_format)
         else:
             es = p.element_size()
             buf = torch.empty(p.numel() + _PAGE // es, dtype=p.dtype)
             target = (p.data_ptr() + 1024 * (slot + 1)) % _PAGE
             k = ((target - buf.data_ptr()) % _PAGE) // es
-            t = buf[k:k + p.numel()].view(p.shape)
+            t = shaped_like(buf[k:k + p.numel()], p)
     if fill is not None:
         t.fill_(fill)
     return t

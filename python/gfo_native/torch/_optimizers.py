@@ -2,12 +2,16 @@
 one fused native call per parameter group and dtype over all of its tensors.
 
 The numerics are torch's for-loop (``foreach=False``) implementations: a torch.optim state_dict loads into
-these optimizers and back, and trajectories agree to float rounding. Supported: dense, contiguous float32 /
-float64 CPU tensors, and CUDA tensors (also bf16/fp16) in GFO_CUDA=ON builds, where the step is one launch
+these optimizers and back, and trajectories agree to float rounding. Supported: dense float32 / float64 CPU
+tensors (contiguous, or dense in another memory order such as channels_last or a transposed matrix, whose
+gradient and state then have the parameter's strides: the kernels run over memory order, see _dense), and CUDA tensors (also bf16/fp16) in GFO_CUDA=ON builds, where the step is one launch
 of gfo_native.cuda.optim per group, dtype and device on the current stream, with the same state_dict (step
 counters stay CPU tensors, as in torch's for-loop) and results bit-identical to the CPU kernels. Anything
-else (sparse gradients, non-contiguous parameters, CUDA without a CUDA build) raises a clear error rather
-than being copied. ``foreach``/``fused`` are accepted for compatibility and ignored;
+else (sparse gradients, tensors with gaps or overlaps such as ``x[:, ::2]`` or an expanded view, a gradient or
+state tensor whose strides differ from its parameter's, CUDA without a CUDA build) raises a clear error
+rather than being copied. ``load_state_dict`` gives each loaded state tensor its parameter's memory layout
+(torch.optim keeps the saved layout, e.g. contiguous moments for a channels_last weight, which its
+elementwise ops accept; here that one copy at load replaces a copy at every step). ``foreach``/``fused`` are accepted for compatibility and ignored;
 ``capturable``/``differentiable`` are not supported. A parameter listed twice in one group (torch.optim warns
 that this will become an error, and updates it twice in turn) is a ValueError: one fused pass cannot update a
 tensor twice.
@@ -40,6 +44,7 @@ from .. import _core
 from ..optim import _table as T
 from . import _layout as L
 from . import _state as S
+from ._dense import same_layout
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -126,6 +131,22 @@ class _Fused(torch.optim.Optimizer):
         super().__setstate__(state)
         self.state = S.adopt_map(self.state)
         self._forget()
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """torch's (state cast to each parameter's dtype and device), then each parameter-shaped state tensor
+        in another memory layout than its parameter's (a checkpoint of a contiguous model loaded into a
+        channels_last one, or the reverse) is copied into the parameter's layout, once, here: the fused step
+        needs the parameter's strides and never copies."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            for p in group["params"]:
+                st = self.state.get(p)
+                if not st:
+                    continue
+                for key, v in list(st.items()):
+                    if isinstance(v, torch.Tensor) and key != "step" and v.shape == p.shape \
+                            and not same_layout(v, p):
+                        st[key] = torch.empty_like(p, dtype=v.dtype).copy_(v)
 
     def state_dict(self) -> Dict[str, Any]:
         sd = super().state_dict()

@@ -32,6 +32,7 @@ import torch
 
 from .._checks import finite_float, positive_int, seed_value
 from . import _zo_kernels as K
+from ._dense import check_logged_layout
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -98,7 +99,7 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     # -- parameters ------------------------------------------------------------------------------
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
-        """torch's, then the checks of this optimizer: dtype, device and contiguity of the tensors, none sharing
+        """torch's, then the checks of this optimizer: dtype, device and density of the tensors, none sharing
         memory with another (torch only warns about a tensor listed twice in one group), lr and weight_decay."""
         if getattr(self, "_constructing", False):
             super().add_param_group(param_group)
@@ -116,7 +117,12 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     def _check_groups(self, groups: List[Dict[str, Any]]) -> None:
         # every tensor (one pass over all, so that a group added later is checked against the others too)
-        K.check_params(self._params())
+        params = self._params()
+        K.check_params(params)
+        # the memory layout of each tensor, fixed for the run: z is keyed by memory position (see MeZO)
+        known = getattr(self, "_layout", [])
+        check_logged_layout(params[:len(known)], known, "this optimizer's run")
+        self._layout = known + [None if p.is_contiguous() else list(p.stride()) for p in params[len(known):]]
         for g in groups:
             for name in ("lr", "weight_decay"):
                 group_value(g[name], name)
@@ -144,14 +150,15 @@ class SeedOptimizer(torch.optim.Optimizer):
                 continue
             st = self.state[p]
             if st.get("momentum_buffer") is None:  # None as torch.optim.SGD keeps before its first step
-                st["momentum_buffer"] = torch.zeros(p.shape, dtype=torch.float32, device=p.device)
+                # the parameter's strides (zeros_like preserves a dense layout), so both index memory alike
+                st["momentum_buffer"] = torch.zeros_like(p, dtype=torch.float32)
             bufs.append(st["momentum_buffer"])
         return bufs
 
     # -- distributed -----------------------------------------------------------------------------
     # What every rank must agree on (a fixed list, so that optimizers of different kinds exchange equal sizes).
-    _SETTINGS = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "sizes", "eps",
-                 "sigma", "optimizer", "betas", "adam_eps", "lr", "weight_decay")
+    _SETTINGS = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "sizes",
+                 "strides", "eps", "sigma", "optimizer", "betas", "adam_eps", "lr", "weight_decay")
 
     def _check_same_settings(self) -> None:
         """ValueError on every rank when the ranks were given different settings: a rank with another eps, lr,
@@ -239,6 +246,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         if closure is None:
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
         params = self._params()
+        check_logged_layout(params, self._layout, "this optimizer's run")  # model.to(memory_format=...) mid-run
         self._frozen = set(K.frozen_indices(params))
         self._check_trainable(params, self._frozen)
         nd, h = self.n_directions, self._scale()
@@ -341,9 +349,13 @@ class SeedOptimizer(torch.optim.Optimizer):
                 self.state[p]["momentum_buffer"] = buf.to(device=p.device, dtype=torch.float32)
 
     def _log_header(self) -> dict[str, Any]:
-        return {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
-                "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
-                "groups": self._group_of_tensor(), "sizes": [p.numel() for p in self._params()]}
+        d = {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
+             "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
+             "groups": self._group_of_tensor(), "sizes": [p.numel() for p in self._params()]}
+        if any(s is not None for s in self._layout):
+            # the strides of the non-contiguous tensors (None: contiguous); a log without them: all contiguous
+            d["strides"] = [None if s is None else list(s) for s in self._layout]
+        return d
 
     @property
     def log(self) -> dict[str, Any]:
@@ -387,6 +399,7 @@ class SeedOptimizer(torch.optim.Optimizer):
                     raise ValueError(f"state_dict: written by a run with {key}={saved.get(key)!r}; this optimizer "
                                      f"has {key}={mine.get(key)!r} (resume with the same settings: the log of a "
                                      "resumed run must replay)")
+            check_logged_layout(self._params(), saved.get("strides"), "the state_dict's run")
         super().load_state_dict(state_dict)
         self._restore_float32_buffers(state_dict)
         if extra is not None:

@@ -2,7 +2,11 @@
 
 Stream of direction ``counter`` (a run-wide direction number: ``step * n_directions + d``) on parameter
 tensor ``t``: ``stream_id((counter << 20) | t, PURPOSE_ZO)``, so every (step, direction, tensor) has its
-own Philox stream and the element index inside it is the element's position in the tensor.
+own Philox stream and the element index inside it is the element's position in the tensor's memory (its
+offset from the tensor's first address): for a contiguous tensor its position in the flattened tensor, for a
+dense tensor in another memory order (channels_last, a transposed matrix; see _dense) its position in that
+order. The kernels run over memory as flat arrays and never copy; every buffer beside a parameter (momentum,
+ES-Adam's gradient) must have the parameter's strides.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from .. import _core
 from .._torch_ptr import DTYPE_CODES, tensor_pointer
 from ..reference import zo as ref_zo
 from ..reference.rng import stream_id
+from ._dense import flat, require_same_layout
 
 PURPOSE_ZO = 0x2F
 MAX_TENSORS = 1 << 20
@@ -54,8 +59,8 @@ def params_device(params: Sequence[torch.Tensor], name: str = "params") -> torch
 
 
 def check_params(params: Sequence[torch.Tensor], name: str = "params") -> list[int]:
-    """Addresses of dense contiguous float32/bfloat16 tensors on one device, no two sharing memory (errors name
-    the tensor)."""
+    """Addresses of dense float32/bfloat16 tensors (contiguous, or dense in another memory order) on one device,
+    no two sharing memory (errors name the tensor)."""
     addresses = _addresses(params, params_device(params, name), name)
     check_disjoint(params, addresses, name)
     return addresses
@@ -98,7 +103,8 @@ def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "p
 
 def _buffer_addresses(buffers: Any, params: Sequence[torch.Tensor], name: str, device: str) -> List[int]:
     """Addresses of the float32 buffers beside ``params`` (0 where None); each must have its parameter's size,
-    since the kernel reads and writes as many elements as the parameter has."""
+    since the kernel reads and writes as many elements as the parameter has, and, where either is not
+    contiguous, its parameter's sizes and strides, so that the element at one offset is the same in both."""
     if buffers is None:
         return [0] * len(params)
     if len(buffers) != len(params):
@@ -114,6 +120,8 @@ def _buffer_addresses(buffers: Any, params: Sequence[torch.Tensor], name: str, d
             tensor_pointer(b, f"{name}[{i}]", dtypes=("torch.float32",), device=device)
         if b.numel() != p.numel():
             raise ValueError(f"{name}[{i}]: {b.numel()} elements, but its parameter has {p.numel()}")
+        require_same_layout(b, p, f"{name}[{i}]", f"params[{i}]",
+                            "create it with torch.zeros_like(p, dtype=torch.float32), which keeps p's strides")
         out.append(b.data_ptr())
     return out
 
@@ -169,12 +177,14 @@ def zo_apply(params: Sequence[torch.Tensor], *, seed: int, distribution: int, st
     else:
         if dev.type != "cpu":
             raise ValueError("impl: 'reference' (the NumPy twin) runs on CPU parameters only")
-        arrays = [p.detach().view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16
-                  else p.detach().numpy() for p in params]
-        arrays = [a.reshape(-1)[:n] for a, n in zip(arrays, sizes)]
+        # flat views in memory order (the kernel's element order), so that the twin writes the tensors in place
+        flats = [flat(p.detach()) for p in params]
+        arrays = [f.view(torch.int16).numpy().view(np.uint16) if p.dtype == torch.bfloat16 else f.numpy()
+                  for f, p in zip(flats, params)]
+        arrays = [a[:n] for a, n in zip(arrays, sizes)]
 
         def as_np(bs: Any) -> Any:
-            return None if bs is None else [None if b is None else b.detach().numpy() for b in bs]
+            return None if bs is None else [None if b is None else flat(b.detach()).numpy() for b in bs]
 
         ref_zo.zo_apply(arrays, seed=seed, distribution=distribution, streams=streams, op_slots=slots,
                         op_scales=scales, coefs=c, lrs=lrs, weight_decays=wds, momentum=momentum,

@@ -11,6 +11,7 @@ import torch
 
 from .._checks import finite_float, positive_int
 from . import _zo_kernels as K
+from ._dense import same_layout
 from ._seed_engine import SeedOptimizer, group_value
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ class ES(SeedOptimizer):
     its sign (+1 or -1).
 
     Args:
-        params: parameters or groups (float32/bfloat16 CPU tensors; frozen ones skipped, as in :class:`MeZO`).
+        params: parameters or groups (float32/bfloat16 CPU tensors, dense in any memory order; frozen ones
+            skipped; as in :class:`MeZO`).
         lr: learning rate :math:`\eta`. sigma: noise scale :math:`\sigma`. population: pairs :math:`P`.
         weight_decay: :math:`\lambda` per group. distribution: ``"gaussian"`` or ``"rademacher"``.
         optimizer: ``"sgd"`` or ``"adam"``; betas, adam_eps: Adam's constants.
@@ -163,8 +165,8 @@ def grad_buffers(params: Sequence[torch.Tensor], frozen: Any) -> List[Optional[t
     for t, p in enumerate(params):
         if t in frozen:
             p.grad = None
-        elif p.grad is None or p.grad.dtype != torch.float32 or not p.grad.is_contiguous():
-            p.grad = torch.zeros_like(p, dtype=torch.float32, memory_format=torch.contiguous_format)
+        elif p.grad is None or p.grad.dtype != torch.float32 or not same_layout(p.grad, p):
+            p.grad = torch.zeros_like(p, dtype=torch.float32)  # the parameter's strides: it indexes memory alike
         grads.append(p.grad)
     return grads
 

@@ -20,7 +20,9 @@ class MeZO(SeedOptimizer):
 
     Per step, for directions :math:`d = 1..n` (``n_directions``; n-SPSA when :math:`n > 1`) with
     :math:`z_d \sim \mathcal N(0, I)` (or Rademacher) regenerated from Philox by (seed, step, direction,
-    tensor, element):
+    tensor, element), where element is the position in the tensor's memory (the flattened index for a
+    contiguous tensor; for a dense tensor in another memory order, e.g. a conv weight after
+    ``model.to(memory_format=torch.channels_last)``, the position in that order):
 
     .. math::
         \hat g_d = \frac{L(\theta + \epsilon z_d) - L(\theta - \epsilon z_d)}{2\epsilon}
@@ -41,8 +43,13 @@ class MeZO(SeedOptimizer):
     bias, so over many steps they add up like a random walk (:math:`\propto\sqrt{\text{steps}}`), not linearly.
 
     Args:
-        params: parameters or parameter groups (float32 or bfloat16 CPU tensors, contiguous, each listed once
-            and none sharing memory with another: a tied weight is one parameter). A parameter frozen with
+        params: parameters or parameter groups (float32 or bfloat16 CPU tensors, each listed once and none
+            sharing memory with another: a tied weight is one parameter). Each must be dense: contiguous or
+            contiguous memory in another order (channels_last, a transposed matrix); one with gaps or overlaps
+            is refused, never copied. The memory format is part of the run, since z follows memory order: the
+            log records the strides of non-contiguous tensors, and :func:`~gfo_native.torch.replay`, resuming
+            with ``load_state_dict`` and a step after ``model.to(memory_format=...)`` mid-run refuse a model
+            in another layout. A parameter frozen with
             ``requires_grad_(False)`` (an ``nn.Parameter`` that no longer requires grad) is left untouched at
             that step: not perturbed, not updated, no momentum buffer; the others keep their directions. Plain
             tensors count as trainable whatever their ``requires_grad``.

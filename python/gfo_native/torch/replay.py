@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from . import _zo_kernels as K
+from ._dense import check_logged_layout
 from .es import grad_buffers, make_adam, sync_adam
 
 
@@ -15,8 +16,9 @@ from .es import grad_buffers, make_adam, sync_adam
 def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     """Apply a logged MeZO/ES run to ``params`` in place (the same tensors, in the same order, as the run's
     optimizer had, holding the initial weights: ``[p for g in opt.param_groups for p in g["params"]]``, which
-    is not ``model.parameters()``'s order when the groups regroup them; tensors whose sizes differ from the
-    log's are refused).
+    is not ``model.parameters()``'s order when the groups regroup them; tensors whose sizes or memory layout
+    differ from the log's are refused: z is keyed by memory position, so a model the run had in channels_last
+    must be replayed in channels_last).
 
     Each step is one fused pass: every direction's perturb/restore round trip (the same rounded operations
     the run performed, so the restoration errors are reproduced too) followed by the update. No loss is
@@ -36,10 +38,11 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
         if p.numel() != int(n):
             raise ValueError(f"params[{t}]: {p.numel()} elements, the run's tensor {t} had {n} (pass the tensors "
                              "in the optimizer's order: its param_groups' params, group after group)")
+    check_logged_layout(params, log.get("strides"), "the log's run")  # logs without strides: all contiguous
     dist = K.DISTRIBUTIONS[log["distribution"]]
     nd, two_sided = int(log["n_directions"]), bool(log["two_sided"])
     momentum = float(log.get("momentum", 0.0))
-    bufs = [torch.zeros(p.shape, dtype=torch.float32, device=p.device) for p in params] if momentum > 0 else None
+    bufs = [torch.zeros_like(p, dtype=torch.float32) for p in params] if momentum > 0 else None
     adam = None
     if log.get("optimizer") == "adam":
         ngroups = max(groups) + 1
