@@ -237,9 +237,9 @@ def test_drop_ins_follow_torch_optim_on_dense_non_contiguous_parameters(layout, 
     opt = getattr(gt, name)(model.parameters(), **kw)
     ref_opt = getattr(torch.optim, name)(ref.parameters(), foreach=False, **kw)
     _train(model, opt, x, 4)
-    layout_ids = [id(lay) for lay in opt._layouts.values()]
+    cached = list(opt._layouts.values())  # held, so that a rebuilt layout cannot take an old one's id
     _train(model, opt, x, 1)  # fresh gradients (set_to_none) of the parameter's layout: the cached table serves
-    assert [id(lay) for lay in opt._layouts.values()] == layout_ids
+    assert len(cached) == len(opt._layouts) and all(a is b for a, b in zip(cached, opt._layouts.values()))
     _train(ref, ref_opt, x, 5)
     for p, q in zip(model.parameters(), ref.parameters()):
         assert p.stride() == q.stride() and _rel(p.detach(), q.detach()) <= 1e-5
@@ -315,3 +315,25 @@ def test_clip_grad_norm_of_channels_last_gradients_matches_torch():
     assert abs(float(total) - float(expected)) <= 1e-6 * float(expected)
     for p, q in zip(model.parameters(), ref.parameters()):
         assert _rel(p.grad, q.grad) <= 1e-6
+
+
+def test_row_guard_takes_fresh_gradients_of_the_parameters_layout_only():
+    from gfo_native import _core
+    from gfo_native.optim import _table as T
+    from gfo_native.torch._dense import layout_key
+
+    w = torch.nn.Parameter(torch.zeros(4, 3, 2, 2).to(memory_format=torch.channels_last))
+    w.grad = torch.zeros_like(w)
+    table = T.new_table(1)
+    table[:, T.NUMEL] = w.numel()
+    ps = [w]
+    guard = _core.TorchRowGuard(ps, [w.grad], [(table, 0)], torch.Tensor.data_ptr, torch.Tensor.is_contiguous,
+                                torch.Tensor.numel, layout_key)
+    assert guard.check(ps)
+    g = torch.ones_like(w)  # the parameter's strides: taken, its address written into the table
+    w.grad = g
+    assert guard.check(ps) and int(table[0, T.GRAD]) == g.data_ptr()
+    w.grad = torch.ones(w.shape)  # contiguous: the rebuild in Python raises the error
+    assert not guard.check(ps)
+    w.grad = g
+    assert guard.check(ps)

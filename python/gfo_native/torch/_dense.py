@@ -76,15 +76,14 @@ def shaped_like(block: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return block.as_strided(p.shape, p.stride())
 
 
-def strides_or_none(params: Sequence[torch.Tensor]) -> Optional[List[Optional[List[int]]]]:
-    """The strides of each non-contiguous tensor (None for a contiguous one), or None when all are contiguous:
-    what a seed-optimizer log records of its tensors' memory layouts."""
-    out: List[Optional[List[int]]] = [None if p.is_contiguous() else list(p.stride()) for p in params]
-    return out if any(s is not None for s in out) else None
+def memory_layouts(params: Sequence[torch.Tensor]) -> List[Optional[List[int]]]:
+    """The strides of each non-contiguous tensor (None for a contiguous one): what a seed-optimizer run records
+    of its tensors' memory layouts (check_logged_layout compares tensors with it)."""
+    return [None if p.is_contiguous() else list(p.stride()) for p in params]
 
 
 def check_logged_layout(params: Sequence[torch.Tensor], logged: Any, what: str) -> None:
-    """ValueError naming the first tensor whose memory layout is not the one ``logged`` (strides_or_none of the
+    """ValueError naming the first tensor whose memory layout is not the one ``logged`` (memory_layouts of the
     run's tensors; None: all contiguous) records: directions are keyed by memory position, so the same weights
     in another memory format would be perturbed and updated differently. ``what`` names the run's record."""
     rows = list(logged) if logged is not None else [None] * len(params)

@@ -32,7 +32,7 @@ import torch
 
 from .._checks import finite_float, positive_int, seed_value
 from . import _zo_kernels as K
-from ._dense import check_logged_layout
+from ._dense import check_logged_layout, memory_layouts
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -122,7 +122,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         # the memory layout of each tensor, fixed for the run: z is keyed by memory position (see MeZO)
         known = getattr(self, "_layout", [])
         check_logged_layout(params[:len(known)], known, "this optimizer's run")
-        self._layout = known + [None if p.is_contiguous() else list(p.stride()) for p in params[len(known):]]
+        self._layout = known + memory_layouts(params[len(known):])
         for g in groups:
             for name in ("lr", "weight_decay"):
                 group_value(g[name], name)
