@@ -320,15 +320,13 @@ def test_clip_grad_norm_of_channels_last_gradients_matches_torch():
 def test_row_guard_takes_fresh_gradients_of_the_parameters_layout_only():
     from gfo_native import _core
     from gfo_native.optim import _table as T
-    from gfo_native.torch._dense import layout_key
-
     w = torch.nn.Parameter(torch.zeros(4, 3, 2, 2).to(memory_format=torch.channels_last))
     w.grad = torch.zeros_like(w)
     table = T.new_table(1)
     table[:, T.NUMEL] = w.numel()
     ps = [w]
     guard = _core.TorchRowGuard(ps, [w.grad], [(table, 0)], torch.Tensor.data_ptr, torch.Tensor.is_contiguous,
-                                torch.Tensor.numel, layout_key)
+                                torch.Tensor.numel, torch.Tensor.stride)
     assert guard.check(ps)
     g = torch.ones_like(w)  # the parameter's strides: taken, its address written into the table
     w.grad = g

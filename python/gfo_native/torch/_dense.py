@@ -14,6 +14,7 @@ view) is refused, never copied.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
@@ -21,6 +22,12 @@ import torch
 
 def is_dense(sizes: Sequence[int], strides: Sequence[int]) -> bool:
     """Whether a tensor of these sizes and strides covers exactly ``prod(sizes)`` consecutive elements."""
+    # MeZO/ES check every tensor at every pass: a model's few distinct layouts are decided once
+    return _dense(tuple(sizes), tuple(strides))
+
+
+@functools.lru_cache(maxsize=4096)
+def _dense(sizes: Tuple[int, ...], strides: Tuple[int, ...]) -> bool:
     if len(sizes) != len(strides):
         return False
     if any(n == 0 for n in sizes):
@@ -92,8 +99,8 @@ def check_logged_layout(params: Sequence[torch.Tensor], logged: Any, what: str) 
         if saved is None:
             ok = p.is_contiguous()
         else:
-            sizes = tuple(p.shape)
-            ok = len(saved) == len(sizes) and all(n == 1 or s == int(r) for n, s, r in zip(sizes, p.stride(), saved))
+            sizes, strides = tuple(p.shape), p.stride()
+            ok = len(saved) == len(sizes) and all(n == 1 or s == r for n, s, r in zip(sizes, strides, saved))
         if not ok:
             had = "contiguous" if saved is None else f"strides {tuple(int(r) for r in saved)}"
             now = "contiguous" if p.is_contiguous() else f"strides {p.stride()}"

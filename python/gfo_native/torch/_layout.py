@@ -19,7 +19,7 @@ import torch
 from .. import _core
 from .._torch_ptr import tensor_pointer
 from ..optim import _table as T
-from ._dense import layout_key, require_same_layout, shaped_like
+from ._dense import require_same_layout, shaped_like
 from ._state import adopt_entry
 
 # unbound getters: map() over them is faster than attribute access in a Python loop
@@ -27,6 +27,10 @@ _GRAD: Callable[[torch.Tensor], Optional[torch.Tensor]] = torch.Tensor.grad.__ge
 _DATA_PTR = torch.Tensor.data_ptr
 _IS_CONTIGUOUS = torch.Tensor.is_contiguous
 _NUMEL = torch.Tensor.numel
+# the guard's layout check for a new gradient of a non-contiguous parameter: its strides (a C method, cheaper
+# per step than _dense.layout_key; torch checks a gradient's sizes on assignment, and autograd gives a dense
+# parameter's gradient exactly its strides; anything else goes to the rebuild, which checks with layout_key)
+_STRIDE = torch.Tensor.stride
 _CODES = {torch.float32: 0, torch.float64: 1}
 # CUDA parameters may also be bf16/fp16 (float32 math in the kernel, gfo_native.cuda.optim).
 _CUDA_CODES = {**_CODES, torch.bfloat16: 2, torch.float16: 3}
@@ -83,7 +87,7 @@ class GroupLayout:
         for _, table, idx in parts:
             for r, i in enumerate(idx):
                 cells[i] = (table, r)
-        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS, _NUMEL, layout_key)
+        self.guard = _core.TorchRowGuard(params, grads, cells, _DATA_PTR, _IS_CONTIGUOUS, _NUMEL, _STRIDE)
         self.params = params
         # one CPU table: the guard walks it during the step (the kernel's gate) instead of before it
         self.gated = len(parts) == 1 and self.devices[0] == CPU

@@ -20,7 +20,7 @@ from .. import _core
 from .._torch_ptr import DTYPE_CODES, tensor_pointer
 from ..reference import zo as ref_zo
 from ..reference.rng import stream_id
-from ._dense import flat, require_same_layout
+from ._dense import flat, is_dense, require_same_layout
 
 PURPOSE_ZO = 0x2F
 MAX_TENSORS = 1 << 20
@@ -95,7 +95,8 @@ def _addresses(params: Sequence[torch.Tensor], dev: torch.device, name: str = "p
     # a tensor that fails goes through tensor_pointer for the error that names it. The device is params_device's.
     out = []
     for i, p in enumerate(params):
-        if p.dtype not in _PARAM_CODES or p.layout is not torch.strided or not p.is_contiguous():
+        if p.dtype not in _PARAM_CODES or p.layout is not torch.strided or \
+                not p.is_contiguous() and not is_dense(p.shape, p.stride()):
             tensor_pointer(p, f"{name}[{i}]", dtypes=PARAM_DTYPES, device=dev.type)
         out.append(p.data_ptr())
     return out
