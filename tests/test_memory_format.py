@@ -335,3 +335,39 @@ def test_row_guard_takes_fresh_gradients_of_the_parameters_layout_only():
     assert not guard.check(ps)
     w.grad = g
     assert guard.check(ps)
+
+
+# -- CUDA: the same rule (skipped without a GFO_CUDA=ON build and a GPU) --------------------------------------
+
+def _have_gpu():
+    import gfo_native as gn
+
+    return gn.cuda.is_available() and torch.cuda.is_available()
+
+
+gpu = pytest.mark.skipif(not _have_gpu(), reason="needs a GFO_CUDA=ON build, a GPU and torch with CUDA")
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("name", ["MeZO", "Adam"])
+def test_channels_last_on_gpu_equals_cpu(name):
+    model, x = _conv2d()
+    gpu_model = _clone_model(model).cuda()
+    assert not gpu_model[0].weight.is_contiguous()
+    runs = []
+    for m in (model, gpu_model):
+        if name == "MeZO":
+            opt = gt.MeZO(m.parameters(), lr=0.05, eps=1e-2, momentum=0.9, seed=2)
+            for _ in range(3):  # losses on the CPU from the parameters' bits: both runs see the same
+                opt.step(lambda m=m: float(sum(((p.detach().cpu().double() - 0.1) ** 2).sum() for p in m.parameters())))
+        else:
+            opt = gt.Adam(m.parameters(), lr=1e-2)
+            torch.manual_seed(5)
+            for _ in range(3):
+                for p in m.parameters():  # the same gradients on both devices, in the parameter's layout
+                    p.grad = torch.empty_like(p).copy_(torch.randn(p.shape))
+                opt.step()
+        runs.append([p.detach().cpu() for p in m.parameters()])
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)

@@ -8,8 +8,9 @@
 //   - same .grad object: its address and the parameter's address must be unchanged;
 //   - a new .grad tensor (zero_grad(set_to_none=True) makes one every step): it must have the parameter's
 //     dtype, its memory layout (contiguous, or for a dense non-contiguous parameter such as a channels_last
-//     weight the parameter's layout key: gfo_native.torch._dense) and the row's element count (a parameter shrunk in place, p.data = p.data[:k],
-//     keeps its address; its new gradients are smaller than the row); its address is written into the table;
+//     weight the parameter's strides: gfo_native.torch._dense) and the row's element count (a parameter
+//     shrunk in place, p.data = p.data[:k], keeps its address; its new gradients are smaller than the row);
+//     its address is written into the table;
 //   - anything else (a .grad that became None or appeared, a moved parameter, a sparse gradient, an error
 //     from a tensor method): the walk stops there and Python rebuilds the table, raising its clear errors.
 // check() walks before the step (layouts with several tables). A layout with one table is walked during the
@@ -78,7 +79,7 @@ struct Entry {
   std::uint64_t param_ptr = 0;
   std::uint64_t grad_ptr = 0;
   std::uint64_t* grad_cell = nullptr;  // table cell holding the gradient address (rows with a gradient)
-  Ref layout;  // a non-contiguous parameter's layout key (its gradients must have the same); nullptr: contiguous
+  Ref layout;  // a non-contiguous parameter's layout (its gradients must have the same); nullptr: contiguous
 };
 
 class TorchRowGuard final : public RowGate {
@@ -86,7 +87,8 @@ class TorchRowGuard final : public RowGate {
   // params: the group's list; grads: the .grad objects the tables were built from (None or tensors);
   // cells: per parameter None or (table, row) where its row lives; data_ptr / is_contiguous / numel: the
   // unbound torch.Tensor methods (called with one positional argument); layout: a function of one tensor whose
-  // results compare equal for tensors that index their memory alike (called for non-contiguous ones only).
+  // results compare equal for tensors that index their memory alike (torch.Tensor.stride; called for
+  // non-contiguous parameters and their new gradients only).
   TorchRowGuard(const py::list& params, const py::list& grads, const py::list& cells, py::object data_ptr,
                 py::object is_contiguous, py::object numel, py::object layout)
       : params_(params), data_ptr_(std::move(data_ptr)), is_contiguous_(std::move(is_contiguous)),
@@ -196,10 +198,9 @@ class TorchRowGuard final : public RowGate {
 
   // A new .grad tensor for a parameter that had one: same dtype as the parameter (torch enforces it on
   // assignment, checked anyway), contiguous (is_contiguous raises for sparse layouts) or, for a
-  // non-contiguous parameter, the parameter's layout key (autograd gives such a gradient the parameter's
-  // strides), as many elements as
-  // the row (torch checks the gradient against the parameter's shape, and the parameter's own count can
-  // change behind an unchanged address), then its address.
+  // non-contiguous parameter, the parameter's strides (autograd gives such a gradient exactly those), as
+  // many elements as the row (torch checks the gradient against the parameter's shape, and the parameter's
+  // own count can change behind an unchanged address), then its address.
   bool fresh_grad(Entry& e, PyObject* g) {
     static PyObject* const dtype_name = PyUnicode_InternFromString("dtype");
     PyObject* dt = PyObject_GetAttr(g, dtype_name);

@@ -254,12 +254,13 @@ def new_state(p: torch.Tensor, fill: Optional[float] = None, slot: int = 0,
     """A state tensor like ``p`` (torch's preserve_format), filled with ``fill`` (left uninitialised when None);
     cut from ``arena`` when it serves ``p``.
 
-    A step streams through the parameter, its gradient and its state at once. Large tensors of torch all
-    start at the same offset within a page (64 bytes into an mmap), and streams at equal page offsets
-    collide in the CPU's address-aliasing checks: on this project's AMD EPYC an Adam step at 1x16M ran
-    ~30% slower than with the state shifted by 1-2 KiB (CPU time, one thread, one process). So
-    a large CPU state tensor is a view (with the parameter's sizes and strides) into a buffer one page longer, placed ``(slot + 1)`` KiB
-    past its parameter's page offset (slots 0, 1, 2 for the first, second, third state tensor). The view is an ordinary tensor: state_dict, torch.save and torch.optim see nothing else.
+    A step streams through the parameter, its gradient and its state at once. Large tensors of torch all start at
+    the same offset within a page (64 bytes into an mmap), and streams at equal page offsets collide in the CPU's
+    address-aliasing checks: on this project's AMD EPYC an Adam step at 1x16M ran ~30% slower than with the state
+    shifted by 1-2 KiB (CPU time, one thread, one process). So a large CPU state tensor is a view (with the
+    parameter's sizes and strides) into a buffer one page longer, placed ``(slot + 1)`` KiB past its parameter's
+    page offset (slots 0, 1, 2 for the first, second, third state tensor). The view is an ordinary tensor:
+    state_dict, torch.save and torch.optim see nothing else.
     """
     t = arena.state(p, slot) if arena is not None else None
     if t is None:
