@@ -1,7 +1,7 @@
 """One process of the 2-rank seed-distributed runs (launched by test_zo_distributed.py).
 
 argv: rank world_size port kind out_path.
-- kind "mezo" or "es": a short training run; world_size 1 is the single-process run that evaluates the same
+- kind "mezo", "es" or "mezo-channels-last" (a conv layer in channels_last memory): a short training run; world_size 1 is the single-process run that evaluates the same
   directions on the same data shards (direction d on shard d % 2). Parameters and losses go to out_path.
 - kind "failing": a run whose closure raises on rank 1 in its second step; parameters, log and what each
   rank caught go to out_path.
@@ -88,8 +88,12 @@ def train(kind, distributed, out):
     model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
     g = torch.Generator().manual_seed(1)
     X, y = torch.randn(64, 8, generator=g), torch.randint(0, 3, (64,), generator=g)
+    if kind == "mezo-channels-last":  # a conv layer in channels_last memory: z keyed by memory position
+        model = torch.nn.Sequential(torch.nn.Unflatten(1, (2, 2, 2)), torch.nn.Conv2d(2, 4, 2), torch.nn.Flatten(),
+                                    torch.nn.Linear(4, 3)).to(memory_format=torch.channels_last)
+        assert not model[1].weight.is_contiguous()
     shards = [(X[:32], y[:32]), (X[32:], y[32:])]
-    if kind == "mezo":
+    if kind.startswith("mezo"):
         opt = gt.MeZO(model.parameters(), lr=1e-2, eps=1e-3, n_directions=4, momentum=0.9, seed=7,
                       distributed=distributed)
     else:
@@ -100,8 +104,9 @@ def train(kind, distributed, out):
         xs, ys = shards[opt.current_direction % 2]
         return torch.nn.functional.cross_entropy(model(xs), ys)
 
+    init = [p.detach().clone() for p in model.parameters()]
     losses = [opt.step(closure) for _ in range(5)]
-    torch.save({"params": [p.detach().clone() for p in model.parameters()], "losses": losses}, out)
+    torch.save({"params": [p.detach().clone() for p in model.parameters()], "losses": losses, "init": init}, out)
 
 
 if __name__ == "__main__":
