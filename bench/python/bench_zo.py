@@ -384,10 +384,10 @@ def main():
                     f"pass: {nbytes / 2**20:.0f} MiB (read + write of each parameter). Each pass is timed in rounds "
                     "alternating with the roofline's in-place stream over the same bytes on the same threads "
                     "(the machine's bandwidth drifts); the fraction is the median of the per-round ratios.\n\n"
-                    + "The last column is the issue's own measure: the pass's GB/s over the copy bandwidth measured "
-                    f"at the start of this section on {roof.threads} threads ({roof.copy / 1e9:.1f} GB/s; a copy also reads "
-                    "the destination before writing it, which an in-place pass never does, so it is the lower "
-                    "bar).\n\n"
+                    + "The last column divides each pass's GB/s by the copy bandwidth measured at the start of "
+                    f"this section on {roof.threads} threads ({roof.copy / 1e9:.1f} GB/s), the measure MeZO's target "
+                    "names; a copy also reads its destination before writing it, which an in-place pass never does, "
+                    "so it is the lower bar.\n\n"
                     + table(["pass", "threads", "ms", "GB/s", "roofline GB/s (same rounds)", "fraction of roofline",
                              f"fraction of copy ({roof.threads} threads)"],
                             [r + (r[3] * 1e9 / roof.copy,) for r in rows])
