@@ -371,3 +371,48 @@ def test_channels_last_on_gpu_equals_cpu(name):
         runs.append([p.detach().cpu() for p in m.parameters()])
     for a, b in zip(*runs):
         assert torch.equal(a, b)
+
+
+# -- found by the bug hunt ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["MeZO", "ES"])
+def test_memory_format_may_change_until_a_tensors_first_step(name):
+    # torch.optim holds parameters, not layouts: MeZO(model.parameters()) then model.to(memory_format=...)
+    # before any step is the run of a channels_last model (the layout is fixed from a tensor's first step on)
+    model, x = _conv2d()
+    model.to(memory_format=torch.contiguous_format)
+    init = _clone_model(model).to(memory_format=torch.channels_last)
+    opt = getattr(gt, name)(model.parameters(), lr=0.05, seed=4)
+    model.to(memory_format=torch.channels_last)
+    opt.step(lambda: (model(x) ** 2).mean())
+    assert opt.log["strides"][0] == list(model[0].weight.stride())
+    direct = _clone_model(init)
+    getattr(gt, name)(direct.parameters(), lr=0.05, seed=4).step(lambda: (direct(x) ** 2).mean())
+    gt.replay(list(init.parameters()), opt.log)
+    for a, b, c in zip(model.parameters(), direct.parameters(), init.parameters()):
+        assert torch.equal(a, b) and torch.equal(a, c)
+    # a group added later may change its format until its own first step; the others may not any more
+    extra = torch.nn.Parameter(torch.randn(3, 2).t())
+    opt.add_param_group({"params": [extra]})
+    extra.data = extra.data.contiguous()
+    opt.step(lambda: (model(x) ** 2).mean() + extra.sum())
+    assert opt.log["strides"][-1] is None
+    model.to(memory_format=torch.contiguous_format)
+    with pytest.raises(ValueError, match=r"params\[0\]: memory layout contiguous, but this optimizer's run"):
+        opt.step(lambda: (model(x) ** 2).mean())
+
+
+def test_resume_after_changing_the_format_before_loading():
+    # constructed on a contiguous model, converted to the checkpoint's format, then loaded: the loaded run's layout
+    model, x = _conv2d()
+    opt = gt.MeZO(model.parameters(), lr=0.05, momentum=0.9, seed=2)
+    opt.step(lambda: (model(x) ** 2).mean())
+    resumed_model = _clone_model(model).to(memory_format=torch.contiguous_format)
+    resumed = gt.MeZO(resumed_model.parameters(), lr=0.05, momentum=0.9, seed=2)
+    resumed_model.to(memory_format=torch.channels_last)
+    resumed.load_state_dict(_saved(opt))
+    for m, o in ((model, opt), (resumed_model, resumed)):
+        o.step(lambda: (m(x) ** 2).mean())
+    for a, b in zip(model.parameters(), resumed_model.parameters()):
+        assert torch.equal(a, b)
+    assert resumed.log == opt.log

@@ -119,13 +119,22 @@ class SeedOptimizer(torch.optim.Optimizer):
         # every tensor (one pass over all, so that a group added later is checked against the others too)
         params = self._params()
         K.check_params(params)
-        # the memory layout of each tensor, fixed for the run: z is keyed by memory position (see MeZO)
-        known = getattr(self, "_layout", [])
-        check_logged_layout(params[:len(known)], known, "this optimizer's run")
-        self._layout = known + memory_layouts(params[len(known):])
+        self._settle_layout(params)
         for g in groups:
             for name in ("lr", "weight_decay"):
                 group_value(g[name], name)
+
+    def _settle_layout(self, params: Sequence[torch.Tensor]) -> None:
+        """Records the memory layout of each tensor, fixed from the first logged step that covers it on: z is
+        keyed by memory position (see MeZO), so a tensor some step has perturbed must keep its layout
+        (ValueError naming it otherwise), while one no step has touched yet may still change it, as torch.optim
+        allows (``MeZO(model.parameters())`` then ``model.to(memory_format=...)`` is a channels_last run)."""
+        steps = getattr(self, "_steps_log", ())
+        # the leading tensors the logged steps covered (a step logged before a group was added has "ntensors")
+        fixed = max((int(st.get("ntensors", len(params))) for st in steps), default=0)
+        known = getattr(self, "_layout", [])[:fixed]
+        check_logged_layout(params[:len(known)], known, "this optimizer's run")
+        self._layout = known + memory_layouts(params[len(known):])
 
     def _check_trainable(self, params: Sequence[torch.Tensor], frozen: Collection[int]) -> None:
         """Checks on the tensors this step trains (not the frozen ones), before anything is perturbed."""
@@ -246,7 +255,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         if closure is None:
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
         params = self._params()
-        check_logged_layout(params, self._layout, "this optimizer's run")  # model.to(memory_format=...) mid-run
+        self._settle_layout(params)  # model.to(memory_format=...) mid-run is refused
         self._frozen = set(K.frozen_indices(params))
         self._check_trainable(params, self._frozen)
         nd, h = self.n_directions, self._scale()
@@ -400,6 +409,7 @@ class SeedOptimizer(torch.optim.Optimizer):
                                      f"has {key}={mine.get(key)!r} (resume with the same settings: the log of a "
                                      "resumed run must replay)")
             check_logged_layout(self._params(), saved.get("strides"), "the state_dict's run")
+            self._layout = memory_layouts(self._params())  # the saved run's (a format changed before loading)
         super().load_state_dict(state_dict)
         self._restore_float32_buffers(state_dict)
         if extra is not None:
