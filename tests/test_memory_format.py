@@ -416,3 +416,20 @@ def test_resume_after_changing_the_format_before_loading():
     for a, b in zip(model.parameters(), resumed_model.parameters()):
         assert torch.equal(a, b)
     assert resumed.log == opt.log
+
+
+def test_a_model_converted_mid_run_is_refused_with_the_way_out_which_works():
+    model, x = _conv2d()
+    ref = _clone_model(model)
+    opt, ref_opt = gt.Adam(model.parameters(), lr=1e-2), torch.optim.Adam(ref.parameters(), lr=1e-2, foreach=False)
+    _train(model, opt, x, 2)
+    _train(ref, ref_opt, x, 2)
+    for m in (model, ref):
+        m.to(memory_format=torch.contiguous_format)
+    with pytest.raises(ValueError, match=r"optimizer state of params\[0\].*opt\.load_state_dict\(opt\.state_dict\(\)\)"):
+        _train(model, opt, x, 1)
+    opt.load_state_dict(opt.state_dict())
+    _train(model, opt, x, 2)
+    _train(ref, ref_opt, x, 2)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert p.is_contiguous() and _rel(p.detach(), q.detach()) <= 1e-5

@@ -182,8 +182,9 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
 
 _GRAD_FIX = ("autograd gives a gradient its parameter's strides; set one by hand like the parameter, e.g. "
              "p.grad = torch.empty_like(p).copy_(g)")
-_STATE_FIX = ("load_state_dict converts loaded state to its parameter's layout; a state tensor set by hand must be "
-              "made like the parameter, e.g. torch.empty_like(p).copy_(t)")
+_STATE_FIX = ("load_state_dict converts loaded state to its parameter's layout: after model.to(memory_format=...) "
+              "mid-run, opt.load_state_dict(opt.state_dict()) converts the state once; a state tensor set by hand "
+              "must be made like the parameter, e.g. torch.empty_like(p).copy_(t)")
 
 # Large state tensors start at a chosen offset within a 4 KiB page from their parameter (see new_state).
 STAGGER_MIN_BYTES = 1 << 16
