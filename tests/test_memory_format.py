@@ -433,3 +433,17 @@ def test_a_model_converted_mid_run_is_refused_with_the_way_out_which_works():
     _train(ref, ref_opt, x, 2)
     for p, q in zip(model.parameters(), ref.parameters()):
         assert p.is_contiguous() and _rel(p.detach(), q.detach()) <= 1e-5
+
+
+def test_clip_errors_name_the_parameter_as_listed():
+    # parameters without a gradient used to shift the index in the message to the gradient's rank among the others
+    ps = [torch.nn.Parameter(torch.randn(3)), torch.nn.Parameter(torch.randn(3, dtype=torch.float16)),
+          torch.nn.Parameter(torch.zeros(4, 8)), torch.nn.Parameter(torch.randn(3))]
+    ps[1].grad = torch.randn(3, dtype=torch.float16)
+    with pytest.raises(TypeError, match=r"parameters\[1\]\.grad: expected dtype"):
+        gt.clip_grad_norm_(ps, 1.0)
+    ps[1].grad = None
+    ps[2].grad = torch.zeros(4, 16)[:, ::2]  # gaps: refused, never copied
+    ps[3].grad = torch.ones(3)
+    with pytest.raises(ValueError, match=r"parameters\[2\]\.grad: expected a dense tensor"):
+        gt.clip_grad_value_(ps, 1.0)

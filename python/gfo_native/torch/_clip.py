@@ -24,21 +24,22 @@ def _tables(parameters: Union[torch.Tensor, Iterable[torch.Tensor]]) -> Tuple[Li
     fast = _core.torch_grad_rows(params, L._CODES, L._DATA_PTR, L._IS_CONTIGUOUS, L._NUMEL)
     if fast is not None:
         return [(fast[1], fast[0])], _DTYPES[fast[1]]
-    grads = [p.grad for p in params if p.grad is not None]
-    by_code: Dict[int, List[torch.Tensor]] = {}
-    for i, g in enumerate(grads):
+    # (position in parameters, gradient): errors name the parameter as the caller listed it
+    grads = [(i, p.grad) for i, p in enumerate(params) if p.grad is not None]
+    by_code: Dict[int, List[Tuple[int, torch.Tensor]]] = {}
+    for i, g in grads:
         code = L._CODES.get(g.dtype)
         if code is None:
             raise TypeError(f"parameters[{i}].grad: expected dtype float32 or float64, got {g.dtype}")
-        by_code.setdefault(code, []).append(g)
+        by_code.setdefault(code, []).append((i, g))
     out: List[Tuple[int, np.ndarray]] = []
     for code, gs in sorted(by_code.items()):
         t = T.new_table(len(gs))
-        t[:, T.GRAD] = [L.grad_pointer(g, "grad") for g in gs]
-        t[:, T.NUMEL] = [g.numel() for g in gs]
+        t[:, T.GRAD] = [L.grad_pointer(g, f"parameters[{i}].grad") for i, g in gs]
+        t[:, T.NUMEL] = [g.numel() for _, g in gs]
         out.append((code, t))
     # the total's dtype as torch's (a stack of the per-tensor norms): float64 when any gradient is float64
-    return out, (torch.float64 if len(by_code) > 1 else grads[0].dtype if grads else torch.float32)
+    return out, (torch.float64 if len(by_code) > 1 else grads[0][1].dtype if grads else torch.float32)
 
 
 def _bound(v: object, name: str) -> float:
