@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 import gfo_native.torch as gt  # noqa: E402
 from gfo_native.torch import _zo_kernels as K  # noqa: E402
-from gfo_native.torch._dense import flat, is_dense  # noqa: E402
+from gfo_native.torch._dense import flat, is_dense, same_layout  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -447,3 +447,31 @@ def test_clip_errors_name_the_parameter_as_listed():
     ps[3].grad = torch.ones(3)
     with pytest.raises(ValueError, match=r"parameters\[2\]\.grad: expected a dense tensor"):
         gt.clip_grad_value_(ps, 1.0)
+
+
+@pytest.mark.parametrize("convert", ["channels_last", "double"])
+def test_adagrad_state_made_up_front_follows_a_model_converted_before_the_first_step(convert):
+    # torch.optim.Adagrad creates its state in __init__; converting the model afterwards is fine for torch.optim
+    model, x = _conv2d()
+    model.to(memory_format=torch.contiguous_format)
+    ref = _clone_model(model)
+    kw = dict(lr=1e-2, initial_accumulator_value=0.1)
+    opt, ref_opt = gt.Adagrad(model.parameters(), **kw), torch.optim.Adagrad(ref.parameters(), foreach=False, **kw)
+    for m in (model, ref):
+        if convert == "double":
+            m.double()
+        else:
+            m.to(memory_format=torch.channels_last)
+    x = x.to(next(model.parameters()).dtype)
+    _train(model, opt, x, 3)
+    _train(ref, ref_opt, x, 3)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert opt.state[p]["sum"].dtype == p.dtype and same_layout(opt.state[p]["sum"], p)
+        assert _rel(p.detach(), q.detach()) <= 1e-5
+    if convert == "double":
+        return
+    # after the first step the state is the run's: one set by hand in another layout is still refused
+    w = model[0].weight
+    opt.state[w]["sum"] = opt.state[w]["sum"].contiguous()
+    with pytest.raises(ValueError, match=r"optimizer state of params\[0\]"):
+        _train(model, opt, x, 1)

@@ -319,7 +319,13 @@ class Adagrad(_Fused):
         if len(state) == 0:  # torch's lazy initialisation (after a reset) fills from the defaults
             state["step"] = L.new_step(p, arena)
             state["sum"] = L.new_state(p, self.defaults["initial_accumulator_value"], arena=arena)
-        return L.need(state, "sum"), None, None, L.step_tensor(state), 0
+        acc, step = L.need(state, "sum"), L.step_tensor(state)
+        if (acc.dtype != p.dtype or not same_layout(acc, p)) and acc.shape == p.shape and \
+                acc.device == p.device and float(step) == 0:
+            # the state made up front, before the first step, for a parameter converted since (Adagrad(params)
+            # then model.to(memory_format=...) or model.double(), which torch.optim takes): made like it, once
+            acc = state["sum"] = torch.empty_like(p).copy_(acc)
+        return acc, None, None, step, 0
 
     def _run(self, group: Dict[str, Any], code: int, table: Any, core: Any, **gate: Any) -> Any:
         return core.optim_adagrad(table, code, _lr(group), float(group["lr_decay"]), float(group["weight_decay"]),
