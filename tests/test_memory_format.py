@@ -475,3 +475,23 @@ def test_adagrad_state_made_up_front_follows_a_model_converted_before_the_first_
     opt.state[w]["sum"] = opt.state[w]["sum"].contiguous()
     with pytest.raises(ValueError, match=r"optimizer state of params\[0\]"):
         _train(model, opt, x, 1)
+
+
+@pytest.mark.parametrize("name", ["MeZO", "ES"])
+def test_a_refused_param_group_is_not_kept(name):
+    w = torch.nn.Parameter(torch.randn(4, 3, 2, 2).to(memory_format=torch.channels_last))
+    opt = getattr(gt, name)([w], lr=0.1, seed=3)
+    opt.step(lambda: (w ** 2).sum())
+    log = opt.log
+    for group, err in (({"params": [torch.nn.Parameter(torch.randn(3))], "lr": torch.tensor(float("inf"))},
+                        r"lr: expected a finite number"),
+                       ({"params": [torch.nn.Parameter(torch.randn(3, dtype=torch.float64))]}, r"params\[1\]"),
+                       ({"params": [torch.nn.Parameter(torch.zeros(4, 8)[:, ::2])]}, r"params\[1\]: expected a dense")):
+        with pytest.raises((TypeError, ValueError), match=err):
+            opt.add_param_group(group)
+        assert len(opt.param_groups) == 1 and opt.log == log
+    opt.step(lambda: (w ** 2).sum())  # the optimizer still works
+    extra = torch.nn.Parameter(torch.randn(3, 2).t())
+    opt.add_param_group({"params": [extra], "lr": torch.tensor(0.05)})
+    opt.step(lambda: (w ** 2).sum() + extra.sum())
+    assert opt.log["strides"] == [list(w.stride()), list(extra.stride())]

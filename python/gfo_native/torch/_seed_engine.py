@@ -105,9 +105,16 @@ class SeedOptimizer(torch.optim.Optimizer):
             super().add_param_group(param_group)
             return
         n_before = len(self._params())
+        layout = self._layout
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        self._check_groups([group])
+        try:
+            self._check_groups([group])
+        except Exception:
+            # a refused group is not kept (every later step would fail on it, or use its bad lr)
+            self.param_groups.pop()
+            self._layout = layout
+            raise
         # a group added mid-run: the steps so far covered only the tensors before it (replay reads "ntensors")
         for st in getattr(self, "_steps_log", ()):
             st.setdefault("ntensors", n_before)
