@@ -68,6 +68,8 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any], *, seed: int, distribution: str, n_directions: int,
                  two_sided: bool, momentum: float, distributed: bool, process_group: Any, impl: str) -> None:
+        # the memory layout of each tensor (memory_layouts; set by _settle_layout, fixed from its first step)
+        self._layout: List[Optional[List[int]]] = []
         self._constructing = True  # torch's __init__ adds the groups one by one: they are checked once, below
         super().__init__(params, defaults)
         self._constructing = False
@@ -139,7 +141,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         steps = getattr(self, "_steps_log", ())
         # the leading tensors the logged steps covered (a step logged before a group was added has "ntensors")
         fixed = max((int(st.get("ntensors", len(params))) for st in steps), default=0)
-        known = getattr(self, "_layout", [])[:fixed]
+        known = self._layout[:fixed]
         check_logged_layout(params[:len(known)], known, "this optimizer's run")
         self._layout = known + memory_layouts(params[len(known):])
 
