@@ -495,3 +495,33 @@ def test_a_refused_param_group_is_not_kept(name):
     opt.add_param_group({"params": [extra], "lr": torch.tensor(0.05)})
     opt.step(lambda: (w ** 2).sum() + extra.sum())
     assert opt.log["strides"] == [list(w.stride()), list(extra.stride())]
+
+
+def test_a_momentum_buffer_saved_in_another_layout_resumes():
+    # a checkpoint whose tensors were made contiguous on the way (as some checkpoint tools save them) resumes the
+    # channels_last run exactly: the buffer is put into its parameter's layout at load, as the drop-ins do
+    model, x = _conv2d()
+    opt = gt.MeZO(model.parameters(), lr=0.05, momentum=0.9, seed=6)
+    opt.step(lambda: (model(x) ** 2).mean())
+    saved = _saved(opt)
+    for st in saved["state"].values():
+        st["momentum_buffer"] = st["momentum_buffer"].contiguous()
+    resumed_model = _clone_model(model)
+    resumed = gt.MeZO(resumed_model.parameters(), lr=0.05, momentum=0.9, seed=6)
+    resumed.load_state_dict(saved)
+    for m, o in ((model, opt), (resumed_model, resumed)):
+        o.step(lambda: (m(x) ** 2).mean())
+    for a, b in zip(model.parameters(), resumed_model.parameters()):
+        assert torch.equal(a, b) and resumed.state[b]["momentum_buffer"].stride() == b.stride()
+
+
+def test_es_adam_refuses_a_group_it_cannot_step_when_it_is_added():
+    w = torch.nn.Parameter(torch.randn(4, 3, 2, 2).to(memory_format=torch.channels_last))
+    opt = gt.ES([w], lr=0.1, population=2, optimizer="adam")
+    bf16 = torch.nn.Parameter(torch.randn(3, 2).to(torch.bfloat16))
+    with pytest.raises(TypeError, match=r"params\[1\]: optimizer='adam' needs float32"):
+        opt.add_param_group({"params": [bf16]})
+    assert len(opt.param_groups) == 1 and len(opt._adam.param_groups) == 1
+    bf16.requires_grad_(False)  # frozen: taken
+    opt.add_param_group({"params": [bf16]})
+    opt.step(lambda: (w ** 2).sum() + bf16.float().sum())

@@ -32,7 +32,7 @@ import torch
 
 from .._checks import finite_float, positive_int, seed_value
 from . import _zo_kernels as K
-from ._dense import check_logged_layout, memory_layouts
+from ._dense import check_logged_layout, memory_layouts, same_layout
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -112,6 +112,8 @@ class SeedOptimizer(torch.optim.Optimizer):
         group = self.param_groups[-1]
         try:
             self._check_groups([group])
+            # ES with Adam: a trainable tensor it cannot step is refused now, as in the constructor
+            self._check_trainable(self._params(), set(K.frozen_indices(self._params())))
         except Exception:
             # a refused group is not kept (every later step would fail on it, or use its bad lr)
             self.param_groups.pop()
@@ -364,7 +366,12 @@ class SeedOptimizer(torch.optim.Optimizer):
         for pid, p in zip(ids, self._params()):
             buf = saved.get(pid, {}).get("momentum_buffer") if isinstance(saved.get(pid), dict) else None
             if isinstance(buf, torch.Tensor):
-                self.state[p]["momentum_buffer"] = buf.to(device=p.device, dtype=torch.float32)
+                buf = buf.to(device=p.device, dtype=torch.float32)
+                if buf.shape == p.shape and not same_layout(buf, p):
+                    # saved in another layout (a tool that saves tensors contiguous): the pass needs p's, as the
+                    # fused drop-ins' load_state_dict gives it (the same element, logically, so the same run)
+                    buf = torch.empty_like(p, dtype=torch.float32).copy_(buf)
+                self.state[p]["momentum_buffer"] = buf
 
     def _log_header(self) -> dict[str, Any]:
         d = {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
