@@ -525,3 +525,17 @@ def test_es_adam_refuses_a_group_it_cannot_step_when_it_is_added():
     bf16.requires_grad_(False)  # frozen: taken
     opt.add_param_group({"params": [bf16]})
     opt.step(lambda: (w ** 2).sum() + bf16.float().sum())
+
+
+def test_a_state_dict_saved_before_any_step_loads_into_a_converted_model():
+    model, x = _conv2d()
+    model.to(memory_format=torch.contiguous_format)
+    saved = _saved(gt.MeZO(model.parameters(), lr=0.05, seed=5))  # no step yet: no layout is part of the run
+    cl = _clone_model(model).to(memory_format=torch.channels_last)
+    opt = gt.MeZO(cl.parameters(), lr=0.05, seed=5)
+    opt.load_state_dict(saved)
+    opt.step(lambda: (cl(x) ** 2).mean())
+    direct = _clone_model(model).to(memory_format=torch.channels_last)
+    gt.MeZO(direct.parameters(), lr=0.05, seed=5).step(lambda: (direct(x) ** 2).mean())
+    for a, b in zip(cl.parameters(), direct.parameters()):
+        assert torch.equal(a, b)

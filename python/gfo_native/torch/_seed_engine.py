@@ -140,10 +140,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         keyed by memory position (see MeZO), so a tensor some step has perturbed must keep its layout
         (ValueError naming it otherwise), while one no step has touched yet may still change it, as torch.optim
         allows (``MeZO(model.parameters())`` then ``model.to(memory_format=...)`` is a channels_last run)."""
-        steps = getattr(self, "_steps_log", ())
-        # the leading tensors the logged steps covered (a step logged before a group was added has "ntensors")
-        fixed = max((int(st.get("ntensors", len(params))) for st in steps), default=0)
-        known = self._layout[:fixed]
+        known = self._layout[:_stepped(getattr(self, "_steps_log", ()), len(params))]
         check_logged_layout(params[:len(known)], known, "this optimizer's run")
         self._layout = known + memory_layouts(params[len(known):])
 
@@ -424,7 +421,9 @@ class SeedOptimizer(torch.optim.Optimizer):
                     raise ValueError(f"state_dict: written by a run with {key}={saved.get(key)!r}; this optimizer "
                                      f"has {key}={mine.get(key)!r} (resume with the same settings: the log of a "
                                      "resumed run must replay)")
-            check_logged_layout(self._params(), saved.get("strides"), "the state_dict's run")
+            params = self._params()
+            stepped = _stepped(saved.get("steps", ()), len(params))  # the others may have changed format since
+            check_logged_layout(params[:stepped], saved.get("strides"), "the state_dict's run")
             self._layout = memory_layouts(self._params())  # the saved run's (a format changed before loading)
         super().load_state_dict(state_dict)
         self._restore_float32_buffers(state_dict)
@@ -432,6 +431,12 @@ class SeedOptimizer(torch.optim.Optimizer):
             self._step_count = int(extra["step"])
             self._nskipped = int(extra["nskipped"])
             self._steps_log = copy.deepcopy(extra["log"]["steps"])
+
+
+def _stepped(steps: Sequence[Dict[str, Any]], ntensors: int) -> int:
+    """How many leading tensors (of ``ntensors``) the logged ``steps`` perturbed: their memory layout is part of
+    the run from then on (a step logged before a group was added records the count it covered, "ntensors")."""
+    return max((int(st.get("ntensors", ntensors)) for st in steps), default=0)
 
 
 def _as_float(v: Any) -> float:
