@@ -539,3 +539,26 @@ def test_a_state_dict_saved_before_any_step_loads_into_a_converted_model():
     gt.MeZO(direct.parameters(), lr=0.05, seed=5).step(lambda: (direct(x) ** 2).mean())
     for a, b in zip(cl.parameters(), direct.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout contract")
+@pytest.mark.parametrize("name", ["Adam", "SGD"])
+@pytest.mark.parametrize("start", ["transposed", "contiguous"])
+def test_a_parameter_whose_strides_change_in_place_is_not_stepped_in_the_old_layout(name, start):
+    # p.data = p.data.t() on a square matrix keeps the address; with zero_grad(set_to_none=False) the gradient
+    # object keeps its old strides too, so the cached table would pair each element with another one's gradient
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.randn(3, 3).t() if start == "transposed" else torch.randn(3, 3))
+    x = torch.randn(3, 3)
+    opt = getattr(gt, name)([w], lr=0.1)
+    for _ in range(2):
+        opt.zero_grad(set_to_none=False)
+        ((w * x) ** 2).sum().backward()
+        opt.step()
+    w.data = w.data.t()
+    opt.zero_grad(set_to_none=False)
+    ((w * x) ** 2).sum().backward()
+    before = w.detach().clone()
+    with pytest.raises(ValueError, match=r"params\[0\]\.grad: .*same memory layout"):
+        opt.step()
+    assert torch.equal(w.detach(), before)

@@ -80,6 +80,7 @@ struct Entry {
   std::uint64_t grad_ptr = 0;
   std::uint64_t* grad_cell = nullptr;  // table cell holding the gradient address (rows with a gradient)
   Ref layout;  // a non-contiguous parameter's layout (its gradients must have the same); nullptr: contiguous
+  bool contiguous = false;  // the parameter was contiguous when the row was built
 };
 
 class TorchRowGuard final : public RowGate {
@@ -121,7 +122,8 @@ class TorchRowGuard final : public RowGate {
         throw py::value_error("cells: expected (C-contiguous writable uint64 table of shape (n, 8), row in range)");
       e.grad_cell = static_cast<std::uint64_t*>(table.mutable_data()) + row * optim::kColumns + optim::kGrad;
       // without a layout function a non-contiguous parameter's new gradients send the step to the rebuild
-      if (!layout_.is_none() && !is_contiguous_(p).cast<bool>()) e.layout.reset(layout_(p).ptr());
+      e.contiguous = is_contiguous_(p).cast<bool>();
+      if (!layout_.is_none() && !e.contiguous) e.layout.reset(layout_(p).ptr());
       tables_.push_back(std::move(table));  // kept alive with the cells pointing into it
     }
   }
@@ -175,6 +177,7 @@ class TorchRowGuard final : public RowGate {
       if (g == e.grad.get()) {
         Py_DECREF(g);
         if (call_ptr(g) != e.grad_ptr) return fail(rows);  // still referenced by e.grad, so g is alive
+        if (!same_param_layout(e, p)) return fail(rows);
       } else {
         const bool fresh_ok = fresh_grad(e, g);
         Py_DECREF(g);
@@ -230,6 +233,27 @@ class TorchRowGuard final : public RowGate {
     e.grad_ptr = ptr;
     e.grad.reset(g);
     return true;
+  }
+
+  // Whether the parameter still indexes its memory as when its row was built. Checked where the gradient object
+  // was kept (zero_grad(set_to_none=False)): p.data = p.data.t() on a square matrix keeps the address but not the
+  // strides, and the kept gradient its old ones, so the flat pass would pair elements wrongly. (A fresh gradient
+  // has the parameter's new strides and fails the layout comparison of fresh_grad instead.)
+  bool same_param_layout(const Entry& e, PyObject* p) const {
+    PyObject* args[1] = {p};
+    if (e.layout.get() != nullptr) {
+      PyObject* key = PyObject_Vectorcall(layout_.ptr(), args, 1, nullptr);
+      if (key == nullptr) return false;
+      const int same = PyObject_RichCompareBool(key, e.layout.get(), Py_EQ);
+      Py_DECREF(key);
+      return same == 1;  // -1 (an error) is cleared by fail()
+    }
+    if (!e.contiguous) return true;  // no layout function given: such rows are rebuilt on each fresh gradient
+    PyObject* c = PyObject_Vectorcall(is_contiguous_.ptr(), args, 1, nullptr);
+    if (c == nullptr) return false;
+    const bool contiguous = c == Py_True;
+    Py_DECREF(c);
+    return contiguous;
   }
 
   static std::int64_t fail(std::int64_t rows) {
