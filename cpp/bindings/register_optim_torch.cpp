@@ -5,7 +5,8 @@
 // data pointers from Python would add most of a millisecond. TorchRowGuard keeps, per parameter, the .grad
 // object it saw last (a strong reference, so its id cannot be reused), the parameter's and the gradient's
 // data addresses, and where the gradient address lives in the row table. A walk goes over the parameters once:
-//   - same .grad object: its address and the parameter's address must be unchanged;
+//   - same .grad object: its address and the parameter's address must be unchanged, and so must the parameter's
+//     layout (contiguous, or its strides: p.data = p.data.t() on a square matrix keeps its address);
 //   - a new .grad tensor (zero_grad(set_to_none=True) makes one every step): it must have the parameter's
 //     dtype, its memory layout (contiguous, or for a dense non-contiguous parameter such as a channels_last
 //     weight the parameter's strides: gfo_native.torch._dense) and the row's element count (a parameter
