@@ -135,6 +135,11 @@ def test_clip_grad_value_refuses_what_it_cannot_clip_like_torch():
     ("SGD", dict(momentum=None), "momentum"), ("RMSprop", dict(alpha="a"), "alpha"),
     ("Adagrad", dict(eps=None), "epsilon"), ("AdamW", dict(weight_decay=[1]), "weight_decay"),
     ("Adam", dict(betas=(0.9,)), "betas"), ("Adam", dict(betas="ab"), "beta"),
+    # tensors: what is wrong with them is said (a complex one failed in float() without naming anything)
+    ("SGD", dict(lr=torch.tensor([0.1, 0.2])), r"learning rate: expected a number or a one-element real tensor, "
+                                               r"got a tensor of shape \(2,\)"),
+    ("Adam", dict(lr=torch.tensor(0.1 + 0.1j)), r"learning rate: .*dtype torch\.complex64"),
+    ("RMSprop", dict(momentum=torch.tensor(0.5j)), "momentum"),
 ])
 def test_bad_arguments_name_the_argument(name, kw, arg):
     with pytest.raises((TypeError, ValueError), match=arg):

@@ -73,7 +73,12 @@ def _check(ok: bool, msg: str) -> None:
 def _number(v: Any, what: str) -> float:
     """``float(v)`` for a real number or a one-element tensor, else TypeError in torch's words for ``what``
     (torch.optim itself fails on a comparison with ``None`` or a string, without naming the argument)."""
-    if isinstance(v, torch.Tensor) and v.numel() == 1 or isinstance(v, numbers.Real):
+    if isinstance(v, torch.Tensor):
+        if v.numel() == 1 and not v.is_complex():
+            return float(v.detach())
+        raise TypeError(f"Invalid {what}: expected a number or a one-element real tensor, got a tensor of shape "
+                        f"{tuple(v.shape)} and dtype {v.dtype}")
+    if isinstance(v, numbers.Real):
         return float(v)
     raise TypeError(f"Invalid {what}: expected a number, got {type(v).__name__}")
 
