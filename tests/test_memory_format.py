@@ -562,3 +562,19 @@ def test_a_parameter_whose_strides_change_in_place_is_not_stepped_in_the_old_lay
     with pytest.raises(ValueError, match=r"params\[0\]\.grad: .*same memory layout"):
         opt.step()
     assert torch.equal(w.detach(), before)
+
+
+@pytest.mark.parametrize("layout", sorted(MODELS))
+def test_kept_gradients_of_an_unchanged_layout_keep_the_cached_table(layout):
+    # the guard's parameter-layout check (kept .grad objects) passes when nothing changed: no rebuild per step
+    model, x = MODELS[layout]()
+    opt = gt.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2):
+        opt.zero_grad(set_to_none=False)
+        (model(x) ** 2).mean().backward()
+        opt.step()
+    cached = list(opt._layouts.values())
+    opt.zero_grad(set_to_none=False)
+    (model(x) ** 2).mean().backward()
+    opt.step()
+    assert all(a is b and a.guard.ok for a, b in zip(cached, opt._layouts.values()))
