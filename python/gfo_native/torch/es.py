@@ -69,8 +69,8 @@ class ES(SeedOptimizer):
     _kind = "es"
 
     def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 0.01, sigma: float = 0.01,
-                 population: int = 16, weight_decay: float = 0.0, *, distribution: str = "gaussian", optimizer: str = "sgd",
-                 betas: Sequence[float] = (0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0,
+                 population: int = 16, weight_decay: float = 0.0, *, distribution: str = "gaussian",
+                 optimizer: str = "sgd", betas: Sequence[float] = (0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0,
                  distributed: bool = False, process_group: Any = None, impl: str = "native") -> None:
         group_value(lr, "lr")
         self.sigma = finite_float(sigma, "sigma", low=0.0, low_open=True)

@@ -79,9 +79,9 @@ class MeZO(SeedOptimizer):
     _kind = "mezo"
 
     def __init__(self, params: ParamsT, lr: Union[float, torch.Tensor] = 1e-6, eps: float = 1e-3,
-                 weight_decay: float = 0.0, *, n_directions: int = 1, two_sided: bool = True, distribution: str = "gaussian",
-                 momentum: float = 0.0, seed: int = 0, distributed: bool = False, process_group: Any = None,
-                 impl: str = "native") -> None:
+                 weight_decay: float = 0.0, *, n_directions: int = 1, two_sided: bool = True,
+                 distribution: str = "gaussian", momentum: float = 0.0, seed: int = 0, distributed: bool = False,
+                 process_group: Any = None, impl: str = "native") -> None:
         group_value(lr, "lr")
         self.eps = finite_float(eps, "eps", low=0.0, low_open=True)
         group_value(weight_decay, "weight_decay")
