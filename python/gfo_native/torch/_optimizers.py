@@ -46,6 +46,7 @@ from ..optim import _table as T
 from . import _layout as L
 from . import _state as S
 from ._dense import same_layout
+from ._scalar import tensor_value
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -74,10 +75,7 @@ def _number(v: Any, what: str) -> float:
     """``float(v)`` for a real number or a one-element tensor, else TypeError in torch's words for ``what``
     (torch.optim itself fails on a comparison with ``None`` or a string, without naming the argument)."""
     if isinstance(v, torch.Tensor):
-        if v.numel() == 1 and not v.is_complex():
-            return float(v.detach())
-        raise TypeError(f"Invalid {what}: expected a number or a one-element real tensor, got a tensor of shape "
-                        f"{tuple(v.shape)} and dtype {v.dtype}")
+        return tensor_value(v, f"Invalid {what}")
     if isinstance(v, numbers.Real):
         return float(v)
     raise TypeError(f"Invalid {what}: expected a number, got {type(v).__name__}")

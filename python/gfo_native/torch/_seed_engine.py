@@ -33,6 +33,7 @@ import torch
 from .._checks import finite_float, positive_int, seed_value
 from . import _zo_kernels as K
 from ._dense import check_logged_layout, memory_layouts, same_layout
+from ._scalar import tensor_value
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -52,12 +53,10 @@ def group_value(v: Any, name: str) -> float:
     """A group's lr or weight_decay: a finite number >= 0, or a one-element tensor holding one (as torch.optim
     takes lr). The group keeps what it was given and every step reads it anew, so a scheduler may change it."""
     if isinstance(v, torch.Tensor):
-        if v.numel() != 1 or v.is_complex():
-            raise TypeError(f"{name}: expected a number or a one-element real tensor, got a tensor of shape "
-                            f"{tuple(v.shape)} and dtype {v.dtype}")
+        value = tensor_value(v, name)
         if v.requires_grad:
             raise ValueError(f"{name}: a tensor that requires grad (differentiable) is not supported")
-        v = v.item()
+        v = value
     return finite_float(v, name, low=0.0)
 
 
