@@ -437,9 +437,9 @@ def test_a_model_converted_mid_run_is_refused_with_the_way_out_which_works():
 
 def test_clip_errors_name_the_parameter_as_listed():
     # parameters without a gradient used to shift the index in the message to the gradient's rank among the others
-    ps = [torch.nn.Parameter(torch.randn(3)), torch.nn.Parameter(torch.randn(3, dtype=torch.float16)),
+    ps = [torch.nn.Parameter(torch.randn(3)), torch.nn.Parameter(torch.randn(3, dtype=torch.complex64)),
           torch.nn.Parameter(torch.zeros(4, 8)), torch.nn.Parameter(torch.randn(3))]
-    ps[1].grad = torch.randn(3, dtype=torch.float16)
+    ps[1].grad = torch.randn(3, dtype=torch.complex64)
     with pytest.raises(TypeError, match=r"parameters\[1\]\.grad: expected dtype"):
         gt.clip_grad_norm_(ps, 1.0)
     ps[1].grad = None

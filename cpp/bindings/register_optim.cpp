@@ -6,6 +6,7 @@
 #include <string>
 
 #include "arrays.hpp"
+#include "gfo/bits.hpp"
 #include "gfo/optim.hpp"
 #include "registry.hpp"
 #include "row_gate.hpp"
@@ -36,12 +37,16 @@ std::int64_t run_step(const py::object& gate, Step&& step) {
   return step(&run);
 }
 
-// dtype code: 0 float32, 1 float64 (as in _torch_ptr.DTYPE_CODES).
+// dtype code: 0 float32, 1 float64, 2 bfloat16, 3 float16 (as in _torch_ptr.DTYPE_CODES); bf16/fp16 storage runs
+// float32 math, each stored value rounded once.
 template <class F>
 auto by_dtype(int dtype, F&& f) {
   if (dtype == 0) return f(float{});
   if (dtype == 1) return f(double{});
-  throw py::value_error("dtype: expected 0 (float32) or 1 (float64), got " + std::to_string(dtype));
+  if (dtype == 2) return f(Bfloat16{});
+  if (dtype == 3) return f(Float16{});
+  throw py::value_error("dtype: expected 0 (float32), 1 (float64), 2 (bfloat16) or 3 (float16), got " +
+                        std::to_string(dtype));
 }
 
 void register_optim(py::module_& m) {

@@ -3,12 +3,15 @@
 // Operation order mirrors torch/optim/{sgd,adagrad,rmsprop,adam}.py (_single_tensor_*): e.g. exp_avg uses
 // lerp (m + w (g - m)) rather than b1 m + (1 - b1) g, and the denominators divide by sqrt(bias_correction2)
 // before adding eps, so results agree with torch to float rounding.
+// bf16/fp16 storage: each value is loaded to float32, the float32 math runs, and each stored value is rounded once
+// (to nearest even), as in the CUDA kernels (cuda/optim.cu), so both give the same bits.
 #include "gfo/optim.hpp"
 
 #include <cmath>
 #include <type_traits>
 #include <vector>
 
+#include "gfo/bits.hpp"
 #include "gfo/simd.hpp"
 #include "gfo/tensor_list.hpp"
 
@@ -21,6 +24,31 @@ inline T* at(const std::uint64_t* row, int col) {
 }
 
 inline const std::uint64_t* row_of(const Table& t, std::int64_t i) { return t.rows + i * kColumns; }
+
+// What memory holds (E) and what the arithmetic runs in (T) for a storage type S; ld/st convert between them.
+template <class S>
+struct Storage {
+  using E = S;
+  using T = S;
+  static T ld(E x) { return x; }
+  static E st(T x) { return x; }
+};
+template <>
+struct Storage<Bfloat16> {
+  using E = std::uint16_t;
+  using T = float;
+  static T ld(E x) { return bf16_to_float(x); }
+  static E st(T x) { return float_to_bf16(x); }
+};
+template <>
+struct Storage<Float16> {
+  using E = std::uint16_t;
+  using T = float;
+  static T ld(E x) { return half_to_float(x); }
+  static E st(T x) { return float_to_half(x); }
+};
+template <class S> using Elem = typename Storage<S>::E;
+template <class S> using Math = typename Storage<S>::T;
 
 // A row's step counter after this step (float or double, like torch's state["step"]), not yet stored: the
 // counters are committed after the element work, for the rows that were updated (commit_steps).
@@ -64,228 +92,250 @@ inline T nan_max(T a, T b) {
 }
 
 // ---------------------------------------------------------------- SGD
-template <class T>
+template <class S>
 struct SGDSpan {
-  T* p; const T* g; T* buf; std::int64_t n;
+  using T = Math<S>;
+  Elem<S>* p; const Elem<S>* g; Elem<S>* buf; std::int64_t n;
   T sign, wd, momentum, one_minus_dampening, neg_lr;
   bool use_momentum, init, nesterov, l2;
 };
 
-template <class T, bool kMomentum, bool kInit, bool kNesterov, bool kL2>
-inline void sgd_loop(const SGDSpan<T>& a) {
-  T* __restrict p = a.p;
-  const T* __restrict g = a.g;
-  T* __restrict buf = a.buf;
+template <class S, bool kMomentum, bool kInit, bool kNesterov, bool kL2>
+inline void sgd_loop(const SGDSpan<S>& a) {
+  using St = Storage<S>;
+  using T = Math<S>;
+  Elem<S>* __restrict p = a.p;
+  const Elem<S>* __restrict g = a.g;
+  Elem<S>* __restrict buf = a.buf;
   for (std::int64_t i = 0; i < a.n; ++i) {
-    T d = g[i] * a.sign;
-    if (kL2) d = d + a.wd * p[i];
+    const T x = St::ld(p[i]);
+    T d = St::ld(g[i]) * a.sign;
+    if (kL2) d = d + a.wd * x;
     if (kMomentum) {
-      T b = kInit ? d : buf[i] * a.momentum + a.one_minus_dampening * d;
-      buf[i] = b;
+      T b = kInit ? d : St::ld(buf[i]) * a.momentum + a.one_minus_dampening * d;
+      buf[i] = St::st(b);
       d = kNesterov ? d + a.momentum * b : b;
     }
-    p[i] = p[i] + a.neg_lr * d;
+    p[i] = St::st(x + a.neg_lr * d);
   }
 }
 
-template <class T>
-inline void sgd_dispatch(const SGDSpan<T>& a) {
+template <class S>
+inline void sgd_dispatch(const SGDSpan<S>& a) {
   with_bool(a.use_momentum, [&](auto M) {
     with_bool(a.init, [&](auto I) {
       with_bool(a.nesterov, [&](auto N) {
-        with_bool(a.l2, [&](auto L) { sgd_loop<T, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a); });
+        with_bool(a.l2, [&](auto L) { sgd_loop<S, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a); });
       });
     });
   });
 }
 
-GFO_SIMD_CLONES void sgd_span(const SGDSpan<float>& a) { sgd_dispatch(a); }
-GFO_SIMD_CLONES void sgd_span(const SGDSpan<double>& a) { sgd_dispatch(a); }
-
 // ---------------------------------------------------------------- Adagrad
-template <class T>
+template <class S>
 struct AdagradSpan {
-  T* p; const T* g; T* sum; std::int64_t n;
+  using T = Math<S>;
+  Elem<S>* p; const Elem<S>* g; Elem<S>* sum; std::int64_t n;
   T sign, wd, eps, neg_clr;
   bool l2;
 };
 
-template <class T, bool kL2>
-inline void adagrad_loop(const AdagradSpan<T>& a) {
-  T* __restrict p = a.p;
-  const T* __restrict g = a.g;
-  T* __restrict sum = a.sum;
+template <class S, bool kL2>
+inline void adagrad_loop(const AdagradSpan<S>& a) {
+  using St = Storage<S>;
+  using T = Math<S>;
+  Elem<S>* __restrict p = a.p;
+  const Elem<S>* __restrict g = a.g;
+  Elem<S>* __restrict sum = a.sum;
   for (std::int64_t i = 0; i < a.n; ++i) {
-    T d = g[i] * a.sign;
-    if (kL2) d = d + a.wd * p[i];
-    const T s = sum[i] + d * d;  // addcmul_(grad, grad, value=1)
-    sum[i] = s;
+    const T x = St::ld(p[i]);
+    T d = St::ld(g[i]) * a.sign;
+    if (kL2) d = d + a.wd * x;
+    const T s = St::ld(sum[i]) + d * d;  // addcmul_(grad, grad, value=1)
+    sum[i] = St::st(s);
     const T std_ = std::sqrt(s) + a.eps;
-    p[i] = p[i] + (a.neg_clr * d) / std_;
+    p[i] = St::st(x + (a.neg_clr * d) / std_);
   }
 }
 
-template <class T>
-inline void adagrad_dispatch(const AdagradSpan<T>& a) {
-  with_bool(a.l2, [&](auto L) { adagrad_loop<T, decltype(L)::value>(a); });
+template <class S>
+inline void adagrad_dispatch(const AdagradSpan<S>& a) {
+  with_bool(a.l2, [&](auto L) { adagrad_loop<S, decltype(L)::value>(a); });
 }
 
-GFO_SIMD_CLONES void adagrad_span(const AdagradSpan<float>& a) { adagrad_dispatch(a); }
-GFO_SIMD_CLONES void adagrad_span(const AdagradSpan<double>& a) { adagrad_dispatch(a); }
-
 // ---------------------------------------------------------------- RMSprop
-template <class T>
+template <class S>
 struct RMSpropSpan {
-  T* p; const T* g; T* sq; T* gavg; T* buf; std::int64_t n;
+  using T = Math<S>;
+  Elem<S>* p; const Elem<S>* g; Elem<S>* sq; Elem<S>* gavg; Elem<S>* buf; std::int64_t n;
   T sign, wd, alpha, one_minus_alpha, lerp_one_minus_w, eps, momentum, neg_lr;
   bool l2, centered, use_momentum, small_lerp;
 };
 
-template <class T, bool kL2, bool kCentered, bool kMomentum, bool kSmallLerp>
-inline void rmsprop_loop(const RMSpropSpan<T>& a) {
-  T* __restrict p = a.p;
-  const T* __restrict g = a.g;
-  T* __restrict sq = a.sq;
-  T* __restrict gavg = a.gavg;
-  T* __restrict buf = a.buf;
+template <class S, bool kL2, bool kCentered, bool kMomentum, bool kSmallLerp>
+inline void rmsprop_loop(const RMSpropSpan<S>& a) {
+  using St = Storage<S>;
+  using T = Math<S>;
+  Elem<S>* __restrict p = a.p;
+  const Elem<S>* __restrict g = a.g;
+  Elem<S>* __restrict sq = a.sq;
+  Elem<S>* __restrict gavg = a.gavg;
+  Elem<S>* __restrict buf = a.buf;
   for (std::int64_t i = 0; i < a.n; ++i) {
-    T d = g[i] * a.sign;
-    if (kL2) d = d + a.wd * p[i];
-    const T s = sq[i] * a.alpha + (a.one_minus_alpha * d) * d;
-    sq[i] = s;
+    const T x = St::ld(p[i]);
+    T d = St::ld(g[i]) * a.sign;
+    if (kL2) d = d + a.wd * x;
+    const T s = St::ld(sq[i]) * a.alpha + (a.one_minus_alpha * d) * d;
+    sq[i] = St::st(s);
     T avg;
     if (kCentered) {
-      const T ga = lerp<kSmallLerp>(gavg[i], d, a.one_minus_alpha, a.lerp_one_minus_w);
-      gavg[i] = ga;
+      const T ga = lerp<kSmallLerp>(St::ld(gavg[i]), d, a.one_minus_alpha, a.lerp_one_minus_w);
+      gavg[i] = St::st(ga);
       avg = std::sqrt(s + (-ga) * ga);
     } else {
       avg = std::sqrt(s);
     }
     avg = avg + a.eps;
     if (kMomentum) {
-      const T b = buf[i] * a.momentum + d / avg;
-      buf[i] = b;
-      p[i] = p[i] + a.neg_lr * b;
+      const T b = St::ld(buf[i]) * a.momentum + d / avg;
+      buf[i] = St::st(b);
+      p[i] = St::st(x + a.neg_lr * b);
     } else {
-      p[i] = p[i] + (a.neg_lr * d) / avg;
+      p[i] = St::st(x + (a.neg_lr * d) / avg);
     }
   }
 }
 
-template <class T>
-inline void rmsprop_dispatch(const RMSpropSpan<T>& a) {
+template <class S>
+inline void rmsprop_dispatch(const RMSpropSpan<S>& a) {
   with_bool(a.l2, [&](auto L) {
     with_bool(a.centered, [&](auto C) {
       with_bool(a.use_momentum, [&](auto M) {
-        with_bool(a.small_lerp, [&](auto S) {
-          rmsprop_loop<T, decltype(L)::value, decltype(C)::value, decltype(M)::value, decltype(S)::value>(a);
+        with_bool(a.small_lerp, [&](auto Sm) {
+          rmsprop_loop<S, decltype(L)::value, decltype(C)::value, decltype(M)::value, decltype(Sm)::value>(a);
         });
       });
     });
   });
 }
 
-GFO_SIMD_CLONES void rmsprop_span(const RMSpropSpan<float>& a) { rmsprop_dispatch(a); }
-GFO_SIMD_CLONES void rmsprop_span(const RMSpropSpan<double>& a) { rmsprop_dispatch(a); }
-
 // ---------------------------------------------------------------- Adam / AdamW
-template <class T>
+template <class S>
 struct AdamSpan {
-  T* p; const T* g; T* m; T* v; T* vmax; std::int64_t n;
+  using T = Math<S>;
+  Elem<S>* p; const Elem<S>* g; Elem<S>* m; Elem<S>* v; Elem<S>* vmax; std::int64_t n;
   T sign, wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, eps;
   T neg_step_size, bc2_sqrt;  // per tensor (they depend on its step)
   bool l2, amsgrad, small_lerp;
 };
 
-template <class T, bool kL2, bool kAmsgrad, bool kSmallLerp>
-inline void adam_loop(const AdamSpan<T>& a) {
-  T* __restrict p = a.p;
-  const T* __restrict g = a.g;
-  T* __restrict m = a.m;
-  T* __restrict v = a.v;
-  T* __restrict vmax = a.vmax;
+template <class S, bool kL2, bool kAmsgrad, bool kSmallLerp>
+inline void adam_loop(const AdamSpan<S>& a) {
+  using St = Storage<S>;
+  using T = Math<S>;
+  Elem<S>* __restrict p = a.p;
+  const Elem<S>* __restrict g = a.g;
+  Elem<S>* __restrict m = a.m;
+  Elem<S>* __restrict v = a.v;
+  Elem<S>* __restrict vmax = a.vmax;
   for (std::int64_t i = 0; i < a.n; ++i) {
-    T d = g[i] * a.sign;
-    T x = p[i];
+    T d = St::ld(g[i]) * a.sign;
+    T x = St::ld(p[i]);
     if (kL2) d = d + a.wd * x;
     x = x * a.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
-    const T mi = lerp<kSmallLerp>(m[i], d, a.w1, a.one_minus_w1);
-    m[i] = mi;
-    T vi = v[i] * a.beta2 + (a.one_minus_beta2 * d) * d;
-    v[i] = vi;
+    const T mi = lerp<kSmallLerp>(St::ld(m[i]), d, a.w1, a.one_minus_w1);
+    m[i] = St::st(mi);
+    T vi = St::ld(v[i]) * a.beta2 + (a.one_minus_beta2 * d) * d;
+    v[i] = St::st(vi);
     if (kAmsgrad) {
-      vi = nan_max(vmax[i], vi);
-      vmax[i] = vi;
+      vi = nan_max(St::ld(vmax[i]), vi);
+      vmax[i] = St::st(vi);
     }
     const T denom = std::sqrt(vi) / a.bc2_sqrt + a.eps;
-    p[i] = x + (a.neg_step_size * mi) / denom;
+    p[i] = St::st(x + (a.neg_step_size * mi) / denom);
   }
 }
 
-template <class T>
-inline void adam_dispatch(const AdamSpan<T>& a) {
+template <class S>
+inline void adam_dispatch(const AdamSpan<S>& a) {
   with_bool(a.l2, [&](auto L) {
     with_bool(a.amsgrad, [&](auto A) {
-      with_bool(a.small_lerp, [&](auto S) { adam_loop<T, decltype(L)::value, decltype(A)::value, decltype(S)::value>(a); });
+      with_bool(a.small_lerp, [&](auto Sm) { adam_loop<S, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a); });
     });
   });
 }
 
-GFO_SIMD_CLONES void adam_span(const AdamSpan<float>& a) { adam_dispatch(a); }
-GFO_SIMD_CLONES void adam_span(const AdamSpan<double>& a) { adam_dispatch(a); }
+// The SIMD-cloned entry points, one per optimizer and storage type.
+#define GFO_OPTIM_SPANS(S)                                                  \
+  GFO_SIMD_CLONES void sgd_span(const SGDSpan<S>& a) { sgd_dispatch(a); }  \
+  GFO_SIMD_CLONES void adagrad_span(const AdagradSpan<S>& a) { adagrad_dispatch(a); } \
+  GFO_SIMD_CLONES void rmsprop_span(const RMSpropSpan<S>& a) { rmsprop_dispatch(a); } \
+  GFO_SIMD_CLONES void adam_span(const AdamSpan<S>& a) { adam_dispatch(a); }
+GFO_OPTIM_SPANS(float)
+GFO_OPTIM_SPANS(double)
+GFO_OPTIM_SPANS(Bfloat16)
+GFO_OPTIM_SPANS(Float16)
+#undef GFO_OPTIM_SPANS
 
 // ---------------------------------------------------------------- clipping
 // Eight independent accumulators in a fixed pattern: vectorizable without reassociation, and the same
 // rounding on every ISA clone.
-template <class T>
-inline double sum_squares_loop(const T* x, std::int64_t n) {
+template <class S>
+inline double sum_squares_loop(const Elem<S>* x, std::int64_t n) {
+  auto sq = [&](std::int64_t i) { const double v = Storage<S>::ld(x[i]); return v * v; };
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += double(x[i + j]) * double(x[i + j]);
-  for (int j = 0; i < n; ++i, ++j) acc[j] += double(x[i]) * double(x[i]);
+    for (int j = 0; j < 8; ++j) acc[j] += sq(i + j);
+  for (int j = 0; i < n; ++i, ++j) acc[j] += sq(i);
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-GFO_SIMD_CLONES double sum_squares(const float* x, std::int64_t n) { return sum_squares_loop(x, n); }
-GFO_SIMD_CLONES double sum_squares(const double* x, std::int64_t n) { return sum_squares_loop(x, n); }
-
-template <class T>
-inline void scale_loop(T* x, std::int64_t n, T c) {
-  for (std::int64_t i = 0; i < n; ++i) x[i] = x[i] * c;
+template <class S>
+inline void scale_loop(Elem<S>* x, std::int64_t n, Math<S> c) {
+  for (std::int64_t i = 0; i < n; ++i) x[i] = Storage<S>::st(Storage<S>::ld(x[i]) * c);
 }
-template <class T>
-inline void clamp_loop(T* x, std::int64_t n, T lo, T hi) {
+template <class S>
+inline void clamp_loop(Elem<S>* x, std::int64_t n, Math<S> lo, Math<S> hi) {
   // torch.clamp: NaN stays NaN.
   for (std::int64_t i = 0; i < n; ++i) {
-    const T v = x[i];
-    x[i] = v < lo ? lo : (v > hi ? hi : v);
+    const Math<S> v = Storage<S>::ld(x[i]);
+    x[i] = Storage<S>::st(v < lo ? lo : (v > hi ? hi : v));
   }
 }
-GFO_SIMD_CLONES void scale_span(float* x, std::int64_t n, float c) { scale_loop(x, n, c); }
-GFO_SIMD_CLONES void scale_span(double* x, std::int64_t n, double c) { scale_loop(x, n, c); }
-GFO_SIMD_CLONES void clamp_span(float* x, std::int64_t n, float lo, float hi) { clamp_loop(x, n, lo, hi); }
-GFO_SIMD_CLONES void clamp_span(double* x, std::int64_t n, double lo, double hi) { clamp_loop(x, n, lo, hi); }
+#define GFO_CLIP_SPANS(S)                                                                                         \
+  GFO_SIMD_CLONES double sum_squares(S, const Elem<S>* x, std::int64_t n) { return sum_squares_loop<S>(x, n); } \
+  GFO_SIMD_CLONES void scale_span(S, Elem<S>* x, std::int64_t n, Math<S> c) { scale_loop<S>(x, n, c); }         \
+  GFO_SIMD_CLONES void clamp_span(S, Elem<S>* x, std::int64_t n, Math<S> lo, Math<S> hi) { clamp_loop<S>(x, n, lo, hi); }
+GFO_CLIP_SPANS(float)
+GFO_CLIP_SPANS(double)
+GFO_CLIP_SPANS(Bfloat16)
+GFO_CLIP_SPANS(Float16)
+#undef GFO_CLIP_SPANS
 
 constexpr std::int64_t kNormBlock = 1 << 15;
 
 }  // namespace
 
-template <class T>
+template <class S>
 std::int64_t sgd_step(const Table& t, const SGDOptions& o, RowGate* gate) {
+  using T = Math<S>;
+  using E = Elem<S>;
   const auto start = offsets(t);
   const bool use_momentum = o.momentum != 0.0;
   return run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
-    SGDSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, use_momentum ? at<T>(row, kState0) + b : nullptr,
+    SGDSpan<S> a{at<E>(row, kParam) + b, at<E>(row, kGrad) + b, use_momentum ? at<E>(row, kState0) + b : nullptr,
                  e - b, T(o.maximize ? -1 : 1), T(o.weight_decay), T(o.momentum), T(1.0 - o.dampening), T(-o.lr),
                  use_momentum, (row[kFlags] & kInitBuffer) != 0, o.nesterov, o.weight_decay != 0.0};
     sgd_span(a);
   });
 }
 
-template <class T>
+template <class S>
 std::int64_t adagrad_step(const Table& t, const AdagradOptions& o, RowGate* gate) {
+  using T = Math<S>;
+  using E = Elem<S>;
   std::vector<T> neg_clr(static_cast<std::size_t>(t.n));
   for (std::int64_t i = 0; i < t.n; ++i) {
     const double step = next_step(row_of(t, i));
@@ -294,7 +344,7 @@ std::int64_t adagrad_step(const Table& t, const AdagradOptions& o, RowGate* gate
   const auto start = offsets(t);
   const std::int64_t rows = run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
-    AdagradSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, at<T>(row, kState0) + b, e - b,
+    AdagradSpan<S> a{at<E>(row, kParam) + b, at<E>(row, kGrad) + b, at<E>(row, kState0) + b, e - b,
                      T(o.maximize ? -1 : 1), T(o.weight_decay), T(o.eps), neg_clr[i], o.weight_decay != 0.0};
     adagrad_span(a);
   });
@@ -302,15 +352,17 @@ std::int64_t adagrad_step(const Table& t, const AdagradOptions& o, RowGate* gate
   return rows;
 }
 
-template <class T>
+template <class S>
 std::int64_t rmsprop_step(const Table& t, const RMSpropOptions& o, RowGate* gate) {
+  using T = Math<S>;
+  using E = Elem<S>;
   const auto start = offsets(t);
   const T w = T(1.0 - o.alpha);
   const bool use_momentum = o.momentum > 0.0;
   const std::int64_t rows = run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
-    RMSpropSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, at<T>(row, kState0) + b,
-                     o.centered ? at<T>(row, kState1) + b : nullptr, use_momentum ? at<T>(row, kState2) + b : nullptr,
+    RMSpropSpan<S> a{at<E>(row, kParam) + b, at<E>(row, kGrad) + b, at<E>(row, kState0) + b,
+                     o.centered ? at<E>(row, kState1) + b : nullptr, use_momentum ? at<E>(row, kState2) + b : nullptr,
                      e - b, T(o.maximize ? -1 : 1), T(o.weight_decay), T(o.alpha), w, T(T(1) - w), T(o.eps),
                      T(o.momentum), T(-o.lr), o.weight_decay != 0.0, o.centered, use_momentum, std::fabs(double(w)) < 0.5};
     rmsprop_span(a);
@@ -319,8 +371,10 @@ std::int64_t rmsprop_step(const Table& t, const RMSpropOptions& o, RowGate* gate
   return rows;
 }
 
-template <class T>
+template <class S>
 std::int64_t adam_step(const Table& t, const AdamOptions& o, RowGate* gate) {
+  using T = Math<S>;
+  using E = Elem<S>;
   // Bias corrections per tensor, from each tensor's own step (tensors skipped on some steps lag behind).
   std::vector<T> neg_step_size(static_cast<std::size_t>(t.n)), bc2_sqrt(static_cast<std::size_t>(t.n));
   double last_step = -1.0;
@@ -343,8 +397,8 @@ std::int64_t adam_step(const Table& t, const AdamOptions& o, RowGate* gate) {
   const auto start = offsets(t);
   const std::int64_t rows = run_concat(start, gate, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
     const std::uint64_t* row = row_of(t, i);
-    AdamSpan<T> a{at<T>(row, kParam) + b, at<T>(row, kGrad) + b, at<T>(row, kState0) + b, at<T>(row, kState1) + b,
-                  o.amsgrad ? at<T>(row, kState2) + b : nullptr, e - b, T(o.maximize ? -1 : 1), T(o.weight_decay),
+    AdamSpan<S> a{at<E>(row, kParam) + b, at<E>(row, kGrad) + b, at<E>(row, kState0) + b, at<E>(row, kState1) + b,
+                  o.amsgrad ? at<E>(row, kState2) + b : nullptr, e - b, T(o.maximize ? -1 : 1), T(o.weight_decay),
                   decay, w1, T(T(1) - w1), T(o.beta2), T(1.0 - o.beta2), T(o.eps), neg_step_size[i], bc2_sqrt[i],
                   !o.decoupled_weight_decay && o.weight_decay != 0.0, o.amsgrad, std::fabs(double(w1)) < 0.5};
     adam_span(a);
@@ -353,7 +407,7 @@ std::int64_t adam_step(const Table& t, const AdamOptions& o, RowGate* gate) {
   return rows;
 }
 
-template <class T>
+template <class S>
 double grad_norm(const Table& t) {
   const auto start = offsets(t);
   const std::int64_t total = start.back();
@@ -363,7 +417,7 @@ double grad_norm(const Table& t) {
     for (std::int64_t k = b; k < e; ++k) {
       double s = 0.0;
       auto add = [&](std::int64_t i, std::int64_t lo, std::int64_t hi) {
-        s += sum_squares(at<const T>(row_of(t, i), kGrad) + lo, hi - lo);
+        s += sum_squares(S{}, at<const Elem<S>>(row_of(t, i), kGrad) + lo, hi - lo);
       };
       visit_range(start, k * kNormBlock, std::min(total, (k + 1) * kNormBlock), add);
       partial[k] = s;
@@ -374,19 +428,19 @@ double grad_norm(const Table& t) {
   return std::sqrt(s);
 }
 
-template <class T>
+template <class S>
 void scale_grads(const Table& t, double coef) {
   const auto start = offsets(t);
   parallel_concat(start, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
-    scale_span(at<T>(row_of(t, i), kGrad) + b, e - b, T(coef));
+    scale_span(S{}, at<Elem<S>>(row_of(t, i), kGrad) + b, e - b, Math<S>(coef));
   });
 }
 
-template <class T>
+template <class S>
 void clamp_grads(const Table& t, double clip) {
   const auto start = offsets(t);
   parallel_concat(start, [&](std::int64_t i, std::int64_t b, std::int64_t e) {
-    clamp_span(at<T>(row_of(t, i), kGrad) + b, e - b, T(-clip), T(clip));
+    clamp_span(S{}, at<Elem<S>>(row_of(t, i), kGrad) + b, e - b, Math<S>(-clip), Math<S>(clip));
   });
 }
 
@@ -400,6 +454,8 @@ void clamp_grads(const Table& t, double clip) {
   template void clamp_grads<T>(const Table&, double);
 GFO_OPTIM_INSTANTIATE(float)
 GFO_OPTIM_INSTANTIATE(double)
+GFO_OPTIM_INSTANTIATE(Bfloat16)
+GFO_OPTIM_INSTANTIATE(Float16)
 #undef GFO_OPTIM_INSTANTIATE
 
 }  // namespace gfo::optim

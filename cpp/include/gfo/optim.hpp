@@ -4,7 +4,9 @@
 // the elements, split evenly by element count (not by tensor), so 2,000 small tensors cost about as much as one
 // tensor of the same total size. The arithmetic follows torch.optim's for-loop (foreach=False) implementations
 // operation by operation: per-step scalars (bias corrections, step sizes) are computed in double and rounded
-// once to the parameter dtype, the element-wise math runs in the parameter dtype.
+// once to the parameter dtype, the element-wise math runs in the parameter dtype. The steps also take bf16 and
+// fp16 storage (T = gfo::Bfloat16 / gfo::Float16, memory holding their bits): float32 math, each stored value
+// rounded once to nearest even, as the CUDA kernels do.
 #pragma once
 #include <cstdint>
 

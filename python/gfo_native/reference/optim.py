@@ -3,7 +3,8 @@
 Each function updates lists of arrays in place exactly as ``gfo_native.optim.functional`` does, one tensor
 at a time, with the operation order of torch.optim's for-loop (``foreach=False``) implementations:
 every element-wise operation runs in the parameter's dtype, per-step scalars are computed in float64
-(Python floats) and rounded once to that dtype.
+(Python floats) and rounded once to that dtype. The kernels' bf16/fp16 storage is these steps on float32 copies
+followed by :func:`round_to_storage`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,24 @@ import math
 from typing import Any, Optional, Sequence
 
 import numpy as np
+
+
+def round_to_storage(arrays: Sequence[np.ndarray], storage: str) -> None:
+    """Round float32 arrays in place to the nearest (ties to even) ``"bfloat16"`` or ``"float16"`` values.
+
+    A step of this module on float32 copies of bf16/fp16 tensors, then this on every array it updated, is the
+    kernels' step on that storage (float32 math, each stored value rounded once): the kernels keep a value they
+    store in a register for the rest of the element's step, as these functions keep the float32 array.
+    """
+    from .zo import round_bf16
+
+    for a in arrays:
+        if storage == "bfloat16":
+            a[...] = round_bf16(a)
+        elif storage == "float16":
+            a[...] = a.astype(np.float16).astype(np.float32)
+        else:
+            raise ValueError(f"storage: expected 'bfloat16' or 'float16', got {storage!r}")
 
 
 def _steps(state_steps: Any, n: int) -> np.ndarray:

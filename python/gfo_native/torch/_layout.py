@@ -31,10 +31,10 @@ _NUMEL = torch.Tensor.numel
 # per step than _dense.layout_key; torch checks a gradient's sizes on assignment, and autograd gives a dense
 # parameter's gradient exactly its strides; anything else goes to the rebuild, which checks with layout_key)
 _STRIDE = torch.Tensor.stride
-_CODES = {torch.float32: 0, torch.float64: 1}
-# CUDA parameters may also be bf16/fp16 (float32 math in the kernel, gfo_native.cuda.optim).
-_CUDA_CODES = {**_CODES, torch.bfloat16: 2, torch.float16: 3}
-_CUDA_DTYPES = ("torch.float32", "torch.float64", "torch.bfloat16", "torch.float16")
+# the kernels' dtype codes (_torch_ptr.DTYPE_CODES), on the CPU and CUDA alike: bf16/fp16 tensors are loaded to
+# float32, the float32 math runs, and each stored value is rounded once (gfo/optim.hpp, cuda/optim.cu)
+_CODES = {torch.float32: 0, torch.float64: 1, torch.bfloat16: 2, torch.float16: 3}
+_DTYPES = ("torch.float32", "torch.float64", "torch.bfloat16", "torch.float16")
 CPU = -1  # device of a part: -1 for the CPU, else the CUDA device index
 
 
@@ -49,9 +49,7 @@ def device_of(t: torch.Tensor) -> int:
 
 def pointer(t: torch.Tensor, name: str) -> int:
     """tensor_pointer on the tensor's own device (CUDA tensors need the CUDA kernels: checked at launch)."""
-    if t.device.type == "cuda":
-        return tensor_pointer(t, name, dtypes=_CUDA_DTYPES, device="cuda")
-    return tensor_pointer(t, name)
+    return tensor_pointer(t, name, dtypes=_DTYPES, device="cuda" if t.device.type == "cuda" else "cpu")
 
 
 def grad_pointer(g: torch.Tensor, name: str) -> int:
@@ -127,10 +125,9 @@ def build(params: List[torch.Tensor], grads: List[Any], key: Tuple[Any, ...], st
         if g is None:
             continue
         dev = device_of(p)
-        code = (_CODES if dev == CPU else _CUDA_CODES).get(p.dtype)
+        code = _CODES.get(p.dtype)
         if code is None:
-            allowed = "float32 or float64" if dev == CPU else "float32, float64, bfloat16 or float16"
-            raise TypeError(f"params[{i}]: expected dtype {allowed} on {p.device}, got {p.dtype}")
+            raise TypeError(f"params[{i}]: expected dtype float32, float64, bfloat16 or float16, got {p.dtype}")
         if device_of(g) != dev:
             raise ValueError(f"params[{i}].grad: on {g.device}, the parameter on {p.device}")
         by_code.setdefault((dev, code), []).append(i)

@@ -2,14 +2,17 @@
 one fused native call per parameter group and dtype over all of its tensors.
 
 The numerics are torch's for-loop (``foreach=False``) implementations: a torch.optim state_dict loads into
-these optimizers and back, and trajectories agree to float rounding. Supported: dense float32 / float64 CPU
-tensors (contiguous, or dense in another memory order such as channels_last or a transposed matrix, whose
-gradient and state then have the parameter's strides: the kernels run over memory order, see _dense), and CUDA
-tensors (also bf16/fp16) in GFO_CUDA=ON builds, where the step is one launch of gfo_native.cuda.optim per
-group, dtype and device on the current stream, with the same state_dict (step counters stay CPU tensors, as in
+these optimizers and back, and trajectories agree to float rounding. Supported: dense float32 / float64 /
+bfloat16 / float16 CPU tensors (contiguous, or dense in another memory order such as channels_last or a
+transposed matrix, whose gradient and state then have the parameter's strides: the kernels run over memory
+order, see _dense), and the same on CUDA in GFO_CUDA=ON builds, where the step is one launch of
+gfo_native.cuda.optim per group, dtype and device on the current stream, with the same state_dict (step counters stay CPU tensors, as in
 torch's for-loop) and results bit-identical to the CPU kernels. Anything else (sparse gradients, tensors with
 gaps or overlaps such as ``x[:, ::2]`` or an expanded view, a gradient or state tensor whose strides differ
 from its parameter's, CUDA without a CUDA build) raises a clear error rather than being copied.
+bf16/fp16 parameters keep state of their dtype, as torch.optim does; each value is loaded to float32, the
+float32 math runs and each stored value is rounded once to nearest even (torch.optim's ``fused=True`` rule; its
+for-loop rounds after every operation), the rule of the CUDA kernels (gfo/optim.hpp).
 ``load_state_dict`` gives each loaded state tensor its parameter's memory layout (torch.optim keeps the saved
 layout, e.g. contiguous moments for a channels_last weight, which its elementwise ops accept; here that one
 copy at load replaces a copy at every step). ``foreach``/``fused`` are accepted for compatibility and ignored;
