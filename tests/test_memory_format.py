@@ -515,16 +515,20 @@ def test_a_momentum_buffer_saved_in_another_layout_resumes():
         assert torch.equal(a, b) and resumed.state[b]["momentum_buffer"].stride() == b.stride()
 
 
-def test_es_adam_refuses_a_group_it_cannot_step_when_it_is_added():
+def test_es_adam_refuses_a_group_it_cannot_step_and_trains_a_bf16_one():
     w = torch.nn.Parameter(torch.randn(4, 3, 2, 2).to(memory_format=torch.channels_last))
     opt = gt.ES([w], lr=0.1, population=2, optimizer="adam")
-    bf16 = torch.nn.Parameter(torch.randn(3, 2).to(torch.bfloat16))
-    with pytest.raises(TypeError, match=r"params\[1\]: optimizer='adam' needs float32"):
-        opt.add_param_group({"params": [bf16]})
+    f16 = torch.nn.Parameter(torch.randn(3, 2).to(torch.float16))
+    with pytest.raises(TypeError, match=r"params\[1\]"):
+        opt.add_param_group({"params": [f16]})
     assert len(opt.param_groups) == 1 and len(opt._adam.param_groups) == 1
-    bf16.requires_grad_(False)  # frozen: taken
-    opt.add_param_group({"params": [bf16]})
-    opt.step(lambda: (w ** 2).sum() + bf16.float().sum())
+    bf16 = torch.nn.Parameter(torch.randn(3, 2).to(torch.bfloat16).t())  # trained by Adam in its own layout
+    frozen = torch.nn.Parameter(torch.randn(3).to(torch.bfloat16), requires_grad=False)
+    opt.add_param_group({"params": [bf16, frozen]})
+    before = bf16.detach().clone()
+    opt.step(lambda: (w ** 2).sum() + bf16.float().square().sum() + frozen.float().sum())
+    assert bf16.grad.dtype == torch.bfloat16 and bf16.grad.stride() == bf16.stride()
+    assert frozen.grad is None and not torch.equal(bf16.detach(), before)
 
 
 def test_a_state_dict_saved_before_any_step_loads_into_a_converted_model():

@@ -25,7 +25,7 @@ import copy
 import hashlib
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Callable, Collection, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -111,8 +111,6 @@ class SeedOptimizer(torch.optim.Optimizer):
         group = self.param_groups[-1]
         try:
             self._check_groups([group])
-            # ES with Adam: a trainable tensor it cannot step is refused now, as in the constructor
-            self._check_trainable(self._params(), set(K.frozen_indices(self._params())))
         except Exception:
             # a refused group is not kept (every later step would fail on it, or use its bad lr)
             self.param_groups.pop()
@@ -142,9 +140,6 @@ class SeedOptimizer(torch.optim.Optimizer):
         known = self._layout[:_stepped(getattr(self, "_steps_log", ()), len(params))]
         check_logged_layout(params[:len(known)], known, "this optimizer's run")
         self._layout = known + memory_layouts(params[len(known):])
-
-    def _check_trainable(self, params: Sequence[torch.Tensor], frozen: Collection[int]) -> None:
-        """Checks on the tensors this step trains (not the frozen ones), before anything is perturbed."""
 
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -264,7 +259,6 @@ class SeedOptimizer(torch.optim.Optimizer):
         params = self._params()
         self._settle_layout(params)  # model.to(memory_format=...) mid-run is refused
         self._frozen = set(K.frozen_indices(params))
-        self._check_trainable(params, self._frozen)
         nd, h = self.n_directions, self._scale()
         counter0 = self._step_count * nd
         streams = K.direction_streams(range(counter0, counter0 + nd), len(params))

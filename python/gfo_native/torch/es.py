@@ -4,7 +4,7 @@ Scale: LLM Fine-Tuning Beyond Reinforcement Learning", 2025)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Collection, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -49,8 +49,10 @@ class ES(SeedOptimizer):
     reconstructed by one fused pass from (seed, member, shaped fitness); or, with ``optimizer="adam"``,
     :math:`\hat g + \lambda\theta` is written into ``p.grad`` by that pass and Adam (betas, ``adam_eps``;
     ``gfo_native.torch.Adam``, torch's numerics in one fused pass without temporaries) takes the step, which
-    costs three float32 buffers per parameter (grad and Adam's moments) and nothing more per step.
-    Adam requires float32 parameters. NaN/inf losses rank worst, tied with each other (see :attr:`nskipped`);
+    costs three buffers of the parameter's dtype per parameter (grad and Adam's moments) and nothing more per
+    step; for a bf16 parameter the pass writes the estimate into a float32 buffer made for the step, which is
+    then rounded once into the bf16 ``.grad`` (torch keeps gradients in the parameter's dtype), and Adam runs
+    float32 math rounded once per store (``gfo_native.torch.Adam`` on bf16). NaN/inf losses rank worst, tied with each other (see :attr:`nskipped`);
     a step in which every loss is NaN/inf makes no update.
 
     Distributed as :class:`MeZO`: pair ``d`` is evaluated on rank ``d % world_size``; ranks exchange the
@@ -86,8 +88,8 @@ class ES(SeedOptimizer):
                          process_group=process_group, impl=impl)
         self.population = self.n_directions
         self._adam = None
+        self._estimates: Optional[List[Optional[torch.Tensor]]] = None  # the update pass's output (Adam)
         if optimizer == "adam":
-            self._check_trainable(self._params(), set(K.frozen_indices(self._params())))
             self._adam = make_adam(self.param_groups, self.betas, self.adam_eps)
 
     @property
@@ -106,21 +108,14 @@ class ES(SeedOptimizer):
         F = centered_ranks(losses).reshape(losses.shape)
         return np.asarray((F[:, 0] - F[:, 1]) / (losses.size * self.sigma))
 
-    def _check_trainable(self, params: Sequence[torch.Tensor], frozen: Collection[int]) -> None:
-        # The inner Adam keeps float32 moments and takes a float32 gradient; a frozen tensor of another dtype
-        # is never stepped (its .grad stays None), so only the tensors trained now must be float32.
-        if self.inner != "adam":
-            return
-        for i, p in enumerate(params):
-            if i not in frozen and p.dtype != torch.float32:
-                raise TypeError(f"params[{i}]: optimizer='adam' needs float32 parameters (or the tensor frozen "
-                                f"with requires_grad_(False)), got {p.dtype}")
-
     def _grad_buffers(self) -> Optional[List[Optional[torch.Tensor]]]:
-        return None if self._adam is None else grad_buffers(self._params(), self._frozen)
+        self._estimates = None if self._adam is None else grad_buffers(self._params(), self._frozen)
+        return self._estimates
 
     def _after_update(self) -> None:
         if self._adam is not None:
+            publish_grads(self._params(), self._estimates)
+            self._estimates = None
             sync_adam(self._adam, [g["lr"] for g in self.param_groups])
             with torch.enable_grad():
                 self._adam.step()
@@ -159,16 +154,27 @@ def adam_betas(betas: Any) -> tuple[float, float]:
 
 
 def grad_buffers(params: Sequence[torch.Tensor], frozen: Any) -> List[Optional[torch.Tensor]]:
-    """Each parameter's float32 ``.grad`` (created where missing or unusable), for the pass to write the estimate
-    into; a frozen parameter's ``.grad`` is set to None, so that the inner Adam leaves it alone too."""
+    """The float32 buffers the update pass writes the estimate into: a float32 parameter's ``.grad`` (created
+    where missing or unusable), for a bf16 parameter a new float32 buffer that :func:`publish_grads` rounds into
+    its bf16 ``.grad``; a frozen parameter's ``.grad`` is set to None, so that the inner Adam leaves it alone too.
+    Every buffer has the parameter's strides: the pass indexes their memory alike."""
     grads: List[Optional[torch.Tensor]] = []
     for t, p in enumerate(params):
         if t in frozen:
             p.grad = None
-        elif p.grad is None or p.grad.dtype != torch.float32 or not same_layout(p.grad, p):
-            p.grad = torch.zeros_like(p, dtype=torch.float32)  # the parameter's strides: it indexes memory alike
-        grads.append(p.grad)
+            grads.append(None)
+            continue
+        if p.grad is None or p.grad.dtype != p.dtype or not same_layout(p.grad, p):
+            p.grad = torch.zeros_like(p)
+        grads.append(p.grad if p.dtype == torch.float32 else torch.empty_like(p, dtype=torch.float32))
     return grads
+
+
+def publish_grads(params: Sequence[torch.Tensor], buffers: Any) -> None:
+    """Round the float32 estimates of non-float32 parameters into their ``.grad`` (to nearest even)."""
+    for p, b in zip(params, buffers or ()):
+        if b is not None and b is not p.grad:
+            p.grad.copy_(b)
 
 
 def make_adam(groups: Any, betas: Sequence[float], eps: float) -> torch.optim.Optimizer:

@@ -9,7 +9,7 @@ import torch
 
 from . import _zo_kernels as K
 from ._dense import check_logged_layout
-from .es import grad_buffers, make_adam, sync_adam
+from .es import grad_buffers, make_adam, publish_grads, sync_adam
 
 
 @torch.no_grad()
@@ -73,6 +73,7 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
                    weight_decays=[st["weight_decay"][g] for g in gs], momentum=momentum,
                    momentum_buffers=None if bufs is None else bufs[:n], grad_buffers=grads, skip=frozen, impl=impl)
         if adam is not None:
+            publish_grads(ps, grads)
             sync_adam(adam, st["lr"])
             with torch.enable_grad():
                 adam.step()
