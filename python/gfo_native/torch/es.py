@@ -173,8 +173,9 @@ def grad_buffers(params: Sequence[torch.Tensor], frozen: Any) -> List[Optional[t
 def publish_grads(params: Sequence[torch.Tensor], buffers: Any) -> None:
     """Round the float32 estimates of non-float32 parameters into their ``.grad`` (to nearest even)."""
     for p, b in zip(params, buffers or ()):
-        if b is not None and b is not p.grad:
-            p.grad.copy_(b)
+        g = p.grad
+        if b is not None and g is not None and b is not g:
+            g.copy_(b)
 
 
 def make_adam(groups: Any, betas: Sequence[float], eps: float) -> torch.optim.Optimizer:
