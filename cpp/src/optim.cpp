@@ -7,6 +7,7 @@
 // (to nearest even), as in the CUDA kernels (cuda/optim.cu), so both give the same bits.
 #include "gfo/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -14,6 +15,14 @@
 #include "gfo/bits.hpp"
 #include "gfo/simd.hpp"
 #include "gfo/tensor_list.hpp"
+
+// float16 spans through F16C where the CPU has it (runtime-checked), see "float16" below.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GFO_OPTIM_F16C 1
+#include <immintrin.h>
+#else
+#define GFO_OPTIM_F16C 0
+#endif
 
 namespace gfo::optim {
 namespace {
@@ -92,12 +101,18 @@ inline T nan_max(T a, T b) {
 }
 
 // ---------------------------------------------------------------- SGD
-template <class S>
-struct SGDSpan {
-  using T = Math<S>;
-  Elem<S>* p; const Elem<S>* g; Elem<S>* buf; std::int64_t n;
+// The step's scalars (in the math type T), apart from the arrays: a float16 span staged through float32
+// blocks reuses them as they are.
+template <class T>
+struct SGDCoefs {
   T sign, wd, momentum, one_minus_dampening, neg_lr;
   bool use_momentum, init, nesterov, l2;
+};
+
+template <class S>
+struct SGDSpan {
+  Elem<S>* p; const Elem<S>* g; Elem<S>* buf; std::int64_t n;
+  SGDCoefs<Math<S>> c;
 };
 
 template <class S, bool kMomentum, bool kInit, bool kNesterov, bool kL2>
@@ -109,35 +124,39 @@ inline void sgd_loop(const SGDSpan<S>& a) {
   Elem<S>* __restrict buf = a.buf;
   for (std::int64_t i = 0; i < a.n; ++i) {
     const T x = St::ld(p[i]);
-    T d = St::ld(g[i]) * a.sign;
-    if (kL2) d = d + a.wd * x;
+    T d = St::ld(g[i]) * a.c.sign;
+    if (kL2) d = d + a.c.wd * x;
     if (kMomentum) {
-      T b = kInit ? d : St::ld(buf[i]) * a.momentum + a.one_minus_dampening * d;
+      T b = kInit ? d : St::ld(buf[i]) * a.c.momentum + a.c.one_minus_dampening * d;
       buf[i] = St::st(b);
-      d = kNesterov ? d + a.momentum * b : b;
+      d = kNesterov ? d + a.c.momentum * b : b;
     }
-    p[i] = St::st(x + a.neg_lr * d);
+    p[i] = St::st(x + a.c.neg_lr * d);
   }
 }
 
 template <class S>
 inline void sgd_dispatch(const SGDSpan<S>& a) {
-  with_bool(a.use_momentum, [&](auto M) {
-    with_bool(a.init, [&](auto I) {
-      with_bool(a.nesterov, [&](auto N) {
-        with_bool(a.l2, [&](auto L) { sgd_loop<S, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a); });
+  with_bool(a.c.use_momentum, [&](auto M) {
+    with_bool(a.c.init, [&](auto I) {
+      with_bool(a.c.nesterov, [&](auto N) {
+        with_bool(a.c.l2, [&](auto L) { sgd_loop<S, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a); });
       });
     });
   });
 }
 
 // ---------------------------------------------------------------- Adagrad
-template <class S>
-struct AdagradSpan {
-  using T = Math<S>;
-  Elem<S>* p; const Elem<S>* g; Elem<S>* sum; std::int64_t n;
+template <class T>
+struct AdagradCoefs {
   T sign, wd, eps, neg_clr;
   bool l2;
+};
+
+template <class S>
+struct AdagradSpan {
+  Elem<S>* p; const Elem<S>* g; Elem<S>* sum; std::int64_t n;
+  AdagradCoefs<Math<S>> c;
 };
 
 template <class S, bool kL2>
@@ -149,27 +168,31 @@ inline void adagrad_loop(const AdagradSpan<S>& a) {
   Elem<S>* __restrict sum = a.sum;
   for (std::int64_t i = 0; i < a.n; ++i) {
     const T x = St::ld(p[i]);
-    T d = St::ld(g[i]) * a.sign;
-    if (kL2) d = d + a.wd * x;
+    T d = St::ld(g[i]) * a.c.sign;
+    if (kL2) d = d + a.c.wd * x;
     const T s = St::ld(sum[i]) + d * d;  // addcmul_(grad, grad, value=1)
     sum[i] = St::st(s);
-    const T std_ = std::sqrt(s) + a.eps;
-    p[i] = St::st(x + (a.neg_clr * d) / std_);
+    const T std_ = std::sqrt(s) + a.c.eps;
+    p[i] = St::st(x + (a.c.neg_clr * d) / std_);
   }
 }
 
 template <class S>
 inline void adagrad_dispatch(const AdagradSpan<S>& a) {
-  with_bool(a.l2, [&](auto L) { adagrad_loop<S, decltype(L)::value>(a); });
+  with_bool(a.c.l2, [&](auto L) { adagrad_loop<S, decltype(L)::value>(a); });
 }
 
 // ---------------------------------------------------------------- RMSprop
-template <class S>
-struct RMSpropSpan {
-  using T = Math<S>;
-  Elem<S>* p; const Elem<S>* g; Elem<S>* sq; Elem<S>* gavg; Elem<S>* buf; std::int64_t n;
+template <class T>
+struct RMSpropCoefs {
   T sign, wd, alpha, one_minus_alpha, lerp_one_minus_w, eps, momentum, neg_lr;
   bool l2, centered, use_momentum, small_lerp;
+};
+
+template <class S>
+struct RMSpropSpan {
+  Elem<S>* p; const Elem<S>* g; Elem<S>* sq; Elem<S>* gavg; Elem<S>* buf; std::int64_t n;
+  RMSpropCoefs<Math<S>> c;
 };
 
 template <class S, bool kL2, bool kCentered, bool kMomentum, bool kSmallLerp>
@@ -183,35 +206,35 @@ inline void rmsprop_loop(const RMSpropSpan<S>& a) {
   Elem<S>* __restrict buf = a.buf;
   for (std::int64_t i = 0; i < a.n; ++i) {
     const T x = St::ld(p[i]);
-    T d = St::ld(g[i]) * a.sign;
-    if (kL2) d = d + a.wd * x;
-    const T s = St::ld(sq[i]) * a.alpha + (a.one_minus_alpha * d) * d;
+    T d = St::ld(g[i]) * a.c.sign;
+    if (kL2) d = d + a.c.wd * x;
+    const T s = St::ld(sq[i]) * a.c.alpha + (a.c.one_minus_alpha * d) * d;
     sq[i] = St::st(s);
     T avg;
     if (kCentered) {
-      const T ga = lerp<kSmallLerp>(St::ld(gavg[i]), d, a.one_minus_alpha, a.lerp_one_minus_w);
+      const T ga = lerp<kSmallLerp>(St::ld(gavg[i]), d, a.c.one_minus_alpha, a.c.lerp_one_minus_w);
       gavg[i] = St::st(ga);
       avg = std::sqrt(s + (-ga) * ga);
     } else {
       avg = std::sqrt(s);
     }
-    avg = avg + a.eps;
+    avg = avg + a.c.eps;
     if (kMomentum) {
-      const T b = St::ld(buf[i]) * a.momentum + d / avg;
+      const T b = St::ld(buf[i]) * a.c.momentum + d / avg;
       buf[i] = St::st(b);
-      p[i] = St::st(x + a.neg_lr * b);
+      p[i] = St::st(x + a.c.neg_lr * b);
     } else {
-      p[i] = St::st(x + (a.neg_lr * d) / avg);
+      p[i] = St::st(x + (a.c.neg_lr * d) / avg);
     }
   }
 }
 
 template <class S>
 inline void rmsprop_dispatch(const RMSpropSpan<S>& a) {
-  with_bool(a.l2, [&](auto L) {
-    with_bool(a.centered, [&](auto C) {
-      with_bool(a.use_momentum, [&](auto M) {
-        with_bool(a.small_lerp, [&](auto Sm) {
+  with_bool(a.c.l2, [&](auto L) {
+    with_bool(a.c.centered, [&](auto C) {
+      with_bool(a.c.use_momentum, [&](auto M) {
+        with_bool(a.c.small_lerp, [&](auto Sm) {
           rmsprop_loop<S, decltype(L)::value, decltype(C)::value, decltype(M)::value, decltype(Sm)::value>(a);
         });
       });
@@ -220,13 +243,17 @@ inline void rmsprop_dispatch(const RMSpropSpan<S>& a) {
 }
 
 // ---------------------------------------------------------------- Adam / AdamW
-template <class S>
-struct AdamSpan {
-  using T = Math<S>;
-  Elem<S>* p; const Elem<S>* g; Elem<S>* m; Elem<S>* v; Elem<S>* vmax; std::int64_t n;
+template <class T>
+struct AdamCoefs {
   T sign, wd, decay, w1, one_minus_w1, beta2, one_minus_beta2, eps;
   T neg_step_size, bc2_sqrt;  // per tensor (they depend on its step)
   bool l2, amsgrad, small_lerp;
+};
+
+template <class S>
+struct AdamSpan {
+  Elem<S>* p; const Elem<S>* g; Elem<S>* m; Elem<S>* v; Elem<S>* vmax; std::int64_t n;
+  AdamCoefs<Math<S>> c;
 };
 
 template <class S, bool kL2, bool kAmsgrad, bool kSmallLerp>
@@ -239,28 +266,28 @@ inline void adam_loop(const AdamSpan<S>& a) {
   Elem<S>* __restrict v = a.v;
   Elem<S>* __restrict vmax = a.vmax;
   for (std::int64_t i = 0; i < a.n; ++i) {
-    T d = St::ld(g[i]) * a.sign;
+    T d = St::ld(g[i]) * a.c.sign;
     T x = St::ld(p[i]);
-    if (kL2) d = d + a.wd * x;
-    x = x * a.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
-    const T mi = lerp<kSmallLerp>(St::ld(m[i]), d, a.w1, a.one_minus_w1);
+    if (kL2) d = d + a.c.wd * x;
+    x = x * a.c.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
+    const T mi = lerp<kSmallLerp>(St::ld(m[i]), d, a.c.w1, a.c.one_minus_w1);
     m[i] = St::st(mi);
-    T vi = St::ld(v[i]) * a.beta2 + (a.one_minus_beta2 * d) * d;
+    T vi = St::ld(v[i]) * a.c.beta2 + (a.c.one_minus_beta2 * d) * d;
     v[i] = St::st(vi);
     if (kAmsgrad) {
       vi = nan_max(St::ld(vmax[i]), vi);
       vmax[i] = St::st(vi);
     }
-    const T denom = std::sqrt(vi) / a.bc2_sqrt + a.eps;
-    p[i] = St::st(x + (a.neg_step_size * mi) / denom);
+    const T denom = std::sqrt(vi) / a.c.bc2_sqrt + a.c.eps;
+    p[i] = St::st(x + (a.c.neg_step_size * mi) / denom);
   }
 }
 
 template <class S>
 inline void adam_dispatch(const AdamSpan<S>& a) {
-  with_bool(a.l2, [&](auto L) {
-    with_bool(a.amsgrad, [&](auto A) {
-      with_bool(a.small_lerp, [&](auto Sm) { adam_loop<S, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a); });
+  with_bool(a.c.l2, [&](auto L) {
+    with_bool(a.c.amsgrad, [&](auto A) {
+      with_bool(a.c.small_lerp, [&](auto Sm) { adam_loop<S, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a); });
     });
   });
 }
@@ -274,8 +301,102 @@ inline void adam_dispatch(const AdamSpan<S>& a) {
 GFO_OPTIM_SPANS(float)
 GFO_OPTIM_SPANS(double)
 GFO_OPTIM_SPANS(Bfloat16)
-GFO_OPTIM_SPANS(Float16)
 #undef GFO_OPTIM_SPANS
+
+// ---------------------------------------------------------------- float16
+// The portable half <-> float conversions (gfo/bits.hpp) cost more than a step's arithmetic: Adam on float16
+// took 4.5x the time of float32 on one core. Where the CPU converts in hardware (F16C: vcvtph2ps, vcvtps2ph
+// rounding to nearest even) a float16 span runs as float32 blocks instead: its arrays converted, the float32
+// loop, what the step stores converted back. The values are the portable loop's (the same float32 operations,
+// each stored value rounded once to nearest even); a NaN is stored as float_to_half stores it, the quiet NaN
+// 0x7E00 with its sign (vcvtps2ph would keep part of its payload).
+GFO_SIMD_CLONES void sgd_span_portable(const SGDSpan<Float16>& a) { sgd_dispatch(a); }
+GFO_SIMD_CLONES void adagrad_span_portable(const AdagradSpan<Float16>& a) { adagrad_dispatch(a); }
+GFO_SIMD_CLONES void rmsprop_span_portable(const RMSpropSpan<Float16>& a) { rmsprop_dispatch(a); }
+GFO_SIMD_CLONES void adam_span_portable(const AdamSpan<Float16>& a) { adam_dispatch(a); }
+
+#if GFO_OPTIM_F16C
+constexpr int kHalfBlock = 512;
+
+__attribute__((target("avx2,f16c"))) void half_block_to_float(const std::uint16_t* h, float* f, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  for (; i < n; ++i) f[i] = half_to_float(h[i]);
+}
+
+__attribute__((target("avx2,f16c"))) void float_block_to_half(const float* f, std::uint16_t* h, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(f + i);
+    const __m128i r = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256i nan32 = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    const __m128i nan16 = _mm_packs_epi32(_mm256_castsi256_si128(nan32), _mm256_extracti128_si256(nan32, 1));
+    const __m128i quiet = _mm_or_si128(_mm_and_si128(r, _mm_set1_epi16(static_cast<short>(0x8000))),
+                                       _mm_set1_epi16(0x7E00));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), _mm_blendv_epi8(r, quiet, nan16));
+  }
+  for (; i < n; ++i) h[i] = float_to_half(f[i]);
+}
+
+// Runs body(f, len) over blocks of the K arrays h (nullptr entries stay nullptr in f), converting block by block
+// to float32 and back the arrays marked in `stores`.
+template <int K, class Body>
+void half_staged(std::int64_t n, std::uint16_t* const (&h)[K], const bool (&stores)[K], Body&& body) {
+  alignas(32) float buf[K][kHalfBlock];
+  for (std::int64_t b = 0; b < n; b += kHalfBlock) {
+    const int len = static_cast<int>(std::min<std::int64_t>(kHalfBlock, n - b));
+    float* f[K];
+    for (int k = 0; k < K; ++k) {
+      f[k] = h[k] ? buf[k] : nullptr;
+      if (h[k]) half_block_to_float(h[k] + b, buf[k], len);
+    }
+    body(f, len);
+    for (int k = 0; k < K; ++k)
+      if (h[k] && stores[k]) float_block_to_half(buf[k], h[k] + b, len);
+  }
+}
+
+inline bool has_f16c() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  return yes;
+}
+
+inline std::uint16_t* mut(const std::uint16_t* p) { return const_cast<std::uint16_t*>(p); }  // read only: not stored
+
+void sgd_span(const SGDSpan<Float16>& a) {
+  if (!has_f16c()) return sgd_span_portable(a);
+  std::uint16_t* const h[3] = {a.p, mut(a.g), a.buf};
+  half_staged(a.n, h, {true, false, true}, [&](float* const* f, int n) { sgd_span(SGDSpan<float>{f[0], f[1], f[2], n, a.c}); });
+}
+
+void adagrad_span(const AdagradSpan<Float16>& a) {
+  if (!has_f16c()) return adagrad_span_portable(a);
+  std::uint16_t* const h[3] = {a.p, mut(a.g), a.sum};
+  half_staged(a.n, h, {true, false, true},
+              [&](float* const* f, int n) { adagrad_span(AdagradSpan<float>{f[0], f[1], f[2], n, a.c}); });
+}
+
+void rmsprop_span(const RMSpropSpan<Float16>& a) {
+  if (!has_f16c()) return rmsprop_span_portable(a);
+  std::uint16_t* const h[5] = {a.p, mut(a.g), a.sq, a.gavg, a.buf};
+  half_staged(a.n, h, {true, false, true, true, true}, [&](float* const* f, int n) {
+    rmsprop_span(RMSpropSpan<float>{f[0], f[1], f[2], f[3], f[4], n, a.c});
+  });
+}
+
+void adam_span(const AdamSpan<Float16>& a) {
+  if (!has_f16c()) return adam_span_portable(a);
+  std::uint16_t* const h[5] = {a.p, mut(a.g), a.m, a.v, a.vmax};
+  half_staged(a.n, h, {true, false, true, true, true},
+              [&](float* const* f, int n) { adam_span(AdamSpan<float>{f[0], f[1], f[2], f[3], f[4], n, a.c}); });
+}
+#else
+void sgd_span(const SGDSpan<Float16>& a) { sgd_span_portable(a); }
+void adagrad_span(const AdagradSpan<Float16>& a) { adagrad_span_portable(a); }
+void rmsprop_span(const RMSpropSpan<Float16>& a) { rmsprop_span_portable(a); }
+void adam_span(const AdamSpan<Float16>& a) { adam_span_portable(a); }
+#endif
 
 // ---------------------------------------------------------------- clipping
 // Eight independent accumulators in a fixed pattern: vectorizable without reassociation, and the same
