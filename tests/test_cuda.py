@@ -448,6 +448,30 @@ def test_torch_dropin_on_cuda_equals_cpu(name, opts, dtype, rng):
 
 @pytest.mark.cuda
 @gpu
+@pytest.mark.parametrize("name,opts", DROPINS)
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_torch_dropin_reduced_precision_cuda_equals_cpu(name, opts, dtype, rng):
+    """bf16/fp16 on both devices: float32 math rounded once per store, the same bits (NaN payloads aside)."""
+    T = torch_cuda
+    import gfo_native.torch as gt
+
+    tdt = getattr(T, dtype)
+    init = [T.tensor(rng.standard_normal(n)).to(tdt) for n in SIZES]
+    cpu = [p.clone().requires_grad_() for p in init]
+    gpu = [p.to("cuda").requires_grad_() for p in init]
+    o_cpu, o_gpu = getattr(gt, name)(cpu, **opts), getattr(gt, name)(gpu, **opts)
+    for _ in range(3):
+        for a, b in zip(cpu, gpu):
+            g = T.tensor(rng.standard_normal(a.numel())).to(tdt)
+            a.grad, b.grad = g, g.to("cuda")
+        o_cpu.step()
+        o_gpu.step()
+    for a, b in zip(cpu, gpu):
+        assert T.equal(a.detach(), b.detach().cpu())
+
+
+@pytest.mark.cuda
+@gpu
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 def test_torch_dropin_reduced_precision_cuda(dtype, rng):
     T = torch_cuda
