@@ -1,6 +1,10 @@
 """The fused drop-ins on bf16/fp16 CPU parameters: float32 math, each stored value rounded once to nearest even
 (the CUDA kernels' rule), against the NumPy reference run on float32 copies and rounded (round_to_storage)."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -181,3 +185,34 @@ def test_clipping_reduced_gradients_matches_torch(storage):
     assert n_ours.dtype == dtype and abs(n_ours.item() - n_torch.item()) <= 2e-2 * n_torch.item()
     for p, q in zip(a, b):
         torch.testing.assert_close(p.grad.float(), q.grad.float(), rtol=2e-2, atol=1e-3)
+
+
+_F16_RUN = """
+import torch, gfo_native.torch as gt
+gen = torch.Generator().manual_seed(11)
+g = torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16).view(torch.float16)  # every value, NaN too
+out = []
+for name, kw in (("Adam", dict(lr=1e-2, amsgrad=True, weight_decay=0.1)), ("SGD", dict(lr=3.7, momentum=0.9)),
+                 ("RMSprop", dict(lr=1e-2, centered=True, momentum=0.5)), ("Adagrad", dict(lr=0.1))):
+    p = torch.nn.Parameter(torch.randn(g.numel(), generator=gen).half())
+    opt = getattr(gt, name)([p], **kw)
+    for k in range(2):
+        p.grad = g if k == 0 else torch.randn(g.numel(), generator=gen).half()
+        opt.step()
+    out.append(p.detach().view(torch.int16))
+    out += [t.view(torch.int16) for t in opt.state[p].values() if t.dtype == torch.float16]
+torch.save(out, OUT)
+"""
+
+
+def test_float16_portable_loop_equals_the_f16c_path(tmp_path):
+    # where the CPU has F16C, float16 spans run staged through hardware conversions; GFO_NO_F16C=1 forces the
+    # portable loop (bit operations), which must store the same bits, NaN included
+    runs = []
+    for env in ({}, {"GFO_NO_F16C": "1"}):
+        out = tmp_path / f"run{len(runs)}.pt"
+        code = _F16_RUN.replace("OUT", repr(str(out)))
+        subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **env})
+        runs.append(torch.load(out))
+    assert len(runs[0]) == len(runs[1]) > 4
+    assert all(torch.equal(a, b) for a, b in zip(*runs))

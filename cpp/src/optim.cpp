@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <type_traits>
 #include <vector>
 
@@ -357,8 +358,10 @@ void half_staged(std::int64_t n, std::uint16_t* const (&h)[K], const bool (&stor
   }
 }
 
+// GFO_NO_F16C=1 in the environment takes the portable loop anyway (tests compare the two paths).
 inline bool has_f16c() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  static const bool yes =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && std::getenv("GFO_NO_F16C") == nullptr;
   return yes;
 }
 
