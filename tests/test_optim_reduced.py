@@ -24,7 +24,8 @@ CASES = [("SGD", dict(lr=0.01)), ("SGD", dict(lr=0.01, momentum=0.9, dampening=0
          ("Adam", dict(lr=0.01)), ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
          ("Adam", dict(lr=0.01, betas=(0.3, 0.9), maximize=True)),
          ("AdamW", dict(lr=0.01, amsgrad=True, weight_decay=0.5))]
-STATE_KEYS = {"SGD": ("momentum_buffer",), "Adagrad": ("sum",), "RMSprop": ("square_avg", "grad_avg", "momentum_buffer"),
+STATE_KEYS = {"SGD": ("momentum_buffer",), "Adagrad": ("sum",),
+              "RMSprop": ("square_avg", "grad_avg", "momentum_buffer"),
               "Adam": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), "AdamW": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")}
 
 
@@ -45,7 +46,8 @@ class _Twin:
             R.round_to_storage(s, storage)
             self.state = {"sum": s}
         elif name == "RMSprop":
-            self.state = {"square_avg": z, "grad_avg": [np.zeros_like(p) for p in self.P] if k.get("centered") else None,
+            zeros = [np.zeros_like(p) for p in self.P]
+            self.state = {"square_avg": z, "grad_avg": zeros if k.get("centered") else None,
                           "momentum_buffer": [np.zeros_like(p) for p in self.P] if k.get("momentum", 0) > 0 else None}
         else:
             self.state = {"exp_avg": z, "exp_avg_sq": [np.zeros_like(p) for p in self.P],
@@ -68,9 +70,10 @@ class _Twin:
         else:
             b1, b2 = k.get("betas", (0.9, 0.999))
             adamw = self.name == "AdamW"
+            wd = k.get("weight_decay", 0.01 if adamw else 0.0)
             R.adam_(self.P, G, st["exp_avg"], st["exp_avg_sq"], st["max_exp_avg_sq"], self.steps, lr=k["lr"],
-                    beta1=b1, beta2=b2, eps=k.get("eps", 1e-8), weight_decay=k.get("weight_decay", 0.01 if adamw else 0.0),
-                    decoupled_weight_decay=adamw, amsgrad=k.get("amsgrad", False), maximize=mx)
+                    beta1=b1, beta2=b2, eps=k.get("eps", 1e-8), weight_decay=wd, decoupled_weight_decay=adamw,
+                    amsgrad=k.get("amsgrad", False), maximize=mx)
         R.round_to_storage(self.P, self.storage)
         for arrays in st.values():
             if arrays is not None:

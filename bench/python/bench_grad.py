@@ -144,7 +144,8 @@ def main():
             reduced_rows.append(measure(name, *cases[0], ["foreach", "fused"], dtype))
     headers = ["optimizer", "case", "ours ms", "ours GB/s", "roofline GB/s (same rounds)", "fraction of roofline", "torch foreach: ms, our speedup",
                "torch fused: ms, our speedup", "DeepSpeedCPUAdam: ms, our speedup"]
-    body = (f"float32 CPU (the second table: bf16 and fp16), one optimizer step; all implementations of a case step in {repeat} interleaved rounds. "
+    body = (f"float32 CPU (the second table: bf16 and fp16), one optimizer step; all implementations of a case "
+            f"step in {repeat} interleaved rounds. "
             f"Figures are medians, best-of-{repeat} in parentheses (on a shared, loaded machine the best-of figures "
             f"show what each implementation does when it gets the cores). {C.roofline_note(roof)} Each case also "
             "times that in-place stream over the step's bytes in every round, on the same threads: the fraction is "

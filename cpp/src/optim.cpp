@@ -141,7 +141,9 @@ inline void sgd_dispatch(const SGDSpan<S>& a) {
   with_bool(a.c.use_momentum, [&](auto M) {
     with_bool(a.c.init, [&](auto I) {
       with_bool(a.c.nesterov, [&](auto N) {
-        with_bool(a.c.l2, [&](auto L) { sgd_loop<S, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a); });
+        with_bool(a.c.l2, [&](auto L) {
+          sgd_loop<S, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a);
+        });
       });
     });
   });
@@ -288,7 +290,8 @@ template <class S>
 inline void adam_dispatch(const AdamSpan<S>& a) {
   with_bool(a.c.l2, [&](auto L) {
     with_bool(a.c.amsgrad, [&](auto A) {
-      with_bool(a.c.small_lerp, [&](auto Sm) { adam_loop<S, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a); });
+      with_bool(a.c.small_lerp,
+                [&](auto Sm) { adam_loop<S, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a); });
     });
   });
 }
@@ -370,7 +373,8 @@ inline std::uint16_t* mut(const std::uint16_t* p) { return const_cast<std::uint1
 void sgd_span(const SGDSpan<Float16>& a) {
   if (!has_f16c()) return sgd_span_portable(a);
   std::uint16_t* const h[3] = {a.p, mut(a.g), a.buf};
-  half_staged(a.n, h, {true, false, true}, [&](float* const* f, int n) { sgd_span(SGDSpan<float>{f[0], f[1], f[2], n, a.c}); });
+  half_staged(a.n, h, {true, false, true},
+              [&](float* const* f, int n) { sgd_span(SGDSpan<float>{f[0], f[1], f[2], n, a.c}); });
 }
 
 void adagrad_span(const AdagradSpan<Float16>& a) {
@@ -430,7 +434,9 @@ inline void clamp_loop(Elem<S>* x, std::int64_t n, Math<S> lo, Math<S> hi) {
 #define GFO_CLIP_SPANS(S)                                                                                         \
   GFO_SIMD_CLONES double sum_squares(S, const Elem<S>* x, std::int64_t n) { return sum_squares_loop<S>(x, n); } \
   GFO_SIMD_CLONES void scale_span(S, Elem<S>* x, std::int64_t n, Math<S> c) { scale_loop<S>(x, n, c); }         \
-  GFO_SIMD_CLONES void clamp_span(S, Elem<S>* x, std::int64_t n, Math<S> lo, Math<S> hi) { clamp_loop<S>(x, n, lo, hi); }
+  GFO_SIMD_CLONES void clamp_span(S, Elem<S>* x, std::int64_t n, Math<S> lo, Math<S> hi) {                        \
+    clamp_loop<S>(x, n, lo, hi);                                                                                  \
+  }
 GFO_CLIP_SPANS(float)
 GFO_CLIP_SPANS(double)
 GFO_CLIP_SPANS(Bfloat16)

@@ -64,7 +64,9 @@ GFO_HD float round_bf16(float x) { return bf16_to_float(float_to_bf16(x)); }
 // All-ones when c holds, else zero: selects by masks, which compilers vectorize where a ?: over values computed
 // with float operations (that may trap) stays a branch.
 GFO_HD std::uint32_t mask_if(bool c) { return 0u - static_cast<std::uint32_t>(c); }
-GFO_HD std::uint32_t bit_select(std::uint32_t mask, std::uint32_t a, std::uint32_t b) { return (a & mask) | (b & ~mask); }
+GFO_HD std::uint32_t bit_select(std::uint32_t mask, std::uint32_t a, std::uint32_t b) {
+  return (a & mask) | (b & ~mask);
+}
 
 // IEEE binary16 -> float32 (exact): subnormals as m 2^-24, an exact float product.
 GFO_HD float half_to_float(std::uint16_t h) {
@@ -88,7 +90,8 @@ GFO_HD std::uint16_t float_to_half(float x) {
   const std::uint32_t sub = bits_of(from_bits(a) + 0.5f) - 0x3F000000u;
   const std::uint32_t normal = (a - 0x38000000u + 0xFFFu + ((a >> 13) & 1u)) >> 13;
   const std::uint32_t finite = bit_select(mask_if(a < 0x38800000u), sub, normal);
-  const std::uint32_t h = bit_select(mask_if(a > 0x7F800000u), 0x7E00u, bit_select(mask_if(a >= 0x477FF000u), 0x7C00u, finite));
+  const std::uint32_t big = bit_select(mask_if(a >= 0x477FF000u), 0x7C00u, finite);
+  const std::uint32_t h = bit_select(mask_if(a > 0x7F800000u), 0x7E00u, big);
   return static_cast<std::uint16_t>(sign | h);
 }
 

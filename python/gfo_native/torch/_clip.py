@@ -30,7 +30,8 @@ def _tables(parameters: Union[torch.Tensor, Iterable[torch.Tensor]]) -> Tuple[Li
     for i, g in grads:
         code = L._CODES.get(g.dtype)
         if code is None:
-            raise TypeError(f"parameters[{i}].grad: expected dtype float32, float64, bfloat16 or float16, got {g.dtype}")
+            raise TypeError(f"parameters[{i}].grad: expected dtype float32, float64, bfloat16 or float16, "
+                            f"got {g.dtype}")
         by_code.setdefault(code, []).append((i, g))
     out: List[Tuple[int, np.ndarray]] = []
     for code, gs in sorted(by_code.items()):

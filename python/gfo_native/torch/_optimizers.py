@@ -6,10 +6,11 @@ these optimizers and back, and trajectories agree to float rounding. Supported: 
 bfloat16 / float16 CPU tensors (contiguous, or dense in another memory order such as channels_last or a
 transposed matrix, whose gradient and state then have the parameter's strides: the kernels run over memory
 order, see _dense), and the same on CUDA in GFO_CUDA=ON builds, where the step is one launch of
-gfo_native.cuda.optim per group, dtype and device on the current stream, with the same state_dict (step counters stay CPU tensors, as in
-torch's for-loop) and results bit-identical to the CPU kernels. Anything else (sparse gradients, tensors with
-gaps or overlaps such as ``x[:, ::2]`` or an expanded view, a gradient or state tensor whose strides differ
-from its parameter's, CUDA without a CUDA build) raises a clear error rather than being copied.
+gfo_native.cuda.optim per group, dtype and device on the current stream, with the same state_dict (step
+counters stay CPU tensors, as in torch's for-loop) and results bit-identical to the CPU kernels. Anything
+else (sparse gradients, tensors with gaps or overlaps such as ``x[:, ::2]`` or an expanded view, a gradient or
+state tensor whose strides differ from its parameter's, CUDA without a CUDA build) raises a clear error rather
+than being copied.
 bf16/fp16 parameters keep state of their dtype, as torch.optim does; each value is loaded to float32, the
 float32 math runs and each stored value is rounded once to nearest even (torch.optim's ``fused=True`` rule; its
 for-loop rounds after every operation), the rule of the CUDA kernels (gfo/optim.hpp).

@@ -52,8 +52,8 @@ class ES(SeedOptimizer):
     costs three buffers of the parameter's dtype per parameter (grad and Adam's moments) and nothing more per
     step; for a bf16 parameter the pass writes the estimate into a float32 buffer made for the step, which is
     then rounded once into the bf16 ``.grad`` (torch keeps gradients in the parameter's dtype), and Adam runs
-    float32 math rounded once per store (``gfo_native.torch.Adam`` on bf16). NaN/inf losses rank worst, tied with each other (see :attr:`nskipped`);
-    a step in which every loss is NaN/inf makes no update.
+    float32 math rounded once per store (``gfo_native.torch.Adam`` on bf16). NaN/inf losses rank worst, tied
+    with each other (see :attr:`nskipped`); a step in which every loss is NaN/inf makes no update.
 
     Distributed as :class:`MeZO`: pair ``d`` is evaluated on rank ``d % world_size``; ranks exchange the
     scalar losses only. :attr:`current_direction` names the pair being evaluated and :attr:`current_sign`
