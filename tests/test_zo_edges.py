@@ -37,3 +37,45 @@ def test_a_step_reads_no_earlier_log_record(make):
     for _ in range(2):
         opt.step(_quadratic(ps))
     assert len(opt._steps_log) == 5
+
+
+# -- the parameters' dtype is part of the run ------------------------------------------------------------------
+
+def _bf16_run(steps=2):
+    ps = [torch.nn.Parameter(torch.linspace(-1, 1, 37).to(torch.bfloat16)), torch.nn.Parameter(torch.zeros(5))]
+    init = [p.detach().clone() for p in ps]
+    opt = gt.MeZO(ps, lr=0.05, eps=1e-2, n_directions=2, seed=4)
+    for _ in range(steps):
+        opt.step(_quadratic(ps))
+    return init, ps, opt
+
+
+def test_replay_refuses_tensors_of_another_dtype():
+    """Every perturbation and update rounds to the parameter's dtype: a bfloat16 run replayed on float32 copies
+    of its initial weights used to end at other weights, silently."""
+    init, ps, opt = _bf16_run()
+    as_f32 = [p.float() for p in init]
+    with pytest.raises(ValueError, match=r"params\[0\]: float32, but the log's run had tensor 0 in bfloat16"):
+        gt.replay(as_f32, opt.log)
+    assert torch.equal(as_f32[0], init[0].float())  # refused before anything moved
+    gt.replay(init, opt.log)
+    assert all(torch.equal(a, b.detach()) for a, b in zip(init, ps))
+
+
+def test_resume_and_step_refuse_a_tensor_whose_dtype_changed():
+    init, ps, opt = _bf16_run()
+    sd = opt.state_dict()
+    fresh = [torch.nn.Parameter(p.detach().float()) for p in ps]
+    with pytest.raises(ValueError, match=r"params\[0\]: float32, but the state_dict's run had tensor 0 in bfloat16"):
+        gt.MeZO(fresh, lr=0.05, eps=1e-2, n_directions=2, seed=4).load_state_dict(sd)
+    ps[1].data = ps[1].data.to(torch.bfloat16)  # what model.to(torch.bfloat16) does to a parameter
+    before = [p.detach().clone() for p in ps]
+    with pytest.raises(ValueError, match=r"params\[1\]: bfloat16, but this optimizer's run had tensor 1 in float32"):
+        opt.step(_quadratic(ps))
+    assert all(torch.equal(a, b.detach()) for a, b in zip(before, ps))
+    # a dtype chosen before the first step is the run's
+    q = torch.nn.Parameter(torch.zeros(4))
+    opt = gt.MeZO([q], lr=0.05)
+    q.data = q.data.to(torch.bfloat16)
+    opt.step(_quadratic([q]))
+    assert opt.log["dtypes"] == ["bfloat16"]

@@ -69,6 +69,7 @@ class SeedOptimizer(torch.optim.Optimizer):
                  two_sided: bool, momentum: float, distributed: bool, process_group: Any, impl: str) -> None:
         # the memory layout of each tensor (memory_layouts; set by _settle_layout, fixed from its first step)
         self._layout: List[Optional[List[int]]] = []
+        self._dtypes: List[str] = []  # the dtype of each tensor (dtype_names), fixed alike
         self._constructing = True  # torch's __init__ adds the groups one by one: they are checked once, below
         super().__init__(params, defaults)
         self._constructing = False
@@ -106,7 +107,7 @@ class SeedOptimizer(torch.optim.Optimizer):
             super().add_param_group(param_group)
             return
         n_before = len(self._params())
-        layout = self._layout
+        layout, dtypes = self._layout, self._dtypes
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         try:
@@ -114,7 +115,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         except Exception:
             # a refused group is not kept (every later step would fail on it, or use its bad lr)
             self.param_groups.pop()
-            self._layout = layout
+            self._layout, self._dtypes = layout, dtypes
             raise
         # a group added mid-run: the steps so far covered only the tensors before it (replay reads "ntensors")
         for st in getattr(self, "_steps_log", ()):
@@ -137,9 +138,13 @@ class SeedOptimizer(torch.optim.Optimizer):
         keyed by memory position (see MeZO), so a tensor some step has perturbed must keep its layout
         (ValueError naming it otherwise), while one no step has touched yet may still change it, as torch.optim
         allows (``MeZO(model.parameters())`` then ``model.to(memory_format=...)`` is a channels_last run)."""
-        known = self._layout[:_stepped(getattr(self, "_steps_log", ()), len(params))]
+        n = _stepped(getattr(self, "_steps_log", ()), len(params))
+        known, known_dtypes = self._layout[:n], self._dtypes[:n]
         check_logged_layout(params[:len(known)], known, "this optimizer's run")
+        # the dtype alike: every perturbation rounds to it (model.to(torch.bfloat16) mid-run is refused)
+        K.check_logged_dtypes(params[:len(known_dtypes)], known_dtypes, "this optimizer's run")
         self._layout = known + memory_layouts(params[len(known):])
+        self._dtypes = known_dtypes + K.dtype_names(params[len(known_dtypes):])
 
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -169,7 +174,7 @@ class SeedOptimizer(torch.optim.Optimizer):
     # -- distributed -----------------------------------------------------------------------------
     # What every rank must agree on (a fixed list, so that optimizers of different kinds exchange equal sizes).
     _SETTINGS = ("kind", "seed", "distribution", "n_directions", "two_sided", "momentum", "groups", "sizes",
-                 "strides", "eps", "sigma", "optimizer", "betas", "adam_eps", "lr", "weight_decay")
+                 "strides", "eps", "sigma", "optimizer", "betas", "adam_eps", "lr", "weight_decay", "dtypes")
 
     def _check_same_settings(self) -> None:
         """ValueError on every rank when the ranks were given different settings: a rank with another eps, lr,
@@ -366,7 +371,8 @@ class SeedOptimizer(torch.optim.Optimizer):
     def _log_header(self) -> dict[str, Any]:
         d = {"kind": self._kind, "seed": self.seed, "distribution": self.distribution,
              "n_directions": self.n_directions, "two_sided": self.two_sided, "momentum": self.momentum,
-             "groups": self._group_of_tensor(), "sizes": [p.numel() for p in self._params()]}
+             "groups": self._group_of_tensor(), "sizes": [p.numel() for p in self._params()],
+             "dtypes": list(self._dtypes)}  # logs before 2026-11-23 lack dtypes (replay then cannot check them)
         if any(s is not None for s in self._layout):
             # the strides of the non-contiguous tensors (None: contiguous); a log without them: all contiguous
             d["strides"] = [None if s is None else list(s) for s in self._layout]
@@ -417,7 +423,11 @@ class SeedOptimizer(torch.optim.Optimizer):
             params = self._params()
             stepped = _stepped(saved.get("steps", ()), len(params))  # the others may have changed format since
             check_logged_layout(params[:stepped], saved.get("strides"), "the state_dict's run")
+            saved_dtypes = saved.get("dtypes")
+            K.check_logged_dtypes(params[:stepped], None if saved_dtypes is None else saved_dtypes[:stepped],
+                                  "the state_dict's run")
             self._layout = memory_layouts(self._params())  # the saved run's (a format changed before loading)
+            self._dtypes = K.dtype_names(self._params())
         super().load_state_dict(state_dict)
         self._restore_float32_buffers(state_dict)
         if extra is not None:

@@ -127,6 +127,25 @@ def _buffer_addresses(buffers: Any, params: Sequence[torch.Tensor], name: str, d
     return out
 
 
+def dtype_names(params: Sequence[torch.Tensor]) -> List[str]:
+    """Each tensor's dtype as a run records it ("float32", "bfloat16")."""
+    return [str(p.dtype).rpartition(".")[2] for p in params]
+
+
+def check_logged_dtypes(params: Sequence[torch.Tensor], logged: Any, what: str) -> None:
+    """ValueError naming the first tensor whose dtype is not the one ``logged`` (dtype_names of the run's
+    tensors; None: not recorded, nothing to check) records: every perturbation and update rounds to the
+    parameter's dtype, so the same weights in another dtype would end elsewhere. ``what`` names the run."""
+    if logged is None:
+        return
+    for t, (p, had) in enumerate(zip(params, logged)):
+        now = str(p.dtype).rpartition(".")[2]
+        if now != had:
+            raise ValueError(f"params[{t}]: {now}, but {what} had tensor {t} in {had}; every perturbation and "
+                             "update rounds to the parameter's dtype, so the dtype is part of the run (convert the "
+                             f"model as the run had it, e.g. model.to(torch.{had}))")
+
+
 def frozen_indices(params: Sequence[torch.Tensor]) -> List[int]:
     """Positions of the parameters frozen with ``requires_grad_(False)``: ``nn.Parameter`` objects (created
     trainable) that no longer require grad. Plain tensors, which never require grad unless asked to, count as

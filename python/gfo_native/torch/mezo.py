@@ -49,10 +49,11 @@ class MeZO(SeedOptimizer):
             is refused, never copied. The memory format is part of the run, since z follows memory order: the
             log records the strides of non-contiguous tensors, and :func:`~gfo_native.torch.replay`, resuming
             with ``load_state_dict`` and a step after ``model.to(memory_format=...)`` mid-run refuse a model
-            in another layout. A parameter frozen with
-            ``requires_grad_(False)`` (an ``nn.Parameter`` that no longer requires grad) is left untouched at
-            that step: not perturbed, not updated, no momentum buffer; the others keep their directions. Plain
-            tensors count as trainable whatever their ``requires_grad``.
+            in another layout; so is each tensor's dtype (every operation rounds to it: the log records it, and
+            the same three refuse a tensor converted, e.g. by ``model.to(torch.bfloat16)``, after its first step).
+            A parameter frozen with ``requires_grad_(False)`` (an ``nn.Parameter`` that no longer requires grad)
+            is left untouched at that step: not perturbed, not updated, no momentum buffer; the others keep their
+            directions. Plain tensors count as trainable whatever their ``requires_grad``.
         lr: learning rate :math:`\eta` (MeZO's paper uses 1e-7..1e-6 for OPT fine-tuning; small models
             tolerate much larger). A number, or a one-element tensor as torch.optim takes: each step reads
             the group's value anew, so an LR scheduler may change it.

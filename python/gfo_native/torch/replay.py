@@ -16,8 +16,8 @@ from .es import grad_buffers, make_adam, publish_grads, sync_adam
 def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
     """Apply a logged MeZO/ES run to ``params`` in place (the same tensors, in the same order, as the run's
     optimizer had, holding the initial weights: ``[p for g in opt.param_groups for p in g["params"]]``, which
-    is not ``model.parameters()``'s order when the groups regroup them; tensors whose sizes or memory layout
-    differ from the log's are refused: z is keyed by memory position, so a model the run had in channels_last
+    is not ``model.parameters()``'s order when the groups regroup them; tensors whose sizes, dtype or memory
+    layout differ from the log's are refused: z is keyed by memory position, so a model the run had in channels_last
     must be replayed in channels_last).
 
     Each step is one fused pass: every direction's perturb/restore round trip (the same rounded operations
@@ -39,6 +39,7 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
             raise ValueError(f"params[{t}]: {p.numel()} elements, the run's tensor {t} had {n} (pass the tensors "
                              "in the optimizer's order: its param_groups' params, group after group)")
     check_logged_layout(params, log.get("strides"), "the log's run")  # logs without strides: all contiguous
+    K.check_logged_dtypes(params, log.get("dtypes"), "the log's run")  # logs before 2026-11-23 may lack dtypes
     dist = K.DISTRIBUTIONS[log["distribution"]]
     nd, two_sided = int(log["n_directions"]), bool(log["two_sided"])
     momentum = float(log.get("momentum", 0.0))
