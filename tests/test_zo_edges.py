@@ -79,3 +79,32 @@ def test_resume_and_step_refuse_a_tensor_whose_dtype_changed():
     q.data = q.data.to(torch.bfloat16)
     opt.step(_quadratic([q]))
     assert opt.log["dtypes"] == ["bfloat16"]
+
+
+# -- arguments --------------------------------------------------------------------------------------------------
+
+def test_a_closure_that_is_not_callable_is_named():
+    p = torch.nn.Parameter(torch.zeros(3))
+    for opt in (gt.MeZO([p], lr=0.1), gt.ES([p], lr=0.1)):
+        with pytest.raises(TypeError, match="closure: expected a callable that returns the loss, got float"):
+            opt.step(0.5)
+        assert torch.equal(p.detach(), torch.zeros(3)) and opt.log["steps"] == []
+
+
+@pytest.mark.parametrize("make, key", [
+    (lambda groups: gt.MeZO(groups, lr=0.1, momentum=0.9), "momentum"),
+    (lambda groups: gt.MeZO(groups, lr=0.1), "eps"),
+    (lambda groups: gt.ES(groups, lr=0.1), "sigma"),
+    (lambda groups: gt.ES(groups, lr=0.1, optimizer="adam"), "betas"),
+])
+def test_a_group_setting_the_optimizer_takes_only_once_is_refused(make, key):
+    """MeZO's momentum/eps and ES's sigma/Adam constants apply to the whole optimizer: a group giving its own
+    (as torch.optim.SGD takes momentum per group, e.g. none for the biases) used to be ignored, silently."""
+    w, b = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2))
+    with pytest.raises(ValueError, match=rf"param_groups\[1\]: '{key}' is a setting of the whole optimizer"):
+        make([{"params": [w]}, {"params": [b], key: 0.0}])
+    opt = make([{"params": [w]}])
+    with pytest.raises(ValueError, match=rf"param_groups\[1\]: '{key}' is a setting of the whole optimizer"):
+        opt.add_param_group({"params": [b], key: 0.0})
+    assert len(opt.param_groups) == 1
+    make([{"params": [w], "name": "weights"}, {"params": [b], "initial_lr": 0.1}])  # other keys stay free

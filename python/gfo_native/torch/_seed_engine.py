@@ -124,12 +124,23 @@ class SeedOptimizer(torch.optim.Optimizer):
         if adam is not None:
             adam.add_param_group({"params": list(group["params"]), "lr": group["lr"]})
 
+    # The constructor's settings of the whole optimizer: a group giving one (as torch.optim.SGD takes momentum
+    # per group) is refused, since it would be ignored; torch's other free-form group keys stay allowed.
+    _WHOLE = ("eps", "sigma", "n_directions", "population", "two_sided", "distribution", "momentum", "optimizer",
+              "betas", "adam_eps", "seed", "distributed", "process_group", "impl")
+
     def _check_groups(self, groups: List[Dict[str, Any]]) -> None:
         # every tensor (one pass over all, so that a group added later is checked against the others too)
         params = self._params()
         K.check_params(params)
         self._settle_layout(params)
-        for g in groups:
+        for gi, g in enumerate(self.param_groups):
+            if not any(g is x for x in groups):
+                continue
+            for key in self._WHOLE:
+                if key in g:
+                    raise ValueError(f"param_groups[{gi}]: '{key}' is a setting of the whole optimizer (give it to "
+                                     f"{type(self).__name__}(...)), not of a group")
             for name in ("lr", "weight_decay"):
                 group_value(g[name], name)
 
@@ -261,6 +272,8 @@ class SeedOptimizer(torch.optim.Optimizer):
         """
         if closure is None:
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
+        if not callable(closure):
+            raise TypeError(f"closure: expected a callable that returns the loss, got {type(closure).__name__}")
         params = self._params()
         self._settle_layout(params)  # model.to(memory_format=...) mid-run is refused
         self._frozen = set(K.frozen_indices(params))

@@ -53,7 +53,8 @@ class MeZO(SeedOptimizer):
             the same three refuse a tensor converted, e.g. by ``model.to(torch.bfloat16)``, after its first step).
             A parameter frozen with ``requires_grad_(False)`` (an ``nn.Parameter`` that no longer requires grad)
             is left untouched at that step: not perturbed, not updated, no momentum buffer; the others keep their
-            directions. Plain tensors count as trainable whatever their ``requires_grad``.
+            directions. Plain tensors count as trainable whatever their ``requires_grad``. A group sets ``lr``
+            and ``weight_decay``; the other settings are the whole optimizer's (a group giving one is refused).
         lr: learning rate :math:`\eta` (MeZO's paper uses 1e-7..1e-6 for OPT fine-tuning; small models
             tolerate much larger). A number, or a one-element tensor as torch.optim takes: each step reads
             the group's value anew, so an LR scheduler may change it.
