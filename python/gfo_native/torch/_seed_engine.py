@@ -257,7 +257,9 @@ class SeedOptimizer(torch.optim.Optimizer):
     def step(self, closure: Callable[[], object]) -> float:  # type: ignore[override]
         """One step; ``closure()`` evaluates the loss at the current (perturbed) parameters and returns it.
 
-        Returns the mean of all evaluated losses over all ranks (the same value on every rank).
+        Returns the mean over all directions (of all ranks) of their two losses, at ``+h z`` and ``-h z``, or for
+        one-sided steps at ``+h z`` and unperturbed (the evaluating rank's, counted once per direction): the same
+        value on every rank; NaN when any of them is NaN/inf.
 
         If the closure raises (or returns a loss that is not a scalar) the step is abandoned: the open
         perturbation round trip is completed, so the parameters are back at their values before the step up
