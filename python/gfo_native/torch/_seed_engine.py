@@ -395,7 +395,10 @@ class SeedOptimizer(torch.optim.Optimizer):
 
     @property
     def log(self) -> dict[str, Any]:
-        """The replayable record of the run so far (plain Python data: JSON- and pickle-friendly)."""
+        """The replayable record of the run so far (plain Python data: JSON- and pickle-friendly).
+
+        A deep copy, made at each access: its cost grows with the run (read it to checkpoint, not every step).
+        """
         d = self._log_header()
         d["steps"] = copy.deepcopy(self._steps_log)
         return d
