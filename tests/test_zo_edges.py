@@ -108,3 +108,23 @@ def test_a_group_setting_the_optimizer_takes_only_once_is_refused(make, key):
         opt.add_param_group({"params": [b], key: 0.0})
     assert len(opt.param_groups) == 1
     make([{"params": [w], "name": "weights"}, {"params": [b], "initial_lr": 0.1}])  # other keys stay free
+
+
+# -- a finite loss difference too large for the float32 update -----------------------------------------------
+
+@pytest.mark.parametrize("distribution, skipped", [("gaussian", 1), ("rademacher", 0)])
+def test_a_coefficient_whose_update_would_overflow_float32_is_skipped(distribution, skipped):
+    """A direction whose losses differ by 2e35 at eps = 1e-3 has the coefficient 1e38: finite in float32, but
+    1e38 * z overflows for a Gaussian |z| > 3.4, which used to write inf into those weights (uncounted). With
+    |z| <= 6 it is skipped like a non-finite one; Rademacher z (|z| = 1) keeps it."""
+    p = torch.nn.Parameter(torch.zeros(20_000))
+    opt = gt.MeZO([p], lr=1e-6, eps=1e-3, distribution=distribution, seed=1)
+    calls = [0]
+
+    def closure():  # two-sided: +eps z, then -eps z
+        calls[0] += 1
+        return 1e35 if calls[0] % 2 else -1e35
+    opt.step(closure)
+    assert torch.isfinite(p).all()
+    assert opt.nskipped == skipped
+    assert ("coefs" in opt.log["steps"][-1]) == (skipped == 0)

@@ -334,9 +334,13 @@ class SeedOptimizer(torch.optim.Optimizer):
             shaped = self._coefficients(losses)
             coefs = None
             if shaped is not None:
-                # the kernel takes float32: a finite float64 coefficient beyond its range is as unusable as inf
-                with np.errstate(over="ignore"):
-                    coefs = finite_or_zero(shaped.astype(np.float32), self)
+                # the kernel takes float32: a finite float64 coefficient beyond its range is as unusable as inf, and
+                # so is one whose update c * z could overflow float32 (writing inf into the weights): with |z| at
+                # most Z_BOUND and each |c| at most FLT_MAX / (Z_BOUND nd), the pass's sum over nd terms stays finite
+                limit = np.float32(np.finfo(np.float32).max / (K.Z_BOUND[self.distribution] * nd))
+                with np.errstate(over="ignore", invalid="ignore"):
+                    c32 = shaped.astype(np.float32)
+                    coefs = finite_or_zero(np.where(np.abs(c32) <= limit, c32, np.float32(np.nan)), self)
                 coefs = None if coefs is None else coefs.astype(np.float32)
             # no usable loss at all: complete the round trips and make no update (momentum and Adam untouched)
             self._pass(params, streams, pending, coefs)
@@ -407,8 +411,8 @@ class SeedOptimizer(torch.optim.Optimizer):
     def nskipped(self) -> int:
         """Non-finite losses seen so far (NaN/inf never raise).
 
-        MeZO: directions whose finite difference was NaN/inf (or a coefficient beyond float32's range, which the
-        kernel takes); they get a zero coefficient. ES: population
+        MeZO: directions whose finite difference was NaN/inf (or a coefficient so large that its float32 update,
+        coefficient times z, could overflow); they get a zero coefficient. ES: population
         members whose loss was NaN/inf; they rank worst (tied with each other, so a pair whose two members
         are both non-finite gets a zero coefficient). A step in which every direction (MeZO) or every member
         (ES) is non-finite makes no update: the round trips are completed and nothing else changes (no weight

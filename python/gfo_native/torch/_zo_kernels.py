@@ -26,6 +26,9 @@ PURPOSE_ZO = 0x2F
 MAX_TENSORS = 1 << 20
 MAX_COUNTER = 1 << 36
 DISTRIBUTIONS = {"gaussian": 0, "rademacher": 1}
+# A bound on |z|: the float32 Box-Muller radius sqrt(-2 ln u) with u >= 2^-24 (gfo/normal32.hpp) is at most
+# 5.77 (times |cos| <= 1, within a few ulps); Rademacher signs are 1.
+Z_BOUND = {"gaussian": 6.0, "rademacher": 1.0}
 PARAM_DTYPES = ("torch.float32", "torch.bfloat16")
 
 
