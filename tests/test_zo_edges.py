@@ -128,3 +128,16 @@ def test_a_coefficient_whose_update_would_overflow_float32_is_skipped(distributi
     assert torch.isfinite(p).all()
     assert opt.nskipped == skipped
     assert ("coefs" in opt.log["steps"][-1]) == (skipped == 0)
+
+
+@pytest.mark.parametrize("make, name", [(lambda ps, v: gt.MeZO(ps, lr=0.1, eps=v), "eps"),
+                                        (lambda ps, v: gt.ES(ps, lr=0.1, sigma=v), "sigma")])
+def test_a_perturbation_scale_outside_float32s_range_is_refused(make, name):
+    """The kernel perturbs by float32(h) * z: h = 1e38 wrote inf into the weights (6e38 overflows), and a
+    subnormal h (1e-40) perturbs by a rounded or zero amount while the coefficient divides by h itself."""
+    p = torch.nn.Parameter(torch.zeros(20_000))
+    for bad in (1e38, 1e-40):
+        with pytest.raises(ValueError, match=rf"{name}: expected a value in \[1.1754.*e-38, 2.8.*e\+37\]"):
+            make([p], bad)
+    make([p], 1e37).step(lambda: float(p.sum()))
+    assert torch.isfinite(p).all()

@@ -60,6 +60,19 @@ def group_value(v: Any, name: str) -> float:
     return finite_float(v, name, low=0.0)
 
 
+def perturbation_scale(v: Any, name: str) -> float:
+    """eps (MeZO) or sigma (ES): the kernel perturbs by ``float32(h) * z`` and ``-2 float32(h) * z``, so h must be a
+    normal float32 (a subnormal one rounds, or to 0, while the coefficients divide by h itself) no larger than
+    FLT_MAX / (2 * 6), |z| <= 6 (beyond, the perturbation overflows and writes inf into the weights)."""
+    h = finite_float(v, name, low=0.0, low_open=True)
+    f32 = np.finfo(np.float32)
+    lo, hi = float(f32.tiny), float(f32.max) / (2.0 * max(K.Z_BOUND.values()))
+    if not lo <= h <= hi:
+        raise ValueError(f"{name}: expected a value in [{lo:.6g}, {hi:.6g}] (the perturbation {name} * z is applied "
+                         f"in float32), got {h}")
+    return h
+
+
 class SeedOptimizer(torch.optim.Optimizer):
     """Base of :class:`MeZO` and :class:`ES` (not used directly)."""
 

@@ -12,7 +12,7 @@ import torch
 from .._checks import finite_float, positive_int
 from . import _zo_kernels as K
 from ._dense import same_layout
-from ._seed_engine import SeedOptimizer, group_value
+from ._seed_engine import SeedOptimizer, group_value, perturbation_scale
 
 if TYPE_CHECKING:
     from torch.optim.optimizer import ParamsT
@@ -75,7 +75,7 @@ class ES(SeedOptimizer):
                  optimizer: str = "sgd", betas: Sequence[float] = (0.9, 0.999), adam_eps: float = 1e-8, seed: int = 0,
                  distributed: bool = False, process_group: Any = None, impl: str = "native") -> None:
         group_value(lr, "lr")
-        self.sigma = finite_float(sigma, "sigma", low=0.0, low_open=True)
+        self.sigma = perturbation_scale(sigma, "sigma")
         group_value(weight_decay, "weight_decay")
         population = positive_int(population, "population")
         if optimizer not in ("sgd", "adam"):

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
-from .._checks import finite_float
-from ._seed_engine import SeedOptimizer, finite_or_zero, group_value
+from ._seed_engine import SeedOptimizer, finite_or_zero, group_value, perturbation_scale
 
 if TYPE_CHECKING:
     import torch
@@ -85,7 +84,7 @@ class MeZO(SeedOptimizer):
                  distribution: str = "gaussian", momentum: float = 0.0, seed: int = 0, distributed: bool = False,
                  process_group: Any = None, impl: str = "native") -> None:
         group_value(lr, "lr")
-        self.eps = finite_float(eps, "eps", low=0.0, low_open=True)
+        self.eps = perturbation_scale(eps, "eps")
         group_value(weight_decay, "weight_decay")
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay), seed=seed, distribution=distribution,
                          n_directions=n_directions, two_sided=two_sided, momentum=momentum,
