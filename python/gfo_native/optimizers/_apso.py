@@ -29,6 +29,11 @@ def evolutionary_factor(spread: np.ndarray, g: int) -> float:
     squared distance to the centroid (``pso_spread``), an affine map of the mean *squared* distance, which costs
     O(n d) instead of O(n^2 d). A swarm whose particles all lie at one distance gives 0 (converged).
     """
+    if spread.size <= 2:
+        # two particles are each at the same mean distance from the other: d_g = d_min = d_max and f is 0/0, taken
+        # as 0 (converged) like any swarm at one distance. Their squared distances to the centroid are equal only
+        # in exact arithmetic: ranking the rounded values would pick f = 0 or 1 by rounding noise.
+        return 0.0
     lo, hi = float(spread.min()), float(spread.max())
     if not hi > lo:
         return 0.0

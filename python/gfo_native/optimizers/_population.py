@@ -43,6 +43,18 @@ def initial_population(opt: Any, n: int, purpose: int) -> np.ndarray:
     return X
 
 
+def kept_points(opt: Any, X: np.ndarray) -> np.ndarray:
+    """A copy of the told points ``X`` for an algorithm that keeps them as its population (GA, DE).
+
+    The asked batch lies in the box; points of the caller's own (repaired, rounded) may not, and the operators
+    assume members inside it (GA's bound-aware SBX and polynomial mutation make NaN of a parent outside, copied
+    genes and DE's bounce-back towards an outside parent would be asked): those are clipped to the box. Their
+    values stay as told (the point itself, with its value, is still the best so far where it is best)."""
+    if X is opt._pending:
+        return np.array(X)
+    return np.asarray(np.clip(X, opt.lower, opt.upper))
+
+
 def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name}: expected one of {options}, got {value!r}")

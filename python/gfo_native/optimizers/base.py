@@ -252,6 +252,9 @@ class Optimizer:
                 finite = math.isfinite(float(np.sum(X))) or bool(np.isfinite(X).all())  # one pass unless overflow
             if not finite:
                 raise ValueError("X: contains NaN or inf (tell the asked points, or finite points of your own)")
+            # another memory layout (np.asfortranarray, a strided view): the kernels read rows, and algorithms keep
+            # the told array as their population
+            X = np.ascontiguousarray(X)
         f = self._record(fitness, X.shape[0], lambda i: X[i].copy())
         self._tell(X, f)
         self.nfev += X.shape[0]

@@ -68,7 +68,8 @@ class DifferentialEvolution(Optimizer):
             (Storn & Price recommend 5 d to 10 d).
 
     Bounds: a trial coordinate outside the box is set halfway between the violated bound and the parent's
-    coordinate (bounce-back as in JADE, Zhang & Sanderson 2009). The trial vectors of a generation are one
+    coordinate (bounce-back as in JADE, Zhang & Sanderson 2009); told points of the caller's own outside the box
+    join the population clipped to it. The trial vectors of a generation are one
     fused OpenMP pass (mutation, crossover, repair); partner indices are O(n) and shared by both impls.
     """
 
@@ -118,8 +119,10 @@ class DifferentialEvolution(Optimizer):
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state
         if self.generation == 0:
-            st.X, st.fitness = np.array(X), f.copy()
+            st.X, st.fitness = pop.kept_points(self, X), f.copy()
             return
+        if X is not self._pending:  # the caller's own points: clipped to the box (see pop.kept_points)
+            X = pop.kept_points(self, X)
         better = f <= st.fitness  # greedy one-to-one selection; ties move (helps on plateaus)
         np.copyto(st.X, X, where=better[:, None])
         st.fitness = np.where(better, f, st.fitness)

@@ -37,7 +37,8 @@ class GA(Optimizer):
     rastrigin at 10,000 evaluations this takes the median best from about 0.08 (one elite) to about 0.01.
 
     Genomes:
-        ``"real"``: one float gene per coordinate, kept in the box by clipping after each operator.
+        ``"real"``: one float gene per coordinate, kept in the box by clipping after each operator; told points of
+        the caller's own (``tell(X, f)`` with X not the asked batch) become the population clipped to the box.
         ``"binary"``: ``bits`` bits per coordinate, decoded as :math:`x_j = l_j + (u_j - l_j) k / (2^B - 1)`
         (Goldberg 1989); with ``bits=1`` and bounds (0, 1) the asked points are plain bit strings.
 
@@ -142,6 +143,27 @@ class GA(Optimizer):
             G = (u < 0.5).astype(np.float64)
         return GAState(genomes=G, fitness=np.full(self.popsize, np.inf), offspring=None)
 
+    def _checked_state(self, sd: Any, popsize: int | None = None) -> dict[str, Any]:
+        """The base checks, plus the genome: a checkpoint of another genome (real vs binary, other ``bits``) has the
+        same method, dim and popsize but genomes the operators and ``decode`` cannot take."""
+        out = super()._checked_state(sd, popsize)
+        st = out["state"]
+        if st is None:
+            return out
+        shape = (self.popsize, self.genome_length)
+        for name in ("genomes", "offspring"):
+            a = getattr(st, name)
+            if a is None and name == "offspring":
+                continue
+            a = np.asarray(a)
+            if a.shape != shape:
+                raise ValueError(f"state_dict: {name} has shape {a.shape}, this GA's {self.genome} genome expects "
+                                 f"{shape} ({self.genome_length} genes per member); a checkpoint of another genome "
+                                 "or bits?")
+            if self.genome == "binary" and not np.all((a == 0.0) | (a == 1.0)):
+                raise ValueError(f"state_dict: {name} are not bits (0 or 1): a checkpoint of a real-valued genome?")
+        return out
+
     # ------------------------------------------------------------------ ask / tell
     def parents(self) -> np.ndarray:
         """Indices of this generation's parents: pair k is (parents[2k], parents[2k+1])."""
@@ -175,10 +197,10 @@ class GA(Optimizer):
         st = self.state
         if self.generation == 0:
             if self.genome == "real":
-                st.genomes = np.array(X)
+                st.genomes = pop.kept_points(self, X)
             st.fitness = f.copy()
             return
-        children = np.array(X) if self.genome == "real" else st.offspring
+        children = pop.kept_points(self, X) if self.genome == "real" else st.offspring
         if self.elitism:
             # the best parents replace the worst children they beat (best parent vs worst child first)
             elite = pop.stable_order(st.fitness)[: self.elitism]

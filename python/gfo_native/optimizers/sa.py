@@ -120,7 +120,9 @@ class SimulatedAnnealing(Optimizer):
             return
         T = self.temperature()
         u = pop.random_numbers(self.impl).uniform(self.seed, self.stream(_ACCEPT), f.size)
-        with np.errstate(invalid="ignore", over="ignore"):
+        # divide: a frozen schedule (T underflowed to 0, e.g. a small alpha over a long run) gives -delta / 0 = -inf
+        # for a worse proposal, probability 0, as the limit T -> 0 does
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             delta = f - st.fitness
             accept = np.isfinite(f) & ((delta <= 0) | (u < np.exp(-delta / T)))
         np.copyto(st.X, X, where=accept[:, None])

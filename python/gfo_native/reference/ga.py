@@ -120,8 +120,8 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         c1 = _clip((mn - alpha * I) + ug[:, 1] * (widen * I), lo, hi)
     elif crossover == ARITHMETIC:
         lam = up[:, 1:2]
-        c0 = lam * A + (1.0 - lam) * B
-        c1 = (1.0 - lam) * A + lam * B
+        c0 = _clip(lam * A + (1.0 - lam) * B, lo, hi)  # rounding can step an ulp past a face
+        c1 = _clip((1.0 - lam) * A + lam * B, lo, hi)
     elif crossover == SBX:
         ug = rng.uniform(seed, stream_gene, 2 * npairs * L).reshape(npairs, 2, L)
         c0, c1 = _sbx_bounded(A, B, ug[:, 0], ug[:, 1], eta_c, lo, hi)

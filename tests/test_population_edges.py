@@ -1,0 +1,142 @@
+"""Population optimizers at unusual but legal settings: points told in another memory layout or outside the box,
+tiny swarms, frozen annealing temperatures, checkpoints of another genome, huge boxes (bug-hunt regressions)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gfo_native as gn
+from gfo_native.optimizers import _apso as apso
+
+BOX = [(-2.0, 3.0)] * 3
+LO, HI = -2.0, 3.0
+
+
+def objective(X):
+    return ((X - 0.5) ** 2).sum(axis=1) + 1e-3 * np.arange(X.shape[0])
+
+
+POPULATION = [("ga", {}), ("ga", {"genome": "binary", "bits": 4}), ("de", {}), ("sa", {}), ("pso", {}),
+              ("hill_climbing", {"restart_patience": 2}), ("random_search", {}), ("cmaes", {})]
+
+
+@pytest.mark.parametrize("method,kw", POPULATION, ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v.values())))
+def test_tell_takes_fortran_ordered_points(method, kw):
+    # the caller's own copy of the batch in another memory layout (np.asfortranarray, a transposed buffer) is the
+    # same points: the run must go on as if the C-ordered batch had been told (GA, DE and SA kept the array and the
+    # next ask failed in the kernel with "expected a C-contiguous array")
+    a = gn.OPTIMIZERS[method](BOX, seed=2, popsize=10, **kw)
+    b = gn.OPTIMIZERS[method](BOX, seed=2, popsize=10, **kw)
+    for _ in range(4):
+        X, Y = a.ask(), b.ask()
+        np.testing.assert_array_equal(X, Y)
+        a.tell(X.copy(), objective(X))
+        b.tell(np.asfortranarray(Y), objective(Y))
+    np.testing.assert_array_equal(a.ask(), b.ask())
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+@pytest.mark.parametrize("method,kw", [("ga", {}), ("ga", {"crossover": "blx", "mutation": "gaussian"}),
+                                       ("ga", {"crossover": "uniform", "mutation": "none"}), ("de", {}),
+                                       ("de", {"strategy": "rand1bin", "CR": 0.0})])
+def test_points_told_outside_the_box_are_kept_inside(method, kw, impl):
+    # "population methods keep what they are told": a repaired batch with points outside the box (the objective's
+    # optimum lies outside) made the GA ask NaN (bound-aware SBX / polynomial mutation of out-of-box parents) and
+    # GA / DE ask points outside the box (copied genes, bounce-back from an outside parent)
+    opt = gn.OPTIMIZERS[method](BOX, seed=1, popsize=10, impl=impl, **kw)
+    for _ in range(12):
+        X = opt.ask()
+        assert np.all(np.isfinite(X)) and np.all((X >= LO) & (X <= HI))
+        Y = X.copy()
+        Y[0] = 4.0  # outside, and better than anything inside: selection keeps it
+        opt.tell(Y, ((Y - 5.0) ** 2).sum(axis=1))
+    assert opt.best_f == pytest.approx(3.0) and np.all(opt.best_x == 4.0)  # the told point itself is the best seen
+
+
+@pytest.mark.parametrize("mutation", ["gaussian", "none"])
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_ga_arithmetic_crossover_stays_in_the_box(mutation, impl):
+    # lam a + (1 - lam) b of two genes on the upper face rounds above it about one time in ten: the children of
+    # clipped (mutated) parents left the box by an ulp
+    box = [(-2.0, 123.456)] * 20
+    opt = gn.GA(box, popsize=50, crossover="arithmetic", mutation=mutation, mutation_prob=0.5, sigma=1.0, seed=1,
+                impl=impl)
+    for g in range(40):
+        X = opt.ask()
+        assert np.all((X >= -2.0) & (X <= 123.456)), g
+        opt.tell(X, -X.sum(axis=1))  # pushes every gene onto the upper face
+
+
+def test_ga_arithmetic_crossover_native_matches_reference_on_the_faces():
+    box = [(-2.0, 123.456)] * 9
+    runs = []
+    for impl in ("native", "reference"):
+        opt = gn.GA(box, popsize=21, crossover="arithmetic", mutation="gaussian", mutation_prob=0.5, sigma=1.0,
+                    seed=4, impl=impl)
+        trace = []
+        for _ in range(25):
+            X = opt.ask()
+            trace.append(X)
+            opt.tell(X, -X.sum(axis=1))
+        runs.append(trace)
+    for g, (x, y) in enumerate(zip(*runs)):
+        np.testing.assert_array_equal(x, y, err_msg=f"generation {g}")
+
+
+@pytest.mark.parametrize("cooling,kw", [("geometric", {"alpha": 0.01}), ("geometric", {"alpha": 0.5, "T0": 1e-300})])
+def test_sa_frozen_temperature_is_silent(cooling, kw):
+    # the geometric temperature underflows to 0 (a small alpha, a long run): -delta / 0 warned "divide by zero" at
+    # every generation (an error under -W error); a frozen chain only accepts moves that are no worse
+    opt = gn.SimulatedAnnealing(BOX, cooling=cooling, popsize=4, seed=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(200):
+            X = opt.ask()
+            before = opt.state.fitness.copy()
+            opt.tell(X, objective(X))
+        assert opt.temperature() == 0.0
+        assert np.all(opt.state.fitness <= before)
+
+
+@pytest.mark.parametrize("options", [{"velocity_init": 0.5}, {"adaptive": True}, {}])
+def test_pso_two_particles_native_matches_reference(options):
+    # with two particles each one's mean distance to the other is the same (Zhan et al.'s d_1 = d_2): the
+    # evolutionary factor is 0/0, taken as 0. The squared distances to the centroid, equal in exact arithmetic,
+    # differ in their last bits, so rounding picked f = 0 or f = 1 (jumping out): the state followed noise, and an
+    # ulp between the native and NumPy normals (elitist learning's step) made the two runs part after 18 generations
+    runs = []
+    for impl in ("native", "reference"):
+        opt = gn.PSO([(-2.0, 3.0)], popsize=2, seed=5, impl=impl, **options)
+        trace, states = [], []
+        for _ in range(40):
+            X = opt.ask()
+            trace.append(X)
+            opt.tell(X, gn.reference.functions.rastrigin(X - 0.3) + 1e-3 * np.arange(2))
+            states.append(opt.state.es)
+        runs.append(trace)
+        assert set(states) == {apso.CONVERGENCE}
+    for g, (x, y) in enumerate(zip(*runs)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")
+    assert apso.evolutionary_factor(np.array([0.2, 0.2 + 1e-17]), 1) == 0.0
+
+
+@pytest.mark.parametrize("saved,mine", [({"genome": "binary", "bits": 4}, {"genome": "binary", "bits": 8}),
+                                        ({}, {"genome": "binary", "bits": 8}),
+                                        ({"genome": "binary", "bits": 8}, {}),
+                                        ({}, {"genome": "binary", "bits": 1})])
+def test_ga_refuses_a_checkpoint_of_another_genome(saved, mine):
+    # same method, dim and popsize, but another genome: the load was accepted and the next ask failed in the
+    # kernel ("lo: axis 0 has extent 24, expected 12"), or decoded real genes as bits (points outside the box)
+    src = gn.GA(BOX, popsize=10, seed=1, **saved)
+    for _ in range(3):
+        X = src.ask()
+        src.tell(X, objective(X))
+    opt = gn.GA(BOX, popsize=10, seed=1, **mine)
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match="state_dict: .*genome"):
+        opt.load_state_dict(src.state_dict())
+    after = opt.state_dict()
+    np.testing.assert_array_equal(after["state"]["genomes"], before["state"]["genomes"])  # all or nothing
+    X = opt.ask()
+    assert np.all((X >= LO) & (X <= HI))
