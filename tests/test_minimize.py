@@ -165,3 +165,24 @@ def test_snes_on_a_box_narrower_than_tolx_evaluates_something():
     res = gn.minimize(gn.functions.sphere, [(0.0, 1e-13)] * 2, method="snes", budget=100, vectorized=True)
     assert res.nfev > 0 and res.x is not None and np.isfinite(res.fun)
     assert res.message == "tolx"
+
+
+def test_flags_and_unknown_options_are_named():
+    # vectorized="no" was taken as true (the objective then got whole batches) and progress="off" drew a bar;
+    # an unknown option said only "Optimizer.__init__() got an unexpected keyword argument", naming neither
+    # options nor the method
+    f = gn.functions.sphere
+    calls = []
+
+    def counted(X):
+        calls.append(len(X))
+        return f(X)
+
+    for name in ("vectorized", "progress", "resume"):
+        with pytest.raises(TypeError, match=name):
+            gn.minimize(counted, [(-1, 1)] * 2, method="random_search", budget=64, **{name: "no"})
+    assert not calls
+    res = gn.minimize(f, [(-1, 1)] * 2, method="random_search", budget=64, vectorized=np.True_, progress=np.False_)
+    assert res.nfev == 64
+    with pytest.raises(TypeError, match=r"options: 'pso' \(PSO\) takes no option 'popsise'"):
+        gn.minimize(f, [(-1, 1)] * 2, method="pso", budget=64, vectorized=True, options={"popsise": 8})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import time
 from collections.abc import Mapping
@@ -113,13 +114,16 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
             raise ValueError(f"max_time: expected a positive number of seconds, got {max_time}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback: expected a callable or None, got {type(callback).__name__}")
+    for name, flag in (("vectorized", vectorized), ("progress", progress), ("resume", resume)):
+        if not isinstance(flag, (bool, np.bool_)):  # a string such as "no" would count as true
+            raise TypeError(f"{name}: expected True or False, got {flag!r}")
     if options is not None and not isinstance(options, Mapping):
         raise TypeError(f"options: expected a dict of the optimizer's keyword arguments, got {type(options).__name__}")
     options = dict(options or {})
     taken = sorted(k for k in ("bounds", "seed", "target") if k in options)
     if taken:
         raise TypeError(f"options: {taken} are arguments of minimize itself; pass them there, not in options")
-    opt = OPTIMIZERS[method](bounds, seed=seed, target=target, **options)
+    opt = _construct(OPTIMIZERS[method], method, bounds, seed, target, options)
     if budget < opt.popsize:
         raise ValueError(f"budget: {budget} is smaller than one generation (popsize {opt.popsize})")
     opt.plan(budget // opt.popsize if opt.max_generations is None else min(opt.max_generations,
@@ -181,6 +185,25 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     if opt.space is not None:
         res["x_unit"], res["x"] = res.x, opt.best_params
     return res
+
+
+def _construct(cls: Any, method: str, bounds: Any, seed: int, target: float | None, options: Dict[str, Any]) -> Any:
+    """``cls(bounds, seed=, target=, **options)``; an unknown option is a TypeError naming ``options``, the method
+    and the keywords it takes (Python's own message names ``Optimizer.__init__`` only)."""
+    try:
+        return cls(bounds, seed=seed, target=target, **options)
+    except TypeError as e:
+        unknown = [k for k in options if f"unexpected keyword argument {k!r}" in str(e)]
+        if not unknown:
+            raise
+        taken = set()
+        for klass in cls.__mro__:
+            if "__init__" in vars(klass):
+                taken.update(p.name for p in inspect.signature(vars(klass)["__init__"]).parameters.values()
+                             if p.kind is p.KEYWORD_ONLY)
+        taken -= {"seed", "target"}
+        raise TypeError(f"options: {method!r} ({cls.__name__}) takes no option {unknown[0]!r}; "
+                        f"it takes {sorted(taken)}") from None
 
 
 def _progress_bar(total: int, method: str) -> Any:
