@@ -140,3 +140,20 @@ def test_ga_refuses_a_checkpoint_of_another_genome(saved, mine):
     np.testing.assert_array_equal(after["state"]["genomes"], before["state"]["genomes"])  # all or nothing
     X = opt.ask()
     assert np.all((X >= LO) & (X <= HI))
+
+
+@pytest.mark.parametrize("method", ["cmaes", "sep_cmaes"])
+@pytest.mark.parametrize("box", [[(-1e300, 1e300)] * 3, [(-1e-10, 1e-10), (1e5, 1e5 + 1.0), (-1e200, 1e200)]],
+                         ids=["huge", "mixed"])
+def test_cmaes_box_penalty_in_a_huge_box(method, box):
+    # sigma0 is a quarter of the widest side (5e299): the box penalty's scale sigma^2 overflowed a Python float and
+    # tell raised OverflowError (34, 'Numerical result out of range') at the first clipped sample
+    lo, hi = np.array(box).T
+    opt = gn.OPTIMIZERS[method](box, seed=2, popsize=8)
+    clipped = 0
+    for _ in range(15):
+        X = opt.ask()
+        assert np.all(np.isfinite(X)) and np.all((X >= lo) & (X <= hi))
+        clipped += int(np.any((X == lo) | (X == hi)))
+        opt.tell(X, ((X / np.maximum(1.0, hi)) ** 2).sum(axis=1))
+    assert clipped > 0 and np.isfinite(opt.best_f)

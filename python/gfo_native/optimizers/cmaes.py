@@ -296,15 +296,19 @@ class CMAES(Optimizer):
         Gaussian steps; gamma makes one standard deviation of violation cost one interquartile range of f.
         U and X in the algorithm's coordinates.
         """
-        pen = np.einsum("ij,ij->i", U - X, U - X)
+        # the violation in units of the distribution's scale sigma * rms(D) before squaring: sigma^2 itself overflows
+        # in a box wider than about 1e154 (sigma0 is a quarter of the widest side)
+        with np.errstate(over="ignore"):
+            unit = float(self.state.sigma * np.sqrt(np.mean(self.state.D ** 2)))
+        R = (U - X) / unit
+        pen = np.einsum("ij,ij->i", R, R)
         if not pen.any():
             return f
         fin = f[np.isfinite(f)]
         with np.errstate(over="ignore", invalid="ignore"):
             # values spread beyond float64 (e.g. -1e308 and 1e308): the IQR overflows, and any violation ranks worst
             iqr = float(np.subtract(*np.percentile(fin, [75, 25]))) if fin.size >= 2 else 0.0
-            scale = self.state.sigma ** 2 * float(np.mean(self.state.D ** 2))
-            coef = (iqr if iqr > 0 else 1.0) / scale if math.isfinite(iqr) else math.inf
+            coef = (iqr if iqr > 0 else 1.0) if math.isfinite(iqr) else math.inf
             # only where a sample was clipped: an infinite coef times a zero penalty would be NaN, which the ranking
             # kernels order differently (std::stable_sort vs numpy's NaN-last argsort)
             out = np.where(pen > 0, f + coef * pen, f)
