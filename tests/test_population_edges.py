@@ -157,3 +157,25 @@ def test_cmaes_box_penalty_in_a_huge_box(method, box):
         clipped += int(np.any((X == lo) | (X == hi)))
         opt.tell(X, ((X / np.maximum(1.0, hi)) ** 2).sum(axis=1))
     assert clipped > 0 and np.isfinite(opt.best_f)
+
+
+@pytest.mark.parametrize("strategy", ["currenttobest1bin", "rand1bin"])
+def test_de_mutant_beyond_float64_in_a_huge_box(strategy):
+    # F up to 2 (Storn & Price's range) in a box 1.6e308 wide: F (x_b - x_i) and F (x_r0 - x_r1) overflow to
+    # opposite infinities and current-to-best/1 gave inf - inf = NaN, which neither bounce-back test caught: the
+    # asked batch held NaN. A NaN mutant coordinate keeps the parent's.
+    box = [(-8e307, 8e307)] * 3
+    runs = []
+    for impl in ("native", "reference"):
+        opt = gn.DifferentialEvolution(box, strategy=strategy, F=(1.9, 2.0), CR=1.0, popsize=40, seed=1, impl=impl)
+        trace = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(25):
+                X = opt.ask()
+                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
+                trace.append(X)
+                opt.tell(X, -(np.abs(X) / 1e307).sum(axis=1))  # keeps the population spread over the box
+        runs.append(trace)
+    for g, (x, y) in enumerate(zip(*runs)):
+        np.testing.assert_array_equal(x, y, err_msg=f"generation {g}")

@@ -35,6 +35,9 @@ GFO_SIMD_CLONES void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStra
           case DeStrategy::best1: v = xb[j] + f * (x0[j] - x1[j]); break;
           default: v = x[j] + f * (xb[j] - x[j]) + f * (x0[j] - x1[j]); break;
         }
+        // F (x_b - x) and F (x_r0 - x_r1) may overflow to opposite infinities (F near 2 in a box ~1e308 wide):
+        // inf - inf has no side to bounce back from, so the coordinate stays the parent's
+        if (v != v) v = x[j];
         if (v < lo[j]) v = 0.5 * (lo[j] + x[j]);
         if (v > hi[j]) v = 0.5 * (hi[j] + x[j]);
         u[j] = v;

@@ -68,7 +68,8 @@ class DifferentialEvolution(Optimizer):
             (Storn & Price recommend 5 d to 10 d).
 
     Bounds: a trial coordinate outside the box is set halfway between the violated bound and the parent's
-    coordinate (bounce-back as in JADE, Zhang & Sanderson 2009); told points of the caller's own outside the box
+    coordinate (bounce-back as in JADE, Zhang & Sanderson 2009), and one that overflowed to NaN (inf - inf, F near 2
+    in a box about 1e308 wide) stays the parent's; told points of the caller's own outside the box
     join the population clipped to it. The trial vectors of a generation are one
     fused OpenMP pass (mutation, crossover, repair); partner indices are O(n) and shared by both impls.
     """
