@@ -42,8 +42,9 @@ def test_tell_takes_fortran_ordered_points(method, kw):
                                        ("de", {"strategy": "rand1bin", "CR": 0.0})])
 def test_points_told_outside_the_box_are_kept_inside(method, kw, impl):
     # "population methods keep what they are told": a repaired batch with points outside the box (the objective's
-    # optimum lies outside) made the GA ask NaN (bound-aware SBX / polynomial mutation of out-of-box parents) and
-    # GA / DE ask points outside the box (copied genes, bounce-back from an outside parent)
+    # optimum lies outside) made the GA ask NaN (bound-aware SBX / polynomial mutation of out-of-box parents),
+    # GA / DE ask points outside the box (copied genes, bounce-back from an outside parent), and PSO's elitist
+    # learning put its worst particle on the outside global best with only the perturbed coordinate clipped
     opt = gn.OPTIMIZERS[method](BOX, seed=1, popsize=10, impl=impl, **kw)
     for _ in range(12):
         X = opt.ask()
@@ -52,6 +53,22 @@ def test_points_told_outside_the_box_are_kept_inside(method, kw, impl):
         Y[0] = 4.0  # outside, and better than anything inside: selection keeps it
         opt.tell(Y, ((Y - 5.0) ** 2).sum(axis=1))
     assert opt.best_f == pytest.approx(3.0) and np.all(opt.best_x == 4.0)  # the told point itself is the best seen
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+@pytest.mark.parametrize("kw", [{}, {"adaptive": True, "topology": "ring"}])
+def test_pso_elitist_learning_from_a_best_told_outside_the_box(kw, impl):
+    # PSO keeps told points as personal bests; elitist learning put its worst particle on the global best with only
+    # the perturbed coordinate clipped, so with a best told outside the box the asked batch left the box
+    opt = gn.PSO(BOX, seed=1, impl=impl, **kw)
+    learned = 0
+    for _ in range(8):
+        X = opt.ask()
+        assert np.all((X >= LO) & (X <= HI))
+        Y = X + 10.0
+        opt.tell(Y, ((Y - 0.5) ** 2).sum(axis=1))
+        learned += opt.state.es == apso.CONVERGENCE
+    assert learned > 0 and np.all(opt.ask() <= HI)
 
 
 @pytest.mark.parametrize("mutation", ["gaussian", "none"])

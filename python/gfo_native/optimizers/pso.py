@@ -257,7 +257,8 @@ class PSO(Optimizer):
         rn = pop.random_numbers(self.impl)
         j = min(int(rn.uniform(self.seed, self.stream(_ELS_DIM), 1)[0] * self.dim), self.dim - 1)
         z = float(rn.normal(self.seed, self.stream(_ELS_STEP), 1)[0])
-        x = st.P[g].copy()
+        # the whole point in the box: a personal best is a told point, which the caller may have put outside it
+        x = np.clip(st.P[g], self.lower, self.upper)
         step = float(self.span[j]) * self.elitist_sigma_now() * z
         x[j] = min(max(x[j] + step, self.lower[j]), self.upper[j])
         st.X[worst] = x
