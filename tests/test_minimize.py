@@ -186,3 +186,13 @@ def test_flags_and_unknown_options_are_named():
     assert res.nfev == 64
     with pytest.raises(TypeError, match=r"options: 'pso' \(PSO\) takes no option 'popsise'"):
         gn.minimize(f, [(-1, 1)] * 2, method="pso", budget=64, vectorized=True, options={"popsise": 8})
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_short_max_time_still_evaluates_one_generation(progress):
+    # max_time is checked between generations; the setup before the first one (here a progress bar) could already
+    # exceed a short limit, and the run returned x=None, "no finite objective value in 0 evaluations"
+    res = gn.minimize(gn.functions.sphere, [(-1, 1)] * 2, method="pso", budget=10**6, vectorized=True,
+                      max_time=1e-12, progress=progress, options={"popsize": 10})
+    assert res.nfev == 10 and res.nit == 1 and res.x is not None and res.success
+    assert res.message == "max_time 1e-12 s reached"

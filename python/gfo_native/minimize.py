@@ -81,7 +81,7 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
             The intermediate result's history arrays are read-only views of the run's (not copied per call).
         progress: show a tqdm progress bar with the best value and evaluations per second.
         target: stop once the best value is <= target.
-        max_time: stop after this many seconds (checked between generations).
+        max_time: stop after this many seconds (checked between generations: the first one always runs).
         options: keyword arguments of the optimizer class (``popsize``, hyperparameters, ``impl``...).
         executor: where evaluations run: None (this process), a :class:`gfo_native.distributed.Evaluator`
             (e.g. ``RayEvaluator(num_workers=8)``), a ``concurrent.futures.Executor``, or a function returning
@@ -146,6 +146,7 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     bar = None
     t0 = time.perf_counter()
     message, success = "budget exhausted", True
+    first = opt.generation
     try:  # from here on the evaluation's workers are released whatever raises
         if progress:
             bar = _progress_bar(budget, method)
@@ -158,7 +159,9 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
                 break
             if opt.nfev + opt.popsize > budget:
                 break
-            if max_time is not None and time.perf_counter() - t0 >= max_time:
+            # between generations: at least one runs (setup, a progress bar's import or a resumed checkpoint's
+            # load may take longer than a short max_time, which left a result with no point at all)
+            if max_time is not None and opt.generation > first and time.perf_counter() - t0 >= max_time:
                 message = f"max_time {max_time:g} s reached"
                 break
             X = opt.ask()
