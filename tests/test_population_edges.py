@@ -21,7 +21,11 @@ POPULATION = [("ga", {}), ("ga", {"genome": "binary", "bits": 4}), ("de", {}), (
               ("hill_climbing", {"restart_patience": 2}), ("random_search", {}), ("cmaes", {})]
 
 
-@pytest.mark.parametrize("method,kw", POPULATION, ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v.values())))
+def _id(v):
+    return v if isinstance(v, str) else "-".join(map(str, v.values()))
+
+
+@pytest.mark.parametrize("method,kw", POPULATION, ids=_id)
 def test_tell_takes_fortran_ordered_points(method, kw):
     # the caller's own copy of the batch in another memory layout (np.asfortranarray, a transposed buffer) is the
     # same points: the run must go on as if the C-ordered batch had been told (GA, DE and SA kept the array and the
@@ -196,3 +200,16 @@ def test_de_mutant_beyond_float64_in_a_huge_box(strategy):
         runs.append(trace)
     for g, (x, y) in enumerate(zip(*runs)):
         np.testing.assert_array_equal(x, y, err_msg=f"generation {g}")
+
+
+def test_binary_ga_decodes_into_the_box():
+    # l + (u - l) k / (2^B - 1) at the top code k = 2^B - 1 is l + (u - l), which rounds above u when |l| >> |u|
+    # (-1e16 + (1.5 + 1e16) = 2.0): the all-ones genome, which selection favours here, was asked outside the box
+    opt = gn.GA([(-1e16, 1.5)] * 2, genome="binary", bits=3, popsize=20, seed=0)
+    top = 0
+    for _ in range(10):
+        X = opt.ask()
+        assert np.all((X >= -1e16) & (X <= 1.5))
+        top += int((X == 1.5).sum())
+        opt.tell(X, -X.sum(axis=1))
+    assert top > 0

@@ -128,7 +128,9 @@ class GA(Optimizer):
         n = genomes.shape[0]
         weights = 2.0 ** np.arange(self.bits - 1, -1, -1)
         k = genomes.reshape(n, self.dim, self.bits) @ weights  # exact: integers below 2^53
-        return np.asarray(self.lower + (self.upper - self.lower) * (k / (2.0 ** self.bits - 1.0)))
+        # l + (u - l) at the top code rounds above u where |l| >> |u| (-1e16 + (1.5 + 1e16) = 2.0)
+        x = self.lower + (self.upper - self.lower) * (k / (2.0 ** self.bits - 1.0))
+        return np.asarray(np.minimum(x, self.upper))
 
     def _init_state(self) -> GAState:
         self.mutation_prob = 1.0 / self.genome_length if self._mutation_prob is None else self._mutation_prob
