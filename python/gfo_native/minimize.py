@@ -199,7 +199,7 @@ def _construct(cls: Any, method: str, bounds: Any, seed: int, target: float | No
         unknown = [k for k in options if f"unexpected keyword argument {k!r}" in str(e)]
         if not unknown:
             raise
-        taken = set()
+        taken: set[str] = set()
         for klass in cls.__mro__:
             if "__init__" in vars(klass):
                 taken.update(p.name for p in inspect.signature(vars(klass)["__init__"]).parameters.values()
