@@ -36,9 +36,9 @@ GFO_SIMD_CLONES void de_rows(std::uint64_t seed, std::uint64_t stream_cr, DeStra
           default: v = x[j] + f * (xb[j] - x[j]) + f * (x0[j] - x1[j]); break;
         }
         // F (x_b - x) and F (x_r0 - x_r1) may overflow to opposite infinities (F near 2 in a box ~1e308 wide):
-        // inf - inf has no side to bounce back from, so the coordinate stays the parent's
-        if (v != v) v = x[j];
-        if (v < lo[j]) v = 0.5 * (lo[j] + x[j]);
+        // inf - inf has no side to bounce back from, so the coordinate stays the parent's (tested inside the lower
+        // bound's test, which NaN fails, so the common path compares no more than before)
+        if (!(v >= lo[j])) v = v != v ? x[j] : 0.5 * (lo[j] + x[j]);
         if (v > hi[j]) v = 0.5 * (hi[j] + x[j]);
         u[j] = v;
       }
