@@ -213,3 +213,27 @@ def test_binary_ga_decodes_into_the_box():
         top += int((X == 1.5).sum())
         opt.tell(X, -X.sum(axis=1))
     assert top > 0
+
+
+@pytest.mark.parametrize("kw", [{"velocity_clamp": None}, {"velocity_clamp": None, "c1": 2.5, "c2": 2.5,
+                                                           "elitist_learning": False}])
+def test_pso_velocity_beyond_float64_in_a_huge_box(kw):
+    # without a clamp, in a box 1.6e308 wide, c1 r1 (p - x) and c2 r2 (g - x) overflow to opposite infinities:
+    # inf - inf = NaN passed the clamp and the bounds and the asked batch held NaN from the third generation.
+    # A NaN velocity component is 0 (the particle stays where it is in that coordinate).
+    box = [(-8e307, 8e307)] * 3
+    runs = []
+    for impl in ("native", "reference"):
+        opt = gn.PSO(box, popsize=40, seed=1, impl=impl, **kw)
+        trace = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(25):
+                X = opt.ask()
+                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
+                assert not np.isnan(opt.state.V).any()
+                trace.append(X)
+                opt.tell(X, -(np.abs(X) / 1e307).sum(axis=1) + np.sin(X[:, 0] / 1e306))
+        runs.append(trace)
+    for g, (x, y) in enumerate(zip(*runs)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")

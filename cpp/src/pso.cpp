@@ -36,6 +36,9 @@ inline void pso_segment(std::int64_t m, PsoCoefficients c, const std::uint32_t* 
     const double k1 = uniform32_numerator(w1[j]), k2 = uniform32_numerator(w2[j]);
     const double c1r1 = kFolded ? c.c1 * k1 : c.c1 * (k1 * kScale), c2r2 = kFolded ? c.c2 * k2 : c.c2 * (k2 * kScale);
     double vj = c.w * v[j] + c1r1 * (p[j] - x[j]) + c2r2 * (g[j] - x[j]);  // Eq. (1) of Shi & Eberhart
+    // in a box ~1e308 wide the pulls can overflow to opposite infinities: inf - inf has no direction, so that
+    // component is 0 (a select: the loop still vectorises)
+    vj = vj == vj ? vj : 0.0;
     vj = clip(vj, -vmax[j], vmax[j]);
     double xj = x[j] + vj;
     if (kBounds == PsoBounds::clip) {

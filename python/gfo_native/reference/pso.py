@@ -17,21 +17,24 @@ def update(seed: int, stream_r1: int, stream_r2: int, w: float, c1: float, c2: f
     G = P[nbest]
     R1 = rng.uniform(seed, stream_r1, n * d, dtype=np.float32).astype(np.float64).reshape(n, d)
     R2 = rng.uniform(seed, stream_r2, n * d, dtype=np.float32).astype(np.float64).reshape(n, d)
-    v = w * V + c1 * R1 * (P - X) + c2 * R2 * (G - X)  # Eq. (1) of Shi & Eberhart (1998)
-    v = np.minimum(np.maximum(v, -vmax), vmax)
-    x = X + v
-    if bounds == 0:  # absorbing wall
-        for m, face in ((x < lo, lo), (x > hi, hi)):
-            x = np.where(m, face, x)
-            v = np.where(m, 0.0, v)
-    else:  # mirror, reverse the velocity, clip any overshoot past the far face
-        m = x < lo
-        x = np.where(m, lo + (lo - x), x)
-        v = np.where(m, -v, v)
-        m = x > hi
-        x = np.where(m, hi - (x - hi), x)
-        v = np.where(m, -v, v)
-        x = np.minimum(np.maximum(x, lo), hi)
+    # a box ~1e308 wide: the kernel does the same arithmetic silently (overflow to inf, then clipped)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = w * V + c1 * R1 * (P - X) + c2 * R2 * (G - X)  # Eq. (1) of Shi & Eberhart (1998)
+        v = np.where(v == v, v, 0.0)  # inf - inf: no direction, the component is 0
+        v = np.minimum(np.maximum(v, -vmax), vmax)
+        x = X + v
+        if bounds == 0:  # absorbing wall
+            for m, face in ((x < lo, lo), (x > hi, hi)):
+                x = np.where(m, face, x)
+                v = np.where(m, 0.0, v)
+        else:  # mirror, reverse the velocity, clip any overshoot past the far face
+            m = x < lo
+            x = np.where(m, lo + (lo - x), x)
+            v = np.where(m, -v, v)
+            m = x > hi
+            x = np.where(m, hi - (x - hi), x)
+            v = np.where(m, -v, v)
+            x = np.minimum(np.maximum(x, lo), hi)
     V[...] = v
     Xnew[...] = x
 
