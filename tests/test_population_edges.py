@@ -237,3 +237,31 @@ def test_pso_velocity_beyond_float64_in_a_huge_box(kw):
         runs.append(trace)
     for g, (x, y) in enumerate(zip(*runs)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")
+
+
+HUGE_BOX_CASES = [("ga", {"crossover": "blx", "mutation": "gaussian", "alpha": 1.0, "sigma": 1.0,
+                          "mutation_prob": 1.0}),
+                  ("sa", {"step": 1.0}), ("hill_climbing", {"exploration": 1.0}),
+                  ("random_search", {"distribution": "gaussian", "sigma0": 1e308})]
+
+
+@pytest.mark.parametrize("method,kw", HUGE_BOX_CASES, ids=[m for m, _ in HUGE_BOX_CASES])
+def test_huge_box_operators_stay_finite_and_silent(method, kw):
+    # a box 1.6e308 wide: BLX's (min - alpha I) + u (1 + 2 alpha) I overflowed to -inf + inf = NaN in the kernel
+    # (alpha = 1) and the NumPy twins of BLX, SA's proposals and the Gaussian sampling warned on overflows that the
+    # kernels take silently (inf, then clipped to the box)
+    box = [(-8e307, 8e307)] * 3
+    runs = []
+    for impl in ("native", "reference"):
+        opt = gn.OPTIMIZERS[method](box, seed=2, popsize=30, impl=impl, **kw)
+        trace = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(20):
+                X = opt.ask()
+                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
+                trace.append(X)
+                opt.tell(X, -(np.abs(X) / 1e307).sum(axis=1) + np.sin(X[:, 0] / 1e306))
+        runs.append(trace)
+    for g, (x, y) in enumerate(zip(*runs)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")

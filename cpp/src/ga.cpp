@@ -28,6 +28,14 @@ inline double poly_gene(double x, double u, const EtaPower& e, double lo, double
   return clip(x + delta * span, lo, hi);
 }
 
+// BLX-alpha: uniform in [min - alpha I, max + alpha I]. In a box ~1e308 wide both ends can overflow (-inf + inf =
+// NaN): then the same point from the other grouping, min + I (u (1 + 2 alpha) - alpha), which overflows to one
+// infinity at most (clipped to the box by the caller). Twin: reference/ga.py.
+inline double blx_gene(double mn, double I, double u, double alpha, double widen) {
+  const double c = (mn - alpha * I) + u * (widen * I);
+  return c == c ? c : mn + I * (u * widen - alpha);
+}
+
 // x[i]^k and x[i]^(1/k) over arrays: EtaPower's operation sequence as passes over contiguous memory, which
 // the compiler vectorises (sqrt included, -fno-math-errno), bit-identical to the scalar EtaPower.
 inline void raise_all(const EtaPower& e, std::int64_t n, double* __restrict x, double* __restrict r) {
@@ -169,8 +177,8 @@ void crossover(std::uint64_t seed, const GaStreams& s, const GaParams& p, std::i
         for (std::int64_t t = 0, j = j0; t < m; ++t, ++j) {
           const double mn = std::min(a[j], b[j]);
           const double I = std::max(a[j], b[j]) - mn;
-          c0[j] = clip((mn - p.alpha * I) + u0[t] * (widen * I), lo[j], hi[j]);
-          if (c1) c1[j] = clip((mn - p.alpha * I) + u1[t] * (widen * I), lo[j], hi[j]);
+          c0[j] = clip(blx_gene(mn, I, u0[t], p.alpha, widen), lo[j], hi[j]);
+          if (c1) c1[j] = clip(blx_gene(mn, I, u1[t], p.alpha, widen), lo[j], hi[j]);
         }
         break;
       default:  // sbx: a gene is recombined with probability 1/2 (w < 1/2), the children swap sides when w < 1/4

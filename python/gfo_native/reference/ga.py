@@ -45,6 +45,12 @@ class _EtaPower:
         return y
 
 
+def _blx(mn: np.ndarray, I: np.ndarray, u: np.ndarray, alpha: float, widen: float) -> np.ndarray:
+    """BLX-alpha genes, twin of ga.cpp's blx_gene: where both ends overflowed (-inf + inf), the other grouping."""
+    c = (mn - alpha * I) + u * (widen * I)
+    return np.asarray(np.where(c == c, c, mn + I * (u * widen - alpha)))
+
+
 def _sbx_bounded(A: np.ndarray, B: np.ndarray, u: np.ndarray, w: np.ndarray, eta: float, lo: np.ndarray,
                  hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bound-aware SBX (Deb & Agrawal 1995; bounded form of Deb's NSGA-II code): twin of ga.cpp's sbx_gene.
@@ -116,8 +122,9 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         mn = np.minimum(A, B)
         I = np.maximum(A, B) - mn
         widen = 1.0 + 2.0 * alpha
-        c0 = _clip((mn - alpha * I) + ug[:, 0] * (widen * I), lo, hi)
-        c1 = _clip((mn - alpha * I) + ug[:, 1] * (widen * I), lo, hi)
+        with np.errstate(over="ignore", invalid="ignore"):  # ends beyond float64 in a box ~1e308 wide: ga.cpp blx_gene
+            c0 = _clip(_blx(mn, I, ug[:, 0], alpha, widen), lo, hi)
+            c1 = _clip(_blx(mn, I, ug[:, 1], alpha, widen), lo, hi)
     elif crossover == ARITHMETIC:
         lam = up[:, 1:2]
         c0 = _clip(lam * A + (1.0 - lam) * B, lo, hi)  # rounding can step an ulp past a face
@@ -136,7 +143,8 @@ def offspring(seed: int, stream_pair: int, stream_gene: int, stream_mutate: int,
         hit = rng.uniform(seed, stream_mutate, n * L, np.float32).astype(np.float64).reshape(n, L) < mutation_prob
         if mutation == GAUSSIAN:
             z = rng.normal(seed, stream_mutation, n * L).reshape(n, L)
-            new = _clip(kids + sigma * span * z, lo, hi)
+            with np.errstate(over="ignore"):  # beyond float64 in a box ~1e308 wide: inf, clipped (as the kernel)
+                new = _clip(kids + sigma * span * z, lo, hi)
         elif mutation == POLYNOMIAL:
             u = rng.uniform(seed, stream_mutation, n * L).reshape(n, L)
             new = _polynomial_bounded(kids, u, eta_m, lo, hi, span)

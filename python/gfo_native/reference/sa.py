@@ -11,4 +11,5 @@ def propose(seed: int, stream: int, step: float, X: np.ndarray, span: np.ndarray
             Y: np.ndarray) -> None:
     n, d = X.shape
     Z = rng.normal(seed, stream, n * d).reshape(n, d)
-    Y[...] = np.minimum(np.maximum(X + step * span * Z, lo), hi)
+    with np.errstate(over="ignore"):  # a box ~1e308 wide: beyond float64 is inf, clipped (as the kernel does)
+        Y[...] = np.minimum(np.maximum(X + step * span * Z, lo), hi)

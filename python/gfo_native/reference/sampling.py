@@ -20,4 +20,5 @@ def gaussian_box(seed: int, stream: int, center: FloatArray, scale: FloatArray, 
     """Fill ``out`` (n, d) with ``center + scale * N(0, 1)`` clipped to ``[lo, hi]``."""
     n, d = out.shape
     z = rng.normal(seed, stream, n * d).reshape(n, d)
-    out[...] = np.minimum(np.maximum(center + scale * z, lo), hi)
+    with np.errstate(over="ignore"):  # a box ~1e308 wide: beyond float64 is inf, clipped (as the kernel does)
+        out[...] = np.minimum(np.maximum(center + scale * z, lo), hi)
