@@ -141,3 +141,24 @@ def test_a_perturbation_scale_outside_float32s_range_is_refused(make, name):
             make([p], bad)
     make([p], 1e37).step(lambda: float(p.sum()))
     assert torch.isfinite(p).all()
+
+
+@pytest.mark.parametrize("kind", ["mezo", "es"])
+@pytest.mark.parametrize("key, value, match", [
+    ("lr", float("nan"), r"param_groups\[1\]\['lr'\]: expected a finite number"),
+    ("lr", -0.1, r"param_groups\[1\]\['lr'\]: expected a value >= 0"),
+    ("weight_decay", float("inf"), r"param_groups\[1\]\['weight_decay'\]: expected a finite number"),
+])
+def test_a_group_value_made_invalid_mid_run_is_refused_before_anything_moves(kind, key, value, match):
+    """The constructor checks lr and weight_decay, but a step reads them anew (a scheduler may change them): a
+    NaN lr set mid-run used to write NaN into every weight of the group, and the log then held NaN."""
+    w, b = torch.nn.Parameter(torch.linspace(-1, 1, 7)), torch.nn.Parameter(torch.zeros(3))
+    make = gt.MeZO if kind == "mezo" else gt.ES
+    opt = make([{"params": [w]}, {"params": [b]}], lr=0.1, seed=2)
+    opt.step(_quadratic([w, b]))
+    before, nlog = [w.detach().clone(), b.detach().clone()], len(opt.log["steps"])
+    opt.param_groups[1][key] = value
+    with pytest.raises(ValueError, match=match):
+        opt.step(_quadratic([w, b]))
+    assert torch.equal(w.detach(), before[0]) and torch.equal(b.detach(), before[1])
+    assert len(opt.log["steps"]) == nlog

@@ -289,6 +289,11 @@ class SeedOptimizer(torch.optim.Optimizer):
             raise ValueError("closure: MeZO/ES need a closure that returns the loss")
         if not callable(closure):
             raise TypeError(f"closure: expected a callable that returns the loss, got {type(closure).__name__}")
+        # read anew at each step (a scheduler may change them), so checked anew: a NaN lr would write NaN into
+        # every weight of its group, and a negative one would climb the loss
+        for gi, g in enumerate(self.param_groups):
+            for name in ("lr", "weight_decay"):
+                group_value(g[name], f"param_groups[{gi}]['{name}']")
         params = self._params()
         self._settle_layout(params)  # model.to(memory_format=...) mid-run is refused
         self._frozen = set(K.frozen_indices(params))
