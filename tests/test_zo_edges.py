@@ -162,3 +162,30 @@ def test_a_group_value_made_invalid_mid_run_is_refused_before_anything_moves(kin
         opt.step(_quadratic([w, b]))
     assert torch.equal(w.detach(), before[0]) and torch.equal(b.detach(), before[1])
     assert len(opt.log["steps"]) == nlog
+
+
+# -- the optimizer object copied or pickled ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+@pytest.mark.parametrize("make", [
+    lambda ps: gt.MeZO(ps, lr=0.05, n_directions=2, momentum=0.9, seed=3),
+    lambda ps: gt.ES(ps, lr=0.05, population=2, optimizer="adam", seed=4),
+])
+def test_a_copied_or_pickled_optimizer_continues_the_run(make, how):
+    """copy.deepcopy(opt), torch.save(opt) / pickle: torch.optim.Optimizer keeps only defaults, state and
+    param_groups, where torch's optimizers hold everything; MeZO/ES lost their run (seed, eps, step, log) and
+    failed at the next step with an AttributeError."""
+    import copy
+    import pickle
+
+    ps = [torch.nn.Parameter(torch.linspace(-1, 1, 11)), torch.nn.Parameter(torch.zeros(3))]
+    opt = make(ps)
+    opt.step(_quadratic(ps))
+    twin = copy.deepcopy(opt) if how == "deepcopy" else pickle.loads(pickle.dumps(opt))
+    qs = twin.param_groups[0]["params"]
+    assert all(q is not p and torch.equal(q, p) for q, p in zip(qs, ps))
+    for _ in range(2):
+        opt.step(_quadratic(ps))
+        twin.step(_quadratic(qs))
+    assert all(torch.equal(q.detach(), p.detach()) for q, p in zip(qs, ps))
+    assert twin.log == opt.log and twin.nskipped == opt.nskipped

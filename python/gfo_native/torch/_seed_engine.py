@@ -112,6 +112,15 @@ class SeedOptimizer(torch.optim.Optimizer):
         if distributed:
             self._check_same_settings()
 
+    def __getstate__(self) -> Dict[str, Any]:
+        # torch.optim.Optimizer pickles (copy.deepcopy, torch.save of the optimizer object, multiprocessing) only
+        # defaults, state and param_groups, where torch's optimizers keep everything; the run here (seed, eps or
+        # sigma, step counter, log, layouts, ES's inner Adam) lives in attributes, so they travel too (torch's
+        # hook registries stay behind, as torch leaves them)
+        state = super().__getstate__()
+        state.update((k, v) for k, v in self.__dict__.items() if not k.startswith("_optimizer_"))
+        return state
+
     # -- parameters ------------------------------------------------------------------------------
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """torch's, then the checks of this optimizer: dtype, device and density of the tensors, none sharing
