@@ -189,3 +189,12 @@ def test_a_copied_or_pickled_optimizer_continues_the_run(make, how):
         twin.step(_quadratic(qs))
     assert all(torch.equal(q.detach(), p.detach()) for q, p in zip(qs, ps))
     assert twin.log == opt.log and twin.nskipped == opt.nskipped
+
+
+@pytest.mark.parametrize("make", [lambda ps, g: gt.MeZO(ps, lr=0.1, process_group=g),
+                                  lambda ps, g: gt.ES(ps, lr=0.1, process_group=g)])
+def test_a_process_group_without_distributed_is_refused(make):
+    """A process group given without distributed=True used to be ignored: every rank then evaluated every
+    direction on its own data and the ranks' parameters drifted apart, silently."""
+    with pytest.raises(ValueError, match="process_group: given without distributed=True"):
+        make([torch.nn.Parameter(torch.zeros(3))], object())

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 def _world(distributed: bool, process_group: Any) -> Tuple[int, int]:
     if not distributed:
+        if process_group is not None:  # ignored, every rank would evaluate every direction on its own data
+            raise ValueError("process_group: given without distributed=True (pass distributed=True to split the "
+                             "directions over the group's ranks)")
         return 1, 0
     import torch.distributed as dist
 
