@@ -66,7 +66,7 @@ class MeZO(SeedOptimizer):
         seed: the run's Philox key; with the initial weights and :attr:`log` it determines the run.
         distributed: split the directions over the ranks of ``torch.distributed`` (direction ``d`` on rank
             ``d % world_size``); ranks exchange only the scalar losses and stay bit-identical.
-        process_group: the group to use (default: the world).
+        process_group: the group to use with ``distributed=True`` (default: the world; refused without it).
         impl: ``"native"`` or ``"reference"`` (the NumPy twin, materialising z; for tests).
 
     A direction whose finite difference is NaN/inf gets a zero coefficient (counted in :attr:`nskipped`); a
