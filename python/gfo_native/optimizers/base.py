@@ -350,7 +350,27 @@ class Optimizer:
                 out["state"] = type(self.state)(**copy.deepcopy(sd["state"]))
             except TypeError as e:
                 raise ValueError(f"state_dict: its state does not fit {type(self.state).__name__} ({e})") from None
+            self._state_arrays(out["state"])
         return out
+
+    def _state_arrays(self, state: Any) -> None:
+        """The array fields of a loaded state as this optimizer's kernels take them: C-contiguous float64 arrays.
+
+        A state_dict stored as JSON or YAML comes back with lists (and ints for whole numbers), one from another
+        numpy with other dtype objects: the kernels would refuse them at the next ask, after the load had replaced
+        the optimizer's state."""
+        for f in dataclasses.fields(state):
+            mine = getattr(self.state, f.name)
+            if not (isinstance(mine, np.ndarray) or "ndarray" in str(f.type)):
+                continue
+            v = getattr(state, f.name)
+            if v is None or (isinstance(v, np.ndarray) and v.dtype == np.float64 and v.flags.c_contiguous):
+                continue
+            try:
+                a = real_values(v, f"state_dict: state[{f.name!r}]")
+            except (TypeError, ValueError) as e:
+                raise ValueError(str(e)) from None
+            setattr(state, f.name, np.ascontiguousarray(a))
 
     def _adopt(self, checked: dict[str, Any]) -> None:
         """Take over the fields :meth:`_checked_state` returned (nothing here can fail)."""
