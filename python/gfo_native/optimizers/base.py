@@ -235,7 +235,9 @@ class Optimizer:
         """Report the fitness (to minimize) of the asked batch (an array, or the dicts of ``ask_dicts()``).
 
         NaN and +-inf rank worst and are counted. ``X`` may differ from the asked points (e.g. repaired or rounded:
-        population methods keep what they are told) but must be finite.
+        population methods keep what they are told; GA and DE keep points outside the box clipped into it, with their
+        values as told) but must be finite. Any memory layout and real dtype is taken (converted to a C-ordered
+        float64 copy); the asked batch itself is used as it is.
         """
         if self._pending is None:
             raise RuntimeError("tell: call ask() first")
