@@ -311,3 +311,14 @@ def test_state_dict_through_json_resumes_bit_identically(method, kw, pending):
     rest = run(resumed, 4)
     for g, (x, y) in enumerate(zip(whole[4:], rest)):
         np.testing.assert_array_equal(x, y, err_msg=f"generation {4 + g}")
+
+
+@pytest.mark.parametrize("bad,exc", [(0, ValueError), (-5, ValueError), (2.5, TypeError), ("10", TypeError),
+                                     (True, TypeError)])
+def test_plan_refuses_a_run_that_is_not_a_positive_count(bad, exc):
+    # plan(-5) made PSO's elitist sigma run backwards past its start (t = generation / -5), plan("10") was taken as 10
+    for method in ("pso", "sa"):
+        opt = gn.OPTIMIZERS[method](BOX, seed=0)
+        with pytest.raises(exc, match="generations"):
+            opt.plan(bad)
+        assert opt._planned_run is None  # nothing changed

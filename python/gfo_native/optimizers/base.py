@@ -182,7 +182,7 @@ class Optimizer:
         with a schedule (simulated annealing's cooling, PSO's elitist learning) fit it to the run; the default
         ignores it. The run length told here wins over that of a checkpoint loaded afterwards: a run resumed
         with a larger budget follows the schedule of an uninterrupted run of that budget."""
-        self._planned_run = int(generations)
+        self._planned_run = positive_int(generations, "generations")
         self._plan(self._planned_run)
 
     def _plan(self, generations: int) -> None:
