@@ -83,7 +83,9 @@ class PSO(Optimizer):
 
     Args:
         w: inertia weight (at the first generation when ``w_end`` is set).
-        w_end: final inertia weight of a linear change over ``w_generations`` (default: ``max_generations``).
+        w_end: final inertia weight of a linear change over ``w_generations`` (default: the run
+            :func:`~gfo_native.minimize`'s budget allows, or ``max_generations``; a ValueError at the first ``ask``
+            when none is known).
         w_generations: the generations of the linear schedules of ``w_end``, ``c1_end`` and ``c2_end``, and of
             ``elitist_sigma`` when given.
         c1: cognitive coefficient (pull towards the particle's own best; at the first generation when ``c1_end``
@@ -165,8 +167,6 @@ class PSO(Optimizer):
         self._w_generations_given = w_generations is not None
         self.w_generations = w_generations if w_generations is not None else self.max_generations
         for name in ("w_end", "c1_end", "c2_end"):
-            if getattr(self, name) is not None and self.w_generations is None:
-                raise ValueError(f"{name}: a schedule needs w_generations or max_generations")
             if getattr(self, name) is not None and self.adaptive:
                 raise ValueError(f"{name}: adaptive=True sets w, c1 and c2 itself; a schedule cannot be combined")
         if self.w_generations is not None and (not pop.is_int(self.w_generations) or self.w_generations < 1):
@@ -188,24 +188,36 @@ class PSO(Optimizer):
         return PSOState(X=X, V=V, P=X.copy(), pbest_f=np.full(self.popsize, np.inf), c1=self.c1, c2=self.c2)
 
     def _plan(self, generations: int) -> None:
-        """Fit elitist learning's sigma schedule to a run of ``generations`` (unless ``w_generations`` was given)."""
+        """Fit the schedules (elitist learning's sigma, ``w_end``, ``c1_end``, ``c2_end``) to a run of
+        ``generations`` (unless ``w_generations`` was given)."""
         self.state.horizon = int(generations)
+
+    def _run_length(self) -> int | None:
+        """The generations the schedules span: ``w_generations``, else the planned run (minimize's budget), else
+        ``max_generations``; None when none is known."""
+        return self.w_generations if self._w_generations_given else (self.state.horizon or self.max_generations)
 
     def elitist_sigma_now(self) -> float:
         """Elitist learning's sigma (a fraction of the box width) at the current generation."""
         if self.elitist_sigma_end is None:
             return self.elitist_sigma
-        run = self.w_generations if self._w_generations_given else (self.state.horizon or self.max_generations)
+        run = self._run_length()
         if not run:
             return self.elitist_sigma_end
         t = min(self.generation / run, 1.0)
         return self.elitist_sigma + (self.elitist_sigma_end - self.elitist_sigma) * t
 
+    def _schedule_length(self) -> int:
+        run = self._run_length()
+        if not run and (self.w_end, self.c1_end, self.c2_end) != (None, None, None):
+            raise ValueError("w_end / c1_end / c2_end: a schedule needs its length: w_generations, max_generations, "
+                             "or a run planned by minimize's budget (opt.plan(generations))")
+        return run or 0
+
     def _scheduled(self, start: float, end: float | None) -> float:
         if end is None:
             return start
-        assert self.w_generations is not None  # checked in __init__ whenever an end value is set
-        t = min(self.generation / self.w_generations, 1.0)
+        t = min(self.generation / self._schedule_length(), 1.0)
         return start + (end - start) * t
 
     def inertia(self) -> float:
@@ -228,6 +240,8 @@ class PSO(Optimizer):
         return np.asarray(cand[np.arange(n), np.argmin(pbest_f[cand], axis=1)].astype(np.int64))
 
     def _ask(self) -> np.ndarray:
+        if self.generation == 0:  # a schedule without a length fails at the first ask, not mid-run
+            self._schedule_length()
         return np.asarray(self.state.X)
 
     def _estimate_state(self, X: np.ndarray, g: int) -> float:
