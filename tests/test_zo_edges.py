@@ -198,3 +198,18 @@ def test_a_process_group_without_distributed_is_refused(make):
     direction on its own data and the ranks' parameters drifted apart, silently."""
     with pytest.raises(ValueError, match="process_group: given without distributed=True"):
         make([torch.nn.Parameter(torch.zeros(3))], object())
+
+
+@pytest.mark.parametrize("kind, name", [("mezo", "eps"), ("es", "sigma")])
+def test_eps_or_sigma_changed_between_steps_is_checked(kind, name):
+    """opt.eps / opt.sigma are read at each step (a schedule may change them; each step logs its own): 1e39
+    set between steps became float32 inf in the kernel and wrote inf into every weight."""
+    p = torch.nn.Parameter(torch.linspace(-1, 1, 9))
+    opt = (gt.MeZO if kind == "mezo" else gt.ES)([p], lr=0.1, seed=1)
+    setattr(opt, name, 1e39)
+    with pytest.raises(ValueError, match=rf"{name}: expected a value in"):
+        opt.step(_quadratic([p]))
+    assert torch.equal(p.detach(), torch.linspace(-1, 1, 9)) and opt.log["steps"] == []
+    setattr(opt, name, 0.02)
+    opt.step(_quadratic([p]))
+    assert opt.log["steps"][-1]["h"] == 0.02

@@ -254,6 +254,8 @@ class SeedOptimizer(torch.optim.Optimizer):
         return torch.device("cpu")
 
     # -- one step --------------------------------------------------------------------------------
+    _scale_name = "h"  # its name: "eps" or "sigma"
+
     def _scale(self) -> float:  # h: eps for MeZO, sigma for ES
         raise NotImplementedError
 
@@ -309,7 +311,7 @@ class SeedOptimizer(torch.optim.Optimizer):
         params = self._params()
         self._settle_layout(params)  # model.to(memory_format=...) mid-run is refused
         self._frozen = set(K.frozen_indices(params))
-        nd, h = self.n_directions, self._scale()
+        nd, h = self.n_directions, perturbation_scale(self._scale(), self._scale_name)  # a public attribute
         counter0 = self._step_count * nd
         streams = K.direction_streams(range(counter0, counter0 + nd), len(params))
         segments = self._segments(h)

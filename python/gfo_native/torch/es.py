@@ -97,6 +97,8 @@ class ES(SeedOptimizer):
         """+1 or -1: the side of the pair the closure is evaluating (None outside a step)."""
         return None if self.current_direction is None else (1 if self._current_col == 0 else -1)
 
+    _scale_name = "sigma"
+
     def _scale(self) -> float:
         return self.sigma
 

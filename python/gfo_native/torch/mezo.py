@@ -90,6 +90,8 @@ class MeZO(SeedOptimizer):
                          n_directions=n_directions, two_sided=two_sided, momentum=momentum,
                          distributed=distributed, process_group=process_group, impl=impl)
 
+    _scale_name = "eps"
+
     def _scale(self) -> float:
         return self.eps
 
