@@ -1,4 +1,7 @@
-"""MeZO/ES edge cases found by a bug hunt: the cost of a step on a long run, ..."""
+"""MeZO/ES edge cases found by a bug hunt: a step's cost on a long run, the parameters' dtype as part of the
+run, settings given where they would be ignored (group keys, process_group), values that would write inf or
+NaN into the weights (a huge finite coefficient, eps/sigma outside float32's range, a NaN lr set mid-run),
+and the optimizer object copied or pickled."""
 
 import pytest
 
