@@ -216,3 +216,30 @@ def test_eps_or_sigma_changed_between_steps_is_checked(kind, name):
     setattr(opt, name, 0.02)
     opt.step(_quadratic([p]))
     assert opt.log["steps"][-1]["h"] == 0.02
+
+
+# -- replay of a damaged log -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("damage, error, match", [
+    (lambda log: log.update(distribution="normal"), ValueError, r"log\['distribution'\]: expected one of"),
+    (lambda log: log.update(n_directions=0), ValueError, r"log\['n_directions'\]: expected a positive integer"),
+    (lambda log: log.update(two_sided="no"), TypeError, r"log\['two_sided'\]: expected True or False"),
+    (lambda log: log.update(seed=-1), ValueError, r"log\['seed'\]: expected a non-negative integer"),
+    (lambda log: log.update(steps=None), TypeError, r"log\['steps'\]: expected a list"),
+    (lambda log: log["steps"][1].update(coefs=[0.5]), ValueError, r"log\['steps'\]\[1\]: 1 coefficients"),
+    (lambda log: log["steps"][1].pop("h"), ValueError, r"log\['steps'\]\[1\]: missing 'h'"),
+])
+def test_replay_refuses_a_damaged_log_before_anything_moves(damage, error, match):
+    """A log edited or cut by hand (a JSON file) used to fail with a KeyError, a pybind11 signature dump, or
+    after the steps before the damaged one had already moved the weights."""
+    ps = [torch.nn.Parameter(torch.linspace(-1, 1, 9))]
+    init = [p.detach().clone() for p in ps]
+    opt = gt.MeZO(ps, lr=0.1, n_directions=2, seed=1)
+    for _ in range(2):
+        opt.step(_quadratic(ps))
+    log = opt.log
+    damage(log)
+    target = [t.clone() for t in init]
+    with pytest.raises(error, match=match):
+        gt.replay(target, log)
+    assert torch.equal(target[0], init[0])

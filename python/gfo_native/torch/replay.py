@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._checks import positive_int, seed_value
 from . import _zo_kernels as K
 from ._dense import check_logged_layout
 from .es import grad_buffers, make_adam, publish_grads, sync_adam
@@ -40,8 +41,7 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
                              "in the optimizer's order: its param_groups' params, group after group)")
     check_logged_layout(params, log.get("strides"), "the log's run")  # logs without strides: all contiguous
     K.check_logged_dtypes(params, log.get("dtypes"), "the log's run")  # logs before 2026-11-23 may lack dtypes
-    dist = K.DISTRIBUTIONS[log["distribution"]]
-    nd, two_sided = int(log["n_directions"]), bool(log["two_sided"])
+    dist, nd, two_sided = _check_log(log)
     momentum = float(log.get("momentum", 0.0))
     bufs = [torch.zeros_like(p, dtype=torch.float32) for p in params] if momentum > 0 else None
     adam = None
@@ -78,3 +78,25 @@ def replay(params: Any, log: dict[str, Any], *, impl: str = "native") -> None:
             sync_adam(adam, st["lr"])
             with torch.enable_grad():
                 adam.step()
+
+
+def _check_log(log: dict[str, Any]) -> tuple[int, int, bool]:
+    """(distribution code, n_directions, two_sided) of a log whose header and steps are well formed, else a
+    ValueError/TypeError naming the entry, before any step moves the weights (a log edited or cut by hand)."""
+    seed_value(log["seed"], "log['seed']")
+    if log["distribution"] not in K.DISTRIBUTIONS:
+        raise ValueError(f"log['distribution']: expected one of {sorted(K.DISTRIBUTIONS)}, got {log['distribution']!r}")
+    nd = positive_int(log["n_directions"], "log['n_directions']")
+    if not isinstance(log["two_sided"], bool):
+        raise TypeError(f"log['two_sided']: expected True or False, got {type(log['two_sided']).__name__}")
+    steps = log["steps"]
+    if not isinstance(steps, list):
+        raise TypeError(f"log['steps']: expected a list of step records, got {type(steps).__name__}")
+    for i, st in enumerate(steps):
+        need = ("counter", "h") + (("coefs", "lr", "weight_decay") if "coefs" in st else ("trips",))
+        missing = [k for k in need if k not in st]
+        if missing:
+            raise ValueError(f"log['steps'][{i}]: missing {', '.join(repr(k) for k in missing)}")
+        if "coefs" in st and len(st["coefs"]) != nd:
+            raise ValueError(f"log['steps'][{i}]: {len(st['coefs'])} coefficients, but the run has n_directions={nd}")
+    return K.DISTRIBUTIONS[log["distribution"]], nd, log["two_sided"]
