@@ -29,12 +29,19 @@ class Peak:
 
 
 def tensor_events(prof: Any) -> list[tuple[int, int]]:
-    """(time ns, signed bytes) of the CPU allocator's events recorded by ``prof``, in time order."""
+    """(time ns, signed bytes) of the CPU allocator's events recorded by ``prof``, in time order (see
+    :func:`in_time_order`)."""
     from torch._C._autograd import DeviceType
 
     evs = prof.profiler.kineto_results.events()
-    return sorted((e.start_ns(), e.nbytes()) for e in evs
-                  if e.name() == "[memory]" and e.device_type() == DeviceType.CPU)
+    return in_time_order([(e.start_ns(), e.nbytes()) for e in evs
+                          if e.name() == "[memory]" and e.device_type() == DeviceType.CPU])
+
+
+def in_time_order(events: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Events sorted by time, allocations before frees at the same nanosecond (two threads can share a time
+    stamp): the running sum then never undercounts a peak."""
+    return sorted(events, key=lambda e: (e[0], -e[1]))
 
 
 def running_peak(events: list[tuple[int, int]]) -> int:
