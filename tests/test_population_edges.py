@@ -180,24 +180,36 @@ def test_cmaes_box_penalty_in_a_huge_box(method, box):
     assert clipped > 0 and np.isfinite(opt.best_f)
 
 
+HUGE_BOX = [(-8e307, 8e307)] * 3  # 1.6e308 wide: differences of points overflow float64
+
+
+def _huge_box_traces(make, gens, fitness, check=lambda opt: None):
+    """The batches asked by make(impl) for impl native and reference over `gens` generations in HUGE_BOX, each
+    checked finite and inside the box with every warning an error (the NumPy twins must stay as silent as the
+    kernels)."""
+    runs = []
+    for impl in ("native", "reference"):
+        opt, trace = make(impl), []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(gens):
+                X = opt.ask()
+                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
+                check(opt)
+                trace.append(X)
+                opt.tell(X, fitness(X))
+        runs.append(trace)
+    return runs
+
+
 @pytest.mark.parametrize("strategy", ["currenttobest1bin", "rand1bin"])
 def test_de_mutant_beyond_float64_in_a_huge_box(strategy):
     # F up to 2 (Storn & Price's range) in a box 1.6e308 wide: F (x_b - x_i) and F (x_r0 - x_r1) overflow to
     # opposite infinities and current-to-best/1 gave inf - inf = NaN, which neither bounce-back test caught: the
     # asked batch held NaN. A NaN mutant coordinate keeps the parent's.
-    box = [(-8e307, 8e307)] * 3
-    runs = []
-    for impl in ("native", "reference"):
-        opt = gn.DifferentialEvolution(box, strategy=strategy, F=(1.9, 2.0), CR=1.0, popsize=40, seed=1, impl=impl)
-        trace = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            for _ in range(25):
-                X = opt.ask()
-                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
-                trace.append(X)
-                opt.tell(X, -(np.abs(X) / 1e307).sum(axis=1))  # keeps the population spread over the box
-        runs.append(trace)
+    runs = _huge_box_traces(lambda impl: gn.DifferentialEvolution(HUGE_BOX, strategy=strategy, F=(1.9, 2.0), CR=1.0,
+                                                                  popsize=40, seed=1, impl=impl),
+                            25, lambda X: -(np.abs(X) / 1e307).sum(axis=1))  # keeps the population spread out
     for g, (x, y) in enumerate(zip(*runs)):
         np.testing.assert_array_equal(x, y, err_msg=f"generation {g}")
 
@@ -215,26 +227,21 @@ def test_binary_ga_decodes_into_the_box():
     assert top > 0
 
 
+def _spread_and_wave(X):
+    return -(np.abs(X) / 1e307).sum(axis=1) + np.sin(X[:, 0] / 1e306)
+
+
 @pytest.mark.parametrize("kw", [{"velocity_clamp": None}, {"velocity_clamp": None, "c1": 2.5, "c2": 2.5,
                                                            "elitist_learning": False}])
 def test_pso_velocity_beyond_float64_in_a_huge_box(kw):
     # without a clamp, in a box 1.6e308 wide, c1 r1 (p - x) and c2 r2 (g - x) overflow to opposite infinities:
     # inf - inf = NaN passed the clamp and the bounds and the asked batch held NaN from the third generation.
     # A NaN velocity component is 0 (the particle stays where it is in that coordinate).
-    box = [(-8e307, 8e307)] * 3
-    runs = []
-    for impl in ("native", "reference"):
-        opt = gn.PSO(box, popsize=40, seed=1, impl=impl, **kw)
-        trace = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            for _ in range(25):
-                X = opt.ask()
-                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
-                assert not np.isnan(opt.state.V).any()
-                trace.append(X)
-                opt.tell(X, -(np.abs(X) / 1e307).sum(axis=1) + np.sin(X[:, 0] / 1e306))
-        runs.append(trace)
+    def no_nan_velocity(opt):
+        assert not np.isnan(opt.state.V).any()
+
+    runs = _huge_box_traces(lambda impl: gn.PSO(HUGE_BOX, popsize=40, seed=1, impl=impl, **kw), 25, _spread_and_wave,
+                            no_nan_velocity)
     for g, (x, y) in enumerate(zip(*runs)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")
 
@@ -250,19 +257,8 @@ def test_huge_box_operators_stay_finite_and_silent(method, kw):
     # a box 1.6e308 wide: BLX's (min - alpha I) + u (1 + 2 alpha) I overflowed to -inf + inf = NaN in the kernel
     # (alpha = 1) and the NumPy twins of BLX, SA's proposals and the Gaussian sampling warned on overflows that the
     # kernels take silently (inf, then clipped to the box)
-    box = [(-8e307, 8e307)] * 3
-    runs = []
-    for impl in ("native", "reference"):
-        opt = gn.OPTIMIZERS[method](box, seed=2, popsize=30, impl=impl, **kw)
-        trace = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            for _ in range(20):
-                X = opt.ask()
-                assert np.all(np.isfinite(X)) and np.all(np.abs(X) <= 8e307)
-                trace.append(X)
-                opt.tell(X, -(np.abs(X) / 1e307).sum(axis=1) + np.sin(X[:, 0] / 1e306))
-        runs.append(trace)
+    runs = _huge_box_traces(lambda impl: gn.OPTIMIZERS[method](HUGE_BOX, seed=2, popsize=30, impl=impl, **kw), 20,
+                            _spread_and_wave)
     for g, (x, y) in enumerate(zip(*runs)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-300, err_msg=f"generation {g}")
 
