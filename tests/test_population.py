@@ -213,6 +213,23 @@ def test_sa_cooling(cooling):
     assert temps[0] == pytest.approx(2.0) and all(a >= b for a, b in zip(temps, temps[1:])) and temps[-1] > 0
 
 
+def test_sa_linear_cooling_spans_the_planned_run_and_its_checkpoint():
+    # without cooling_generations, linear cooling spans the run minimize's budget allows (plan), carried by the
+    # state (a checkpoint resumes the same schedule); an explicit length wins; with neither, max_generations or 1000
+    opt = gn.SimulatedAnnealing(BOUNDS7, cooling="linear", T0=2.0, popsize=4, seed=3)
+    assert opt.temperature(500) == pytest.approx(1.0)
+    opt.plan(50)
+    assert opt.temperature(25) == pytest.approx(1.0) and opt.temperature(50) == pytest.approx(2e-3)
+    resumed = gn.SimulatedAnnealing(BOUNDS7, cooling="linear", T0=2.0, popsize=4, seed=3)
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.temperature(25) == pytest.approx(1.0)
+    fixed = gn.SimulatedAnnealing(BOUNDS7, cooling="linear", T0=2.0, cooling_generations=10)
+    fixed.plan(50)
+    assert fixed.temperature(5) == pytest.approx(1.0)
+    assert gn.SimulatedAnnealing(BOUNDS7, cooling="linear", T0=2.0, max_generations=20).temperature(10) == \
+        pytest.approx(1.0)
+
+
 def test_hill_climbing_exploration_and_restart():
     xs = assert_same_trajectory(gn.HillClimbing, generations=12, popsize=4, exploration=0.5, restart_patience=2)
     assert len(xs) == 12

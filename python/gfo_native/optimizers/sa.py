@@ -23,6 +23,7 @@ class SAState:
     T0: float            # initial temperature (nan until set from the first generation)
     step: float          # proposal scale, fraction of the box width
     alpha: float = 0.95  # geometric cooling factor per generation
+    horizon: int = 0     # the run told by plan() (minimize's budget), 0 if none: linear cooling's default length
 
 
 @register("sa")
@@ -43,7 +44,8 @@ class SimulatedAnnealing(Optimizer):
     leaves the final precision to the last generations (sphere no longer reaches 1e-6 in 40,000).
     ``"logarithmic"`` :math:`T_k = T_0 \ln 2 / \ln(k + 2)` (Geman & Geman 1984: slow,
     with the convergence guarantee); ``"linear"`` :math:`T_k = T_0 \max(1 - k / K, 10^{-3})` over
-    ``cooling_generations`` K.
+    K = ``cooling_generations``, by default the run's length (:func:`gfo_native.minimize`'s budget, or
+    ``max_generations``), else 1000.
 
     ``T0`` defaults to the standard deviation of the first generation's values (White 1984). The step
     ``s`` (initially ``step``) follows the acceptance ratio of the last generation as in Corana et al. (1987):
@@ -56,15 +58,15 @@ class SimulatedAnnealing(Optimizer):
     hands_out_batch = True  # _ask builds a new array; _tell copies what it keeps
 
     def __init__(self, bounds: Any = None, *, T0: float | None = None, cooling: str = "geometric",
-                 alpha: float | None = None, T_end_ratio: float = 1e-8, cooling_generations: int = 1000,
+                 alpha: float | None = None, T_end_ratio: float = 1e-8, cooling_generations: int | None = None,
                  step: float = 0.1, **kwargs: Any):
         self.T0 = None if T0 is None else pop.real(T0, "T0", low=0.0, low_open=True)
         self.cooling = pop.choice(cooling, "cooling", ("geometric", "logarithmic", "linear"))
         self.alpha = None if alpha is None else pop.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
         self.T_end_ratio = pop.real(T_end_ratio, "T_end_ratio", low=0.0, high=1.0, low_open=True)
-        if not pop.is_int(cooling_generations) or cooling_generations < 1:
+        if cooling_generations is not None and (not pop.is_int(cooling_generations) or cooling_generations < 1):
             raise ValueError(f"cooling_generations: expected a positive integer, got {cooling_generations!r}")
-        self.cooling_generations = int(cooling_generations)
+        self.cooling_generations = None if cooling_generations is None else int(cooling_generations)
         self.step0 = pop.real(step, "step", low=0.0, low_open=True)
         super().__init__(bounds, **kwargs)
 
@@ -87,8 +89,10 @@ class SimulatedAnnealing(Optimizer):
         return float(self.T_end_ratio ** (1.0 / max(int(generations), 1)))
 
     def _plan(self, generations: int) -> None:
-        """Fit the geometric cooling factor to a run of ``generations`` (unless ``alpha`` was given)."""
+        """Fit the cooling to a run of ``generations``: geometric's factor (unless ``alpha`` was given), linear's
+        length (unless ``cooling_generations`` was given)."""
         self.state.alpha = self._fitted_alpha(generations)
+        self.state.horizon = int(generations)
 
     def temperature(self, k: int | None = None) -> float:
         """T_k of the cooling schedule (k defaults to the current generation)."""
@@ -98,7 +102,8 @@ class SimulatedAnnealing(Optimizer):
             return float(T0 * self.state.alpha ** k)
         if self.cooling == "logarithmic":
             return float(T0 * math.log(2.0) / math.log(k + 2.0))
-        return float(T0 * max(1.0 - k / self.cooling_generations, 1e-3))
+        K = self.cooling_generations or self.state.horizon or self.max_generations or 1000
+        return float(T0 * max(1.0 - k / K, 1e-3))
 
     def _ask(self) -> np.ndarray:
         st = self.state
