@@ -562,3 +562,20 @@ def test_binary_ga_needs_bounds_and_unbounded_real_methods_run():
             X = opt.ask()
             opt.tell(X, (X**2).sum(axis=1))
         assert np.isfinite(opt.best_f)
+
+
+@pytest.mark.parametrize("method", ["ga", "pso", "de", "sa", "hill_climbing"])
+def test_x0_in_a_box_is_the_first_member_of_the_initial_population(method):
+    # a finite box starts uniform in it; an x0 the caller gives joins as the first point (it was dropped)
+    x0 = np.linspace(-1.0, 1.0, 7)
+    firsts = []
+    for impl in ("native", "reference"):
+        X = gn.OPTIMIZERS[method](BOUNDS7, x0=x0, popsize=8, seed=4, impl=impl).ask()
+        assert np.array_equal(X[0], x0) and not np.array_equal(X[1], x0)
+        firsts.append(X)
+    np.testing.assert_array_equal(*firsts)
+    plain = gn.OPTIMIZERS[method](BOUNDS7, popsize=8, seed=4).ask()
+    np.testing.assert_array_equal(plain[1:], firsts[0][1:])  # the other draws are those of a run without x0
+    res = gn.minimize(lambda x: float(((x - x0) ** 2).sum()), BOUNDS7, method=method, budget=8, seed=4,
+                      options={"x0": x0, "popsize": 8})
+    assert res.fun == 0.0

@@ -32,12 +32,17 @@ def span(opt: Any) -> np.ndarray:
     return np.asarray(np.where(np.isfinite(width), width, 4.0 * opt.sigma0))
 
 
-def initial_population(opt: Any, n: int, purpose: int) -> np.ndarray:
-    """n points uniform in the box (bounded) or Gaussian around x0 with scale sigma0 (unbounded)."""
+def initial_population(opt: Any, n: int, purpose: int, *, with_x0: bool = True) -> np.ndarray:
+    """n points uniform in the box (bounded) or Gaussian around x0 with scale sigma0 (unbounded).
+
+    In a box, an ``x0`` the caller gave replaces the first point (``with_x0``, as scipy's differential_evolution
+    takes its initial guess), so that a known start is never dropped for uniform draws alone."""
     k = Backend(opt.impl, "sampling")
     X = np.empty((n, opt.dim))
     if opt.bounded:
         k.uniform_box(opt.seed, opt.stream(purpose), opt.lower, opt.upper, X)
+        if with_x0 and opt.x0_given:
+            X[0] = opt.x0
     else:
         k.gaussian_box(opt.seed, opt.stream(purpose), opt.x0, opt.sigma0, opt.lower, opt.upper, X)
     return X

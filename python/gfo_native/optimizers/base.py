@@ -70,7 +70,8 @@ class Optimizer:
             also takes those dicts, and ``best_params`` is the best point as a dict. Either ``bounds`` or
             ``dim`` is required.
         dim: dimension when no box is given (then the box is unbounded).
-        x0: centre of the initial distribution (default: the box centre, or zeros); a dict with a Space.
+        x0: centre of the initial distribution (default: the box centre, or zeros); a dict with a Space. The
+            population methods start uniform in a finite box, with a given x0 as their first member.
         sigma0: initial scale, scalar or (d,) (default: 0.25 of the box width, or 1).
         popsize: points per ask (default: the algorithm's literature default for ``dim``).
         seed: 64-bit seed of the Philox streams.
@@ -123,6 +124,7 @@ class Optimizer:
         self.bounded = bool(np.all(np.isfinite(self.lower)) and np.all(np.isfinite(self.upper)))
         width = self.upper - self.lower
         finite = np.isfinite(width)
+        self.x0_given = x0 is not None
         if x0 is None:
             self.x0 = np.zeros(self.dim)
             self.x0[finite] = 0.5 * (self.lower[finite] + self.upper[finite])

@@ -94,5 +94,5 @@ class HillClimbing(Optimizer):
         st.sigma = np.minimum(st.sigma * math.exp((p_s - 0.2) / (0.8 * self.d_sigma)), self.span)
         st.stagnation = 0 if improved else st.stagnation + 1
         if self.restart_patience is not None and st.stagnation >= self.restart_patience:
-            st.x = pop.initial_population(self, 1, _RESTART)[0]
+            st.x = pop.initial_population(self, 1, _RESTART, with_x0=False)[0]  # a restart goes elsewhere
             st.fx, st.sigma, st.stagnation = math.inf, self._sigma_start(), 0
