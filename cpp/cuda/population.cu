@@ -33,6 +33,7 @@ __global__ void pso_kernel(std::uint64_t seed, std::uint64_t s1, std::uint64_t s
     const double u1 = double(uniform<float>(seed, s1, std::uint64_t(e)));
     const double u2 = double(uniform<float>(seed, s2, std::uint64_t(e)));
     double vj = w * V[e] + c1 * u1 * (p - x) + c2 * u2 * (g - x);  // Eq. (1) of Shi & Eberhart (1998)
+    vj = vj == vj ? vj : 0.0;  // pulls overflowing to opposite infinities (a box ~1e308 wide): as pso.cpp
     vj = clip(vj, -vmax[j], vmax[j]);
     double xj = x + vj;
     if (!reflect) {
@@ -67,7 +68,7 @@ __global__ void de_kernel(std::uint64_t seed, std::uint64_t scr, int strategy, d
       case 1: v = xb + f * (x0 - x1); break;
       default: v = x + f * (xb - x) + f * (x0 - x1); break;
     }
-    if (v < lo[j]) v = 0.5 * (lo[j] + x);  // bounce-back (JADE)
+    if (!(v >= lo[j])) v = v != v ? x : 0.5 * (lo[j] + x);  // bounce-back (JADE); NaN (inf - inf): the parent's
     if (v > hi[j]) v = 0.5 * (hi[j] + x);
     U[e] = v;
   });
@@ -142,14 +143,14 @@ __global__ void ga_kernel(std::uint64_t seed, GaStreams s, GaParams p, std::int6
           const double widen = 1.0 + 2.0 * p.alpha;
           const double mn = b < a ? b : a;  // std::min(a, b) and std::max(a, b), signed zeros included
           const double I = (a < b ? b : a) - mn;
-          c0 = clip((mn - p.alpha * I) + uniform<double>(seed, s.gene, g0 + j) * (widen * I), lo[j], hi[j]);
-          c1 = clip((mn - p.alpha * I) + uniform<double>(seed, s.gene, g1 + j) * (widen * I), lo[j], hi[j]);
+          c0 = clip(blx_gene(mn, I, uniform<double>(seed, s.gene, g0 + j), p.alpha, widen), lo[j], hi[j]);
+          c1 = clip(blx_gene(mn, I, uniform<double>(seed, s.gene, g1 + j), p.alpha, widen), lo[j], hi[j]);
           break;
         }
         case GaCrossover::arithmetic: {
           const double lam = uniform<double>(seed, s.pair, pk + 1);
-          c0 = lam * a + (1.0 - lam) * b;
-          c1 = (1.0 - lam) * a + lam * b;
+          c0 = clip(lam * a + (1.0 - lam) * b, lo[j], hi[j]);  // rounding can step an ulp past a face (ga.cpp)
+          c1 = clip((1.0 - lam) * a + lam * b, lo[j], hi[j]);
           break;
         }
         case GaCrossover::sbx: {

@@ -28,14 +28,6 @@ inline double poly_gene(double x, double u, const EtaPower& e, double lo, double
   return clip(x + delta * span, lo, hi);
 }
 
-// BLX-alpha: uniform in [min - alpha I, max + alpha I]. In a box ~1e308 wide both ends can overflow (-inf + inf =
-// NaN): then the same point from the other grouping, min + I (u (1 + 2 alpha) - alpha), which overflows to one
-// infinity at most (clipped to the box by the caller). Twin: reference/ga.py.
-inline double blx_gene(double mn, double I, double u, double alpha, double widen) {
-  const double c = (mn - alpha * I) + u * (widen * I);
-  return c == c ? c : mn + I * (u * widen - alpha);
-}
-
 // x[i]^k and x[i]^(1/k) over arrays: EtaPower's operation sequence as passes over contiguous memory, which
 // the compiler vectorises (sqrt included, -fno-math-errno), bit-identical to the scalar EtaPower.
 inline void raise_all(const EtaPower& e, std::int64_t n, double* __restrict x, double* __restrict r) {

@@ -11,6 +11,14 @@ namespace gfo {
 enum class GaCrossover : int { uniform = 0, one_point = 1, two_point = 2, blx = 3, arithmetic = 4, sbx = 5 };
 enum class GaMutation : int { none = 0, gaussian = 1, polynomial = 2, bitflip = 3 };
 
+// BLX-alpha: uniform in [min - alpha I, max + alpha I], widen = 1 + 2 alpha. In a box ~1e308 wide both ends can
+// overflow (-inf + inf = NaN): then the same point from the other grouping, min + I (u widen - alpha), which
+// overflows to one infinity at most (clipped to the box by the caller). Twin: reference/ga.py.
+GFO_HD double blx_gene(double mn, double I, double u, double alpha, double widen) {
+  const double c = (mn - alpha * I) + u * (widen * I);
+  return c == c ? c : mn + I * (u * widen - alpha);
+}
+
 struct GaParams {
   GaCrossover crossover;
   double crossover_prob;  // probability that a pair is recombined at all
