@@ -101,6 +101,14 @@ inline T nan_max(T a, T b) {
   return ((a > b) | (a != a)) ? a : b;  // bitwise | keeps the loop branch-free (vectorizable)
 }
 
+// The gradient as a step sees it: negated when maximizing (sign -1), plus L2 weight decay (not AdamW's); the
+// twin of cuda/optim.cu's grad_of.
+template <bool kL2, class T, class C>
+inline T direction(T g, T x, const C& c) {
+  const T d = g * c.sign;
+  return kL2 ? d + c.wd * x : d;
+}
+
 // ---------------------------------------------------------------- SGD
 // The step's scalars (in the math type T), apart from the arrays: a float16 span staged through float32
 // blocks reuses them as they are.
@@ -125,8 +133,7 @@ inline void sgd_loop(const SGDSpan<S>& a) {
   Elem<S>* __restrict buf = a.buf;
   for (std::int64_t i = 0; i < a.n; ++i) {
     const T x = St::ld(p[i]);
-    T d = St::ld(g[i]) * a.c.sign;
-    if (kL2) d = d + a.c.wd * x;
+    T d = direction<kL2>(St::ld(g[i]), x, a.c);
     if (kMomentum) {
       T b = kInit ? d : St::ld(buf[i]) * a.c.momentum + a.c.one_minus_dampening * d;
       buf[i] = St::st(b);
@@ -171,8 +178,7 @@ inline void adagrad_loop(const AdagradSpan<S>& a) {
   Elem<S>* __restrict sum = a.sum;
   for (std::int64_t i = 0; i < a.n; ++i) {
     const T x = St::ld(p[i]);
-    T d = St::ld(g[i]) * a.c.sign;
-    if (kL2) d = d + a.c.wd * x;
+    const T d = direction<kL2>(St::ld(g[i]), x, a.c);
     const T s = St::ld(sum[i]) + d * d;  // addcmul_(grad, grad, value=1)
     sum[i] = St::st(s);
     const T std_ = std::sqrt(s) + a.c.eps;
@@ -209,8 +215,7 @@ inline void rmsprop_loop(const RMSpropSpan<S>& a) {
   Elem<S>* __restrict buf = a.buf;
   for (std::int64_t i = 0; i < a.n; ++i) {
     const T x = St::ld(p[i]);
-    T d = St::ld(g[i]) * a.c.sign;
-    if (kL2) d = d + a.c.wd * x;
+    const T d = direction<kL2>(St::ld(g[i]), x, a.c);
     const T s = St::ld(sq[i]) * a.c.alpha + (a.c.one_minus_alpha * d) * d;
     sq[i] = St::st(s);
     T avg;
@@ -269,10 +274,9 @@ inline void adam_loop(const AdamSpan<S>& a) {
   Elem<S>* __restrict v = a.v;
   Elem<S>* __restrict vmax = a.vmax;
   for (std::int64_t i = 0; i < a.n; ++i) {
-    T d = St::ld(g[i]) * a.c.sign;
-    T x = St::ld(p[i]);
-    if (kL2) d = d + a.c.wd * x;
-    x = x * a.c.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
+    const T x0 = St::ld(p[i]);
+    const T d = direction<kL2>(St::ld(g[i]), x0, a.c);
+    const T x = x0 * a.c.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
     const T mi = lerp<kSmallLerp>(St::ld(m[i]), d, a.c.w1, a.c.one_minus_w1);
     m[i] = St::st(mi);
     T vi = St::ld(v[i]) * a.c.beta2 + (a.c.one_minus_beta2 * d) * d;

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .. import _core
-from .._torch_ptr import tensor_pointer
+from .._torch_ptr import DTYPE_CODES, tensor_pointer
 from ..optim import _table as T
 from ._dense import require_same_layout, shaped_like
 from ._state import adopt_entry
@@ -33,8 +33,8 @@ _NUMEL = torch.Tensor.numel
 _STRIDE = torch.Tensor.stride
 # the kernels' dtype codes (_torch_ptr.DTYPE_CODES), on the CPU and CUDA alike: bf16/fp16 tensors are loaded to
 # float32, the float32 math runs, and each stored value is rounded once (gfo/optim.hpp, cuda/optim.cu)
-_CODES = {torch.float32: 0, torch.float64: 1, torch.bfloat16: 2, torch.float16: 3}
-_DTYPES = ("torch.float32", "torch.float64", "torch.bfloat16", "torch.float16")
+_CODES = {getattr(torch, name.split(".")[1]): code for name, code in DTYPE_CODES.items()}
+_DTYPES = tuple(DTYPE_CODES)
 CPU = -1  # device of a part: -1 for the CPU, else the CUDA device index
 
 

@@ -141,8 +141,7 @@ def check_logged_dtypes(params: Sequence[torch.Tensor], logged: Any, what: str) 
     parameter's dtype, so the same weights in another dtype would end elsewhere. ``what`` names the run."""
     if logged is None:
         return
-    for t, (p, had) in enumerate(zip(params, logged)):
-        now = str(p.dtype).rpartition(".")[2]
+    for t, (now, had) in enumerate(zip(dtype_names(params), logged)):
         if now != had:
             raise ValueError(f"params[{t}]: {now}, but {what} had tensor {t} in {had}; every perturbation and "
                              "update rounds to the parameter's dtype, so the dtype is part of the run (convert the "
