@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,30 @@ def test_short_max_time_still_evaluates_one_generation(progress):
                       max_time=1e-12, progress=progress, options={"popsize": 10})
     assert res.nfev == 10 and res.nit == 1 and res.x is not None and res.success
     assert res.message == "max_time 1e-12 s reached"
+
+
+def test_progress_bar_reaches_the_budget_it_can_spend(capsys):
+    # budget 70 at popsize 16: four generations (64 evaluations) fit; the bar ended at 64/70, short of 100%
+    gn.minimize(gn.functions.sphere, [(-5, 5)] * 2, method="random_search", budget=70, vectorized=True, progress=True,
+                options={"popsize": 16})
+    err = capsys.readouterr().err
+    assert "100%" in err and re.search(r"64(\.0)?/64(\.0)?", err) and "/70" not in err.split("\r")[-1]
+
+
+@pytest.mark.parametrize("exc_type", [RuntimeError, KeyboardInterrupt])
+def test_exception_carries_the_run_so_far(exc_type):
+    # with max_retries=None the first exception stops the run; the best point found before it was lost
+    calls = []
+
+    def f(X):
+        calls.append(1)
+        if len(calls) == 4:
+            raise exc_type("objective broke")
+        return np.sum((X - 0.5) ** 2, axis=1)
+
+    with pytest.raises(exc_type) as info:
+        gn.minimize(f, [(-5, 5)] * 3, method="pso", budget=10_000, vectorized=True, options={"popsize": 20})
+    res = info.value.result
+    assert res.nfev == 60 and res.nit == 3 and not res.success and exc_type.__name__ in res.message
+    assert res.x.shape == (3,) and res.fun == np.sum((res.x - 0.5) ** 2) and res.fun == res.history["fun"][-1]
+    assert any(".result" in note for note in info.value.__notes__)

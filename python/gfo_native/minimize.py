@@ -90,6 +90,9 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
         max_retries: an evaluation that raises is retried this many times, then recorded as failed
             (value +inf; ``res.n_failed``, ``res.failures`` with the exception text). None (default): the
             first exception stops the run, as in scipy. Units whose worker died are resubmitted either way.
+            An exception that stops the run (a ``KeyboardInterrupt`` too) carries the run so far, up to the last
+            finished generation, as ``exc.result`` (an OptimizeResult with ``success=False``), so the best point
+            found is not lost.
         checkpoint: file to save the run to (atomically) every ``checkpoint_every`` generations, after the
             last one, and within long batches (finished points, at most once a second).
         checkpoint_every: generations between checkpoints.
@@ -126,8 +129,8 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     opt = _construct(OPTIMIZERS[method], method, bounds, seed, target, options)
     if budget < opt.popsize:
         raise ValueError(f"budget: {budget} is smaller than one generation (popsize {opt.popsize})")
-    opt.plan(budget // opt.popsize if opt.max_generations is None else min(opt.max_generations,
-                                                                           budget // opt.popsize))
+    planned = budget // opt.popsize if opt.max_generations is None else min(opt.max_generations, budget // opt.popsize)
+    opt.plan(planned)
 
     if resume and checkpoint is None:
         raise ValueError("resume: needs checkpoint=<file> to resume from")
@@ -158,6 +161,9 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
                 message = reason
                 break
             if opt.nfev + opt.popsize > budget:
+                if bar is not None:  # the budget's remainder, short of a generation, is not spent: the run is done
+                    bar.total = bar.n
+                    bar.refresh()
                 break
             # between generations: at least one runs (setup, a progress bar's import or a resumed checkpoint's
             # load may take longer than a short max_time, which left a result with no point at all)
@@ -176,6 +182,15 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
             if callback is not None and callback(make_result(opt, "running", True, hist.views(), failures)):
                 message = "stopped by callback"
                 break
+    except BaseException as exc:
+        # the run so far (finished generations) travels with the exception: the caller keeps the best point
+        try:
+            exc.result = make_result(opt, f"stopped by {type(exc).__name__}: {exc}", False, hist.arrays(), failures)
+            exc.add_note(f"gfo_native.minimize: the run so far ({opt.nfev} evaluations, best {opt.best_f:.6g}) is "
+                         "in this exception's .result")
+        except Exception:  # an exception type that takes no attributes: it still propagates, unchanged
+            pass
+        raise
     finally:
         evaluation.close()
         if bar is not None:
