@@ -6,6 +6,8 @@ Each function maps fitness values to minimize (``+inf`` for NaN/inf, already san
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -25,9 +27,15 @@ def _windowed_weights(f: np.ndarray) -> np.ndarray:
     finite = np.isfinite(f)
     if not finite.any():
         return np.ones(f.size)
-    worst, best = f[finite].max(), f[finite].min()
+    worst, best = float(f[finite].max()), float(f[finite].min())
+    if not math.isfinite(max(abs(worst), abs(best)) * (4.0 * f.size)):
+        # values across float64's range (a penalty of 1e308 for infeasible points): the spread or the wheel's total
+        # (up to 2.02 n max|f|) would overflow, and the cumulative weights turned inf / NaN, so that every parent
+        # was one member. Scaled by a power of two (exact: the same proportions), the total stays finite.
+        scale = 2.0 ** -math.ceil(math.log2(4.0 * f.size))
+        f, worst, best = f * scale, worst * scale, best * scale
     spread = worst - best
-    if not spread > 0 or not np.isfinite(spread):
+    if not spread > 0:
         return np.asarray(finite.astype(np.float64))
     w = np.where(finite, (worst - np.where(finite, f, worst)) + 0.01 * spread, 0.0)
     return w
