@@ -45,3 +45,20 @@ def test_ga_fitness_proportional_selection_improves_under_float_max_penalties(sc
             X = opt.ask()
             opt.tell(X, penalized(X))
     assert opt.best_f < 0.05
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+@pytest.mark.parametrize("method,kw", [("ga", {}), ("ga", {"crossover": "uniform", "mutation": "none"}), ("de", {}),
+                                       ("de", {"strategy": "rand1bin"})])
+def test_asked_batch_changed_in_place_stays_in_the_box(method, kw, impl):
+    # ask() hands out the pending batch itself (no copy); a caller rounding an integer coordinate in place told
+    # points outside the box (2.7 -> 3) as "the asked batch", which GA and DE kept unclipped: every later ask had
+    # points outside the box (and NaN from the GA's bound-aware operators)
+    opt = gn.OPTIMIZERS[method]([(0.0, 2.7)] * 3, seed=1, popsize=10, impl=impl, **kw)
+    for g in range(15):
+        X = opt.ask()
+        assert np.all(np.isfinite(X)) and np.all((X >= 0.0) & (X <= 2.7)), g
+        np.round(X, 0, out=X)
+        opt.tell(X, ((X - 3.0) ** 2).sum(axis=1))
+    # the best is a told (rounded) point itself, with its value, outside the box where it was told there
+    assert np.all(opt.best_x == np.round(opt.best_x)) and opt.best_f == ((opt.best_x - 3.0) ** 2).sum()

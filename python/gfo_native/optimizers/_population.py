@@ -54,9 +54,10 @@ def kept_points(opt: Any, X: np.ndarray) -> np.ndarray:
     The asked batch lies in the box; points of the caller's own (repaired, rounded) may not, and the operators
     assume members inside it (GA's bound-aware SBX and polynomial mutation make NaN of a parent outside, copied
     genes and DE's bounce-back towards an outside parent would be asked): those are clipped to the box. Their
-    values stay as told (the point itself, with its value, is still the best so far where it is best)."""
-    if X is opt._pending:
-        return np.array(X)
+    values stay as told (the point itself, with its value, is still the best so far where it is best).
+
+    The asked batch itself is clipped too: ``ask`` hands it out without a copy (``hands_out_batch``), so a caller
+    who rounds or repairs it in place (``np.round(X, out=X)``) tells changed points as the asked array."""
     return np.asarray(np.clip(X, opt.lower, opt.upper))
 
 

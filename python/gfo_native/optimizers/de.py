@@ -122,8 +122,7 @@ class DifferentialEvolution(Optimizer):
         if self.generation == 0:
             st.X, st.fitness = pop.kept_points(self, X), f.copy()
             return
-        if X is not self._pending:  # the caller's own points: clipped to the box (see pop.kept_points)
-            X = pop.kept_points(self, X)
+        X = pop.kept_points(self, X)  # the caller's own points, or the asked batch changed in place: in the box
         better = f <= st.fitness  # greedy one-to-one selection; ties move (helps on plateaus)
         np.copyto(st.X, X, where=better[:, None])
         st.fitness = np.where(better, f, st.fitness)
