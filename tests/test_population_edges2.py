@@ -62,3 +62,33 @@ def test_asked_batch_changed_in_place_stays_in_the_box(method, kw, impl):
         opt.tell(X, ((X - 3.0) ** 2).sum(axis=1))
     # the best is a told (rounded) point itself, with its value, outside the box where it was told there
     assert np.all(opt.best_x == np.round(opt.best_x)) and opt.best_f == ((opt.best_x - 3.0) ** 2).sum()
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_binary_ga_keeps_repaired_bit_strings(in_place, impl):
+    # repairing infeasible bit strings before evaluation (Lamarckian repair, e.g. a knapsack's overweight picks
+    # dropped) and telling the repaired strings: the binary GA kept the unrepaired genomes with the repaired
+    # strings' values, so the repair never entered the population
+    opt = gn.GA([(0.0, 1.0)] * 8, genome="binary", bits=1, popsize=10, seed=0, impl=impl)
+    for _ in range(4):
+        X = opt.ask()
+        Y = X if in_place else X.copy()
+        Y[:, :4] = 0.0  # the repair: the first four bits must be 0
+        opt.tell(Y, -Y.sum(axis=1))
+        assert not opt.state.genomes[:, :4].any()
+
+
+@pytest.mark.parametrize("bits", [1, 3, 17, 40])
+def test_binary_ga_encode_inverts_decode(bits):
+    box = [(-1e16, 1.5), (0.0, 1.0), (-3.0, 7.25)]
+    opt = gn.GA(box, genome="binary", bits=bits, popsize=12, seed=bits)
+    for _ in range(3):
+        X = opt.ask()
+        G = opt.state.genomes if opt.state.offspring is None else opt.state.offspring
+        np.testing.assert_array_equal(opt.encode(X), G)
+        opt.tell(X, X.sum(axis=1))
+    # a point between grid points takes the nearest code; one outside the box the code of its face
+    lo = np.array([b[0] for b in box])
+    hi = np.array([b[1] for b in box])
+    np.testing.assert_array_equal(opt.decode(opt.encode(np.stack([lo - 1.0, hi + 1.0]))), np.stack([lo, hi]))

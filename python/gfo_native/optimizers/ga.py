@@ -40,7 +40,9 @@ class GA(Optimizer):
         ``"real"``: one float gene per coordinate, kept in the box by clipping after each operator; told points of
         the caller's own (``tell(X, f)`` with X not the asked batch) become the population clipped to the box.
         ``"binary"``: ``bits`` bits per coordinate, decoded as :math:`x_j = l_j + (u_j - l_j) k / (2^B - 1)`
-        (Goldberg 1989); with ``bits=1`` and bounds (0, 1) the asked points are plain bit strings.
+        (Goldberg 1989); with ``bits=1`` and bounds (0, 1) the asked points are plain bit strings. Told points that
+        differ from the asked ones (repaired bit strings) enter the population as the genome of their nearest grid
+        point (:meth:`encode`).
 
     Selection (minimization, NaN/inf never chosen by fitness-proportional schemes):
         ``"tournament"`` (size ``tournament_size``, default 3 as in DEAP's examples), ``"roulette"``
@@ -132,6 +134,31 @@ class GA(Optimizer):
         x = self.lower + (self.upper - self.lower) * (k / (2.0 ** self.bits - 1.0))
         return np.asarray(np.minimum(x, self.upper))
 
+    def encode(self, points: np.ndarray) -> np.ndarray:
+        """Genomes of points, the inverse of :meth:`decode` on its grid: per coordinate the nearest code
+        k = round((x_j - l_j) / (u_j - l_j) (2^B - 1)) of the point clipped to the box, as ``bits`` bits
+        (most significant first). Real genomes: the points clipped to the box."""
+        X = np.clip(points, self.lower, self.upper)
+        if self.genome == "real":
+            return np.asarray(X)
+        top = 2 ** self.bits - 1
+        k = np.clip(np.rint((X - self.lower) / (self.upper - self.lower) * float(top)), 0, top).astype(np.int64)
+        bits = (k[:, :, None] >> np.arange(self.bits - 1, -1, -1)) & 1
+        return np.asarray(bits.reshape(X.shape[0], self.genome_length), dtype=np.float64)
+
+    def _told_genomes(self, X: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """The genomes of the told points ``X`` for asked genomes ``G`` (changed in place where a told row differs).
+
+        Binary genomes: a row told as other points than ``G`` decodes to (a repaired bit string, a point of the
+        caller's own, the asked array changed in place) takes the genome of its nearest grid point, so that the
+        population holds the points whose values it was told."""
+        if self.genome == "real":
+            return pop.kept_points(self, X)
+        changed = np.any(X != self.decode(G), axis=1)
+        if changed.any():
+            G[changed] = self.encode(X[changed])
+        return G
+
     def _init_state(self) -> GAState:
         self.mutation_prob = 1.0 / self.genome_length if self._mutation_prob is None else self._mutation_prob
         L = self.genome_length
@@ -198,11 +225,10 @@ class GA(Optimizer):
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state
         if self.generation == 0:
-            if self.genome == "real":
-                st.genomes = pop.kept_points(self, X)
+            st.genomes = self._told_genomes(X, st.genomes)
             st.fitness = f.copy()
             return
-        children = pop.kept_points(self, X) if self.genome == "real" else st.offspring
+        children = self._told_genomes(X, st.offspring)
         if self.elitism:
             # the best parents replace the worst children they beat (best parent vs worst child first)
             elite = pop.stable_order(st.fitness)[: self.elitism]
