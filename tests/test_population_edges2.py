@@ -92,3 +92,29 @@ def test_binary_ga_encode_inverts_decode(bits):
     lo = np.array([b[0] for b in box])
     hi = np.array([b[1] for b in box])
     np.testing.assert_array_equal(opt.decode(opt.encode(np.stack([lo - 1.0, hi + 1.0]))), np.stack([lo, hi]))
+
+
+def _sa_trace(scale, popsize, impl, first=None):
+    opt = gn.SimulatedAnnealing(BOX, popsize=popsize, seed=4, impl=impl)
+    trace = []
+    for g in range(40):
+        X = opt.ask()
+        trace.append(X.copy())
+        y = scale * (((X - 0.5) ** 2).sum(axis=1) + np.cos(5.0 * X).sum(axis=1))
+        if g == 0 and first is not None:
+            y[:] = first
+        opt.tell(X, y)
+    return np.array(trace), opt
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+@pytest.mark.parametrize("popsize,first", [(1, None), (6, 7.0), (6, np.nan)])
+def test_sa_initial_temperature_without_a_first_generation_spread(popsize, first, impl):
+    # T0 is the standard deviation of the first generation's values; a single chain (popsize=1, the classic
+    # annealer) or a first generation without a spread (equal values on a plateau, all NaN) fell back to T0 = 1
+    # whatever the objective's scale: the same problem in other units annealed differently (greedy at large scales)
+    base, opt = _sa_trace(1.0, popsize, impl, first)
+    assert np.isfinite(opt.state.T0) and opt.state.T0 != 1.0
+    for scale in (2.0 ** -10, 2.0 ** 10):
+        other, _ = _sa_trace(scale, popsize, impl, None if first is None else scale * first)
+        np.testing.assert_array_equal(other, base)  # powers of two: the same acceptance tests, exactly rescaled

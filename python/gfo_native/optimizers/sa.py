@@ -47,7 +47,9 @@ class SimulatedAnnealing(Optimizer):
     K = ``cooling_generations``, by default the run's length (:func:`gfo_native.minimize`'s budget, or
     ``max_generations``), else 1000.
 
-    ``T0`` defaults to the standard deviation of the first generation's values (White 1984). The step
+    ``T0`` defaults to the standard deviation of the first generation's values (White 1984); where they have none
+    (a single chain, equal or non-finite values), of the chains' values and the next generation's, and so on, the
+    chains accepting only moves that are no worse until it is known. The step
     ``s`` (initially ``step``) follows the acceptance ratio of the last generation as in Corana et al. (1987):
     above 0.6 it grows, below 0.4 it shrinks (factor 1 + 2 (ratio - 0.6) / 0.4 and its inverse).
 
@@ -113,17 +115,26 @@ class SimulatedAnnealing(Optimizer):
         self.k.propose(self.seed, self.stream(_PROPOSE), st.step, st.X, self.span, self.lower, self.upper, Y)
         return np.asarray(Y)
 
+    @staticmethod
+    def _initial_temperature(values: np.ndarray) -> float:
+        """The standard deviation of the finite ``values`` (White 1984); NaN (not known yet) without a spread, e.g.
+        a single chain's one value, which gave a fixed T0 = 1 whatever the objective's scale; 1 if it overflows."""
+        finite = values[np.isfinite(values)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            sd = float(np.std(finite)) if finite.size > 1 else 0.0
+        if not sd > 0:
+            return math.nan
+        return sd if math.isfinite(sd) else 1.0
+
     def _tell(self, X: np.ndarray, f: np.ndarray) -> None:
         st = self.state
         if self.generation == 0:
             st.X, st.fitness = np.array(X), f.copy()
-            if math.isnan(st.T0):
-                finite = f[np.isfinite(f)]
-                with np.errstate(over="ignore", invalid="ignore"):
-                    sd = float(np.std(finite)) if finite.size > 1 else 0.0
-                st.T0 = sd if sd > 0 and math.isfinite(sd) else 1.0
+            st.T0 = self._initial_temperature(f) if math.isnan(st.T0) else st.T0
             return
-        T = self.temperature()
+        if math.isnan(st.T0):  # generation 0 had no spread (one chain, equal or non-finite values): the two so far
+            st.T0 = self._initial_temperature(np.concatenate([st.fitness, f]))
+        T = self.temperature()  # NaN while still unknown: only moves that are no worse are accepted
         u = pop.random_numbers(self.impl).uniform(self.seed, self.stream(_ACCEPT), f.size)
         # divide: a frozen schedule (T underflowed to 0, e.g. a small alpha over a long run) gives -delta / 0 = -inf
         # for a worse proposal, probability 0, as the limit T -> 0 does
