@@ -118,3 +118,33 @@ def test_sa_initial_temperature_without_a_first_generation_spread(popsize, first
     for scale in (2.0 ** -10, 2.0 ** 10):
         other, _ = _sa_trace(scale, popsize, impl, None if first is None else scale * first)
         np.testing.assert_array_equal(other, base)  # powers of two: the same acceptance tests, exactly rescaled
+
+
+def _masked_failures(X):
+    y = ((X - 0.5) ** 2).sum(axis=1)
+    failed = X[:, 0] > 2.0
+    return np.ma.array(np.where(failed, 0.0, y), mask=failed)  # failed evaluations masked, 0.0 under the mask
+
+
+def test_masked_fitness_entries_are_missing_values():
+    # a masked entry is a missing value; numpy's conversion keeps the data under the mask (0.0 here), so a failed
+    # evaluation was ranked best and reported as the optimum
+    opt = gn.DifferentialEvolution(BOX, seed=0, popsize=10)
+    X = opt.ask()
+    y = _masked_failures(X)
+    assert y.mask.any()
+    opt.tell(X, y)
+    assert opt.n_nonfinite == int(y.mask.sum()) and opt.best_f == y.min() and opt.best_x[0] <= 2.0
+    with pytest.raises(ValueError, match="X: contains NaN"):  # a masked point is no point
+        opt.tell(np.ma.array(opt.ask(), mask=True), np.zeros(10))
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_minimize_objective_returning_masked_failures(vectorized):
+    if vectorized:
+        fun = _masked_failures
+    else:
+        def fun(x):
+            return np.ma.masked if x[0] > 2.0 else float(((x - 0.5) ** 2).sum())
+    res = gn.minimize(fun, BOX, method="pso", budget=400, vectorized=vectorized)
+    assert res.n_nonfinite > 0 and res.x[0] <= 2.0 and res.fun == ((res.x - 0.5) ** 2).sum()

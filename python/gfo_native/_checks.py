@@ -84,7 +84,12 @@ def real_values(v: object, name: str) -> npt.NDArray[np.float64]:
     Stricter than ``np.array(v, dtype=np.float64)``, which turns None into NaN, parses text ("1.5") and drops the
     imaginary part of complex values (with only a warning): an objective that forgot its ``return`` or returns the
     wrong kind of value would then be ranked silently. NaN and inf themselves are values (ranked worst by the
-    optimizers)."""
+    optimizers). The masked entries of a numpy masked array (``np.ma.masked`` too) are NaN: missing values, not the
+    data under the mask (numpy's own conversion keeps the data, often 0, which would rank a failure best)."""
+    missing = None
+    if isinstance(v, np.ma.MaskedArray):
+        missing = np.ma.getmaskarray(v)
+        v = np.ma.getdata(v)
     try:
         a = v if isinstance(v, np.ndarray) else np.asarray(v)
     except (TypeError, ValueError):
@@ -100,8 +105,11 @@ def real_values(v: object, name: str) -> npt.NDArray[np.float64]:
     elif kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {a.dtype}")
     try:
-        return np.array(a, dtype=np.float64)
+        out = np.array(a, dtype=np.float64)
     except OverflowError:  # a Python int beyond float64's range
         raise ValueError(f"{name}: a value lies beyond the float64 range (about +-1.8e308)") from None
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected real numbers, got {type(v).__name__}") from None
+    if missing is not None and missing.any():
+        out[missing] = np.nan
+    return out

@@ -247,8 +247,8 @@ class Optimizer:
             if list(X) != self.space.decode(self._pending):
                 raise ValueError("X: the dicts differ from the asked batch (tell the dicts ask_dicts() returned)")
             X = self._pending
-        if not (isinstance(X, np.ndarray) and X.dtype == np.float64):
-            X = real_values(X, "X")  # not numpy's cast: it would parse text and drop imaginary parts
+        if not (isinstance(X, np.ndarray) and X.dtype == np.float64) or isinstance(X, np.ma.MaskedArray):
+            X = real_values(X, "X")  # not numpy's cast: it would parse text, drop imaginary parts and masks
         if X.shape != self._pending.shape:
             raise ValueError(f"X: expected the asked batch of shape {self._pending.shape}, got {X.shape}")
         if X is not self._pending:  # points of the caller's own (repaired, rounded): they become the population
