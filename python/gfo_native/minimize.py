@@ -67,7 +67,8 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     """Minimize ``fun`` over a box with a registered gradient-free method.
 
     Args:
-        fun: ``fun(x) -> float`` for x of shape (d,), or with ``vectorized=True`` ``fun(X) -> (n,)`` for X (n, d).
+        fun: ``fun(x) -> float`` for x of shape (d,) (a copy: ``fun`` may change it), or with ``vectorized=True``
+            ``fun(X) -> (n,)`` for X (n, d).
             With a Space, ``x`` is a dict ``{name: value}`` (``X`` a list of dicts).
             NaN/inf values rank worst and are counted in ``n_nonfinite``; None, complex or text values raise
             TypeError (numpy would make None a silent NaN).

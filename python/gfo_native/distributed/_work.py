@@ -26,6 +26,10 @@ def evaluate_batch(fun: Callable[..., Any], X: Any, vectorized: bool) -> np.ndar
             raise ValueError(f"fun: vectorized objective returned {y.size} values for {len(X)} points")
         return y
     y = np.empty(len(X))
+    if isinstance(X, np.ndarray):
+        # fun(x) may change its x (x -= shift, rounding in place): give it rows of a copy, as scipy does, so the asked
+        # batch (in this process a view of the optimizer's own) stays the points the values are told for
+        X = X.copy()
     for i in range(len(X)):
         v = fun(X[i])
         if type(v) is float:  # the common case, without an array round trip
