@@ -161,3 +161,11 @@ def test_scalar_objective_that_changes_its_argument(method):
 
     res = gn.minimize(fun, BOX, method=method, budget=200, seed=3)
     assert res.fun == ((res.x - 0.5) ** 2).sum()
+
+
+@pytest.mark.parametrize("F", [0.0, (0.0, 0.0), [0, 0]])
+def test_de_refuses_a_zero_differential_weight(F):
+    # F = 0 was refused but the pair (0, 0) accepted: every trial then copied its base vector (no search at all)
+    with pytest.raises(ValueError, match="F"):
+        gn.DifferentialEvolution(BOX, F=F)
+    gn.DifferentialEvolution(BOX, F=(0.0, 0.5))  # a dither from 0 still searches

@@ -87,6 +87,8 @@ class DifferentialEvolution(Optimizer):
             lo, hi = pop.real(F[0], "F", low=0.0), pop.real(F[1], "F", low=0.0)
             if lo > hi:
                 raise ValueError(f"F: low {lo} exceeds high {hi}")
+            if hi == 0.0:  # as the scalar F = 0 is refused: every mutant would be its base vector (no search)
+                raise ValueError(f"F: expected a high value > 0, got {F!r}")
             self.F = (lo, hi)
         else:
             f = pop.real(F, "F", low=0.0, low_open=True)
