@@ -169,3 +169,13 @@ def test_de_refuses_a_zero_differential_weight(F):
     with pytest.raises(ValueError, match="F"):
         gn.DifferentialEvolution(BOX, F=F)
     gn.DifferentialEvolution(BOX, F=(0.0, 0.5))  # a dither from 0 still searches
+
+
+@pytest.mark.parametrize("k,exc", [(-1, ValueError), (-2, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_sa_temperature_names_a_bad_generation(k, exc):
+    # temperature(k) is public: k = -1 raised ZeroDivisionError (log(1) = 0), -2 "math domain error", 2.5 and True
+    # gave a temperature of no generation
+    opt = gn.SimulatedAnnealing(BOX, cooling="logarithmic", T0=1.0)
+    with pytest.raises(exc, match="k: "):
+        opt.temperature(k)
+    assert opt.temperature(0) == 1.0

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import non_negative_int
 from . import _population as pop
 from .base import Optimizer
 from .registry import register
@@ -97,8 +98,8 @@ class SimulatedAnnealing(Optimizer):
         self.state.horizon = int(generations)
 
     def temperature(self, k: int | None = None) -> float:
-        """T_k of the cooling schedule (k defaults to the current generation)."""
-        k = self.generation if k is None else k
+        """T_k of the cooling schedule (k defaults to the current generation; else a generation index >= 0)."""
+        k = self.generation if k is None else non_negative_int(k, "k")
         T0 = self.state.T0
         if self.cooling == "geometric":
             return float(T0 * self.state.alpha ** k)
