@@ -33,8 +33,10 @@ class GA(Optimizer):
     Per generation: select ``popsize`` parents from the population, recombine consecutive pairs (each pair
     with probability ``crossover_prob``), mutate each gene with probability ``mutation_prob``, evaluate the
     children; the ``elitism`` best parents then replace the worst children they beat (De Jong 1975). The
-    default keeps 5% of the population (at least 1; MATLAB's ``ga`` uses the same EliteCount): on 10-D
-    rastrigin at 10,000 evaluations this takes the median best from about 0.08 (one elite) to about 0.01.
+    default keeps 10% of the population (at least 1). Against 5% (MATLAB's ``ga`` EliteCount, the previous
+    default) it gave a better median in 44 and a worse one in 5 of 64 configurations and won 68% of the seeds
+    (docs/GA_DEFAULTS.md); on 10-D rastrigin at 10,000 evaluations, population 50, the median best is 0.0039
+    against 0.0055 with 5% and about 0.08 with one elite.
 
     Genomes:
         ``"real"``: one float gene per coordinate, kept in the box by clipping after each operator; told points of
@@ -114,8 +116,9 @@ class GA(Optimizer):
 
     @staticmethod
     def default_elitism(popsize: int) -> int:
-        """Elites kept when ``elitism`` is not given: 5% of the population, at least 1 (fewer than popsize)."""
-        return min(max(1, -(-popsize // 20)), popsize - 1)
+        """Elites kept when ``elitism`` is not given: 10% of the population rounded up, at least 1 (fewer than
+        popsize)."""
+        return min(max(1, -(-popsize // 10)), popsize - 1)
 
     # ------------------------------------------------------------------ genome <-> points
     @property
