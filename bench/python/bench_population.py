@@ -417,7 +417,7 @@ def main():
             "at the roofline.\n\n"
             f"### (b) Whole runs: native rastrigin, {nb:,} x {db}, {gb} generations\n\n{tb}\n\n"
             "Matched settings: PSO w=0.7298, c1=c2=1.49618 (global best); GA tournament 3, SBX eta 15 (p 0.9), "
-            "polynomial mutation eta 20 (p 1/d), elitism 1 (PyGAD) or 5% as ours (DEAP); scikit-opt's GA is binary-coded "
+            "polynomial mutation eta 20 (p 1/d), elitism 1 (PyGAD) or 10% as ours (DEAP); scikit-opt's GA is binary-coded "
             "with its own operators); DE rand/1/bin F=0.5, CR=0.9; SA: our 1,000 chains x 100 steps vs "
             "scikit-opt's single chain doing the same number of evaluations. Peers marked 'scaled' ran fewer "
             "generations and their time is multiplied up to the full run.\n\n"
