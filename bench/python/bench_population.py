@@ -426,7 +426,8 @@ def main():
             "constriction coefficients; DEAP, a toolkit, gets our GA's operators and elitism); scikit-opt's SA is one chain "
             "doing the same number of evaluations. The verdict compares medians, as the target does; the last two "
             "columns say how firm it is: a p well above 0.05 means the two sets of runs do not tell the libraries apart "
-            "(GA against DEAP is the same algorithm, so that cell is a coin flip). docs/PSO_DEFAULTS.md has the PSO "
+            "(GA against DEAP is the same algorithm, so that cell is a coin flip: docs/GA_DEFAULTS.md checks it on 300 "
+            "seeds and has the study behind the GA's elite count). docs/PSO_DEFAULTS.md has the PSO "
             "cells on 100 other seeds (rosenbrock: ours 4.40, pyswarms 5.27, nevergrad 3.61, whose SPSO-2011 "
             "coefficients cost rastrigin) and the out-of-sample studies behind the PSO defaults (elitist learning, "
             "Zhan et al. 2009; Trelea's coefficients w = 0.6, c1 = c2 = 1.7).\n")
