@@ -179,3 +179,13 @@ def test_sa_temperature_names_a_bad_generation(k, exc):
     with pytest.raises(exc, match="k: "):
         opt.temperature(k)
     assert opt.temperature(0) == 1.0
+
+
+@pytest.mark.parametrize("method", ["pso", "de", "ga", "sa", "hill_climbing", "random_search"])
+def test_bounds_as_a_generator_is_named(method):
+    # a generator of (low, high) pairs raised "cannot pickle 'generator' object" (the constructor copies its
+    # arguments for pickling), naming neither bounds nor what to pass
+    with pytest.raises(TypeError, match="bounds: .*list"):
+        gn.OPTIMIZERS[method](((0.0, 1.0) for _ in range(3)))
+    with pytest.raises(TypeError, match="bounds: "):
+        gn.minimize(lambda x: float(x.sum()), ((0.0, 1.0) for _ in range(3)), method=method, budget=100)

@@ -92,7 +92,17 @@ class Optimizer:
     def __new__(cls: Type[_OptT], *args: Any, **kwargs: Any) -> _OptT:
         self = super().__new__(cls)
         # Constructor arguments, kept for pickling (an instance is rebuilt, then its state loaded).
-        self._init_args = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        try:
+            self._init_args = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        except TypeError:  # an argument that cannot be copied: "cannot pickle 'generator' object" named none
+            named = [("bounds", a) for a in args[:1]] + list(kwargs.items())
+            for name, v in named:
+                try:
+                    copy.deepcopy(v)
+                except TypeError:
+                    raise TypeError(f"{name}: expected a value that can be copied (a list, tuple or array, not a "
+                                    f"one-pass {type(v).__name__}: pass list(...))") from None
+            raise
         return self
 
     def __init__(self, bounds: Any = None, *, dim: int | None = None, x0: Any = None, sigma0: Any = None,
