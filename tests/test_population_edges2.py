@@ -189,3 +189,31 @@ def test_bounds_as_a_generator_is_named(method):
         gn.OPTIMIZERS[method](((0.0, 1.0) for _ in range(3)))
     with pytest.raises(TypeError, match="bounds: "):
         gn.minimize(lambda x: float(x.sum()), ((0.0, 1.0) for _ in range(3)), method=method, budget=100)
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_hill_climbing_step_grows_past_four_sigma0_when_unbounded(impl):
+    # the 1/5th rule's step was capped at the span, which in an unbounded coordinate is 4 sigma0: an optimum 1e5
+    # away could not be reached in 1,000 generations (best ~5e10); the cap is the box width, so unbounded it grows
+    opt = gn.HillClimbing(dim=5, seed=0, impl=impl)
+    for _ in range(1000):
+        X = opt.ask()
+        opt.tell(X, ((X - 1e5) ** 2).sum(axis=1))
+    assert opt.best_f < 1e-6
+    # on a function without a minimum the step grows to its ceiling and every asked point stays finite
+    opt = gn.HillClimbing(dim=2, seed=0, impl=impl)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2500):
+            X = opt.ask()
+            assert np.isfinite(X).all()
+            opt.tell(X, X.sum(axis=1))
+    assert np.all(opt.state.sigma == 1e300)
+
+
+def test_hill_climbing_step_in_a_box_is_capped_at_its_width():
+    opt = gn.HillClimbing([(0.0, 1.0), (-np.inf, np.inf)], seed=0)
+    for _ in range(300):
+        X = opt.ask()
+        opt.tell(X, -X[:, 1])  # always better further up the unbounded coordinate: every neighbour succeeds
+    assert opt.state.sigma[0] <= 1.0 and opt.state.sigma[1] > 1e10

@@ -14,6 +14,7 @@ from .registry import register
 
 # stream purposes (per generation)
 _INIT, _SAMPLE, _EXPLORE, _RESTART = 1, 2, 3, 4
+_UNBOUNDED_STEP = 1e300  # the step's ceiling in an unbounded coordinate
 
 
 @dataclasses.dataclass
@@ -44,7 +45,8 @@ class HillClimbing(Optimizer):
         restart_patience: generations without improvement before a random restart (None: never).
         sigma0 (base): initial step per coordinate, default a quarter of the box width.
 
-    Bounds: neighbours are clipped to the box; the step never exceeds the box width.
+    Bounds: neighbours are clipped to the box; the step never exceeds the box width (1e300 in an unbounded
+    coordinate, where the initial step is ``sigma0``).
     """
 
     area = "sampling"
@@ -64,6 +66,11 @@ class HillClimbing(Optimizer):
 
     def _init_state(self) -> HillClimbingState:
         self.span = pop.span(self)
+        # the most the 1/5th rule may grow a step: the box width, or far out where a coordinate is unbounded (the span
+        # there, 4 sigma0, held the step to 4 sigma0 per generation, so that an optimum 1e5 sigma0 away was out of
+        # reach; 1e300 keeps x + sigma z finite)
+        width = self.upper - self.lower
+        self.step_cap = np.asarray(np.where(np.isfinite(width), width, _UNBOUNDED_STEP))
         self.d_sigma = 1.0 + self.dim / (2.0 * self.popsize)
         return HillClimbingState(x=self.x0.copy(), fx=math.inf, sigma=self._sigma_start(), stagnation=0)
 
@@ -91,7 +98,7 @@ class HillClimbing(Optimizer):
         if f[i] <= st.fx or (np.isfinite(f[i]) and
                              rnd.uniform(self.seed, self.stream(_EXPLORE), 1)[0] < self.exploration):
             st.x, st.fx = np.array(X[i]), float(f[i])
-        st.sigma = np.minimum(st.sigma * math.exp((p_s - 0.2) / (0.8 * self.d_sigma)), self.span)
+        st.sigma = np.minimum(st.sigma * math.exp((p_s - 0.2) / (0.8 * self.d_sigma)), self.step_cap)
         st.stagnation = 0 if improved else st.stagnation + 1
         if self.restart_patience is not None and st.stagnation >= self.restart_patience:
             st.x = pop.initial_population(self, 1, _RESTART, with_x0=False)[0]  # a restart goes elsewhere
