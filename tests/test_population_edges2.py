@@ -217,3 +217,15 @@ def test_hill_climbing_step_in_a_box_is_capped_at_its_width():
         X = opt.ask()
         opt.tell(X, -X[:, 1])  # always better further up the unbounded coordinate: every neighbour succeeds
     assert opt.state.sigma[0] <= 1.0 and opt.state.sigma[1] > 1e10
+
+
+def test_pair_hyperparameters_as_rows_of_a_numpy_grid():
+    # iterating a numpy grid of settings gives 1-D arrays: F=array([0.5, 1.0]) raised "F: expected a real number,
+    # got ndarray" and elitist_sigma=array([1.0, 0.1]) the same, where the tuple or list was taken
+    for F in np.array([[0.5, 1.0], [0.3, 0.8]]):
+        assert gn.DifferentialEvolution(BOX, F=F).F == tuple(F)
+    assert gn.PSO(BOX, elitist_sigma=np.array([1.0, 0.1])).elitist_sigma_end == 0.1
+    with pytest.raises(ValueError, match="F: "):
+        gn.DifferentialEvolution(BOX, F=np.array([0.5, 0.7, 0.9]))
+    with pytest.raises(TypeError, match="F: "):
+        gn.DifferentialEvolution(BOX, F=np.ones((2, 2)))

@@ -61,6 +61,12 @@ def kept_points(opt: Any, X: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(X, opt.lower, opt.upper))
 
 
+def is_pair(value: Any) -> bool:
+    """Whether a hyperparameter is given as a sequence (a (low, high) or (start, end) pair, or a wrong length) rather
+    than one number: a tuple, a list, or a 1-D array (a row of a numpy grid of settings)."""
+    return isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)
+
+
 def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name}: expected one of {options}, got {value!r}")

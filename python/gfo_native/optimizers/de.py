@@ -81,7 +81,7 @@ class DifferentialEvolution(Optimizer):
     def __init__(self, bounds: Any = None, *, strategy: str = "best1bin", F: Any = (0.5, 1.0), CR: float = 0.2,
                  **kwargs: Any):
         self.strategy = pop.choice(strategy, "strategy", tuple(_STRATEGIES))
-        if isinstance(F, (tuple, list)):
+        if pop.is_pair(F):
             if len(F) != 2:
                 raise ValueError(f"F: expected a number or a (low, high) pair, got {F!r}")
             lo, hi = pop.real(F[0], "F", low=0.0), pop.real(F[1], "F", low=0.0)

@@ -149,7 +149,7 @@ class PSO(Optimizer):
         self.adaptive = pop.flag(adaptive, "adaptive")
         self.elitist_learning = pop.flag(elitist_learning, "elitist_learning")
         c0 = 2.0 if self.adaptive else 1.7  # Trelea's set 1; Zhan et al. start both at 2
-        sig = tuple(elitist_sigma) if isinstance(elitist_sigma, (tuple, list)) else (elitist_sigma, None)
+        sig = tuple(elitist_sigma) if pop.is_pair(elitist_sigma) else (elitist_sigma, None)
         if len(sig) != 2:
             raise ValueError(f"elitist_sigma: expected a number or a (start, end) pair, got {elitist_sigma!r}")
         self.elitist_sigma = pop.real(sig[0], "elitist_sigma", low=0.0)
