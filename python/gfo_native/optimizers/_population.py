@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numbers
 from types import ModuleType
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def kept_points(opt: Any, X: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(X, opt.lower, opt.upper))
 
 
-def is_pair(value: Any) -> bool:
+def is_pair(value: Any) -> TypeGuard[Sequence[Any]]:
     """Whether a hyperparameter is given as a sequence (a (low, high) or (start, end) pair, or a wrong length) rather
     than one number: a tuple, a list, or a 1-D array (a row of a numpy grid of settings)."""
     return isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)
