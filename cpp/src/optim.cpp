@@ -4,13 +4,17 @@
 // lerp (m + w (g - m)) rather than b1 m + (1 - b1) g, and the denominators divide by sqrt(bias_correction2)
 // before adding eps, so results agree with torch to float rounding.
 // bf16/fp16 storage: each value is loaded to float32, the float32 math runs, and each stored value is rounded once
-// (to nearest even), as in the CUDA kernels (cuda/optim.cu), so both give the same bits.
+// (to nearest even), as in the CUDA kernels (cuda/optim.cu), so both give the same bits. The bulk of a bf16/fp16 span
+// runs on SIMD lanes (see "lanes" below), the remainder through the scalar conversions of gfo/bits.hpp: the
+// same operations, so a value's bits do not depend on where a span starts (thread count).
 #include "gfo/optim.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "gfo/bits.hpp"
@@ -23,6 +27,12 @@
 #include <immintrin.h>
 #else
 #define GFO_OPTIM_F16C 0
+#endif
+
+// The 8-float vectors of "lanes" below never cross a call that is not inlined: GCC's note that passing them
+// changes the ABI without AVX does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
 namespace gfo::optim {
@@ -90,8 +100,8 @@ inline void with_bool(bool b, F&& f) {
 
 // torch's lerp picks its formula by the weight: start + w (end - start) for |w| < 0.5, else
 // end - (end - start)(1 - w); both are kept so the rounding matches.
-template <bool kSmall, class T>
-inline T lerp(T start, T end, T w, T one_minus_w) {
+template <bool kSmall, class T, class W>
+inline T lerp(T start, T end, W w, W one_minus_w) {
   return kSmall ? start + w * (end - start) : end - (end - start) * one_minus_w;
 }
 
@@ -109,6 +119,116 @@ inline T direction(T g, T x, const C& c) {
   return kL2 ? d + c.wd * x : d;
 }
 
+// ---------------------------------------------------------------- lanes
+// The float32 conversions of bf16/fp16 cost more instructions than a step's arithmetic, so a span's bulk runs on
+// 8-float vectors (GCC/Clang vector extensions; each SIMD clone compiles them for its instruction set) with
+// conversions written for whole vectors, loading and storing each array once:
+//   bf16: 16 values are 8 uint32 words; the low halves (w << 16) and the high halves (w & 0xFFFF0000) are two
+//     float32 vectors, exact, and the rounded results go back into the same halves (one shift, one blend), so no
+//     lane is ever reordered;
+//   fp16 (F16C CPUs only, see "float16" below): vcvtph2ps / vcvtps2ph.
+// The math is each optimizer's *_math function, the one its scalar loop runs, on vectors instead of scalars.
+// A Lanes type holds one array's block: load, part(k) (its k-th float32 vector), put(k, v), store.
+// f(std::integral_constant<int, k>) for k = 0 .. K-1, unrolled at compile time.
+template <class F, int... k>
+inline void each_index(F&& f, std::integer_sequence<int, k...>) {
+  (f(std::integral_constant<int, k>{}), ...);
+}
+template <int K, class F>
+inline void each(F&& f) {
+  each_index(f, std::make_integer_sequence<int, K>{});
+}
+
+inline float vsqrt(float x) { return std::sqrt(x); }
+inline double vsqrt(double x) { return std::sqrt(x); }
+
+#if defined(__GNUC__)
+#define GFO_OPTIM_LANES 1
+using f32x8 = float __attribute__((vector_size(32)));
+using u32x8 = std::uint32_t __attribute__((vector_size(32)));
+
+inline f32x8 vsqrt(f32x8 x) {
+  for (int k = 0; k < 8; ++k) x[k] = std::sqrt(x[k]);  // vsqrtps: correctly rounded, as std::sqrt
+  return x;
+}
+
+// float32 -> bf16 as float_to_bf16 rounds, left in the high half of each word: round to nearest even by integer
+// addition, every NaN the quiet NaN 0x7FC0.
+inline u32x8 bf16_round_high(f32x8 v) {
+  const u32x8 b = reinterpret_cast<u32x8&>(v);
+  const u32x8 r = b + 0x7FFFu + ((b >> 16) & 1u);
+  return (v != v) ? u32x8{} + 0x7FC00000u : r;
+}
+
+struct Bf16Lanes {
+  static constexpr int kWidth = 16, kParts = 2;
+  u32x8 w, out[2];
+  void load(const std::uint16_t* s) { std::memcpy(&w, s, sizeof w); }
+  f32x8 part(int k) const {
+    const u32x8 b = k == 0 ? w << 16 : w & 0xFFFF0000u;
+    return reinterpret_cast<const f32x8&>(b);
+  }
+  void put(int k, f32x8 v) { out[k] = bf16_round_high(v); }
+  void store(std::uint16_t* d) const {
+    const u32x8 r = (out[1] & 0xFFFF0000u) | (out[0] >> 16);
+    std::memcpy(d, &r, sizeof r);
+  }
+};
+
+// The bulk of a span: blocks of Lanes::kWidth values of the K arrays h (bit k of kLoads: read array k, of kStores:
+// write it), math(v) updating the K float32 vectors in place; returns where the scalar remainder starts. Reading
+// ahead of the loads (prefetch) keeps more of the memory traffic in flight while a block computes.
+template <class Lanes, unsigned kLoads, unsigned kStores, int K, class Math>
+inline std::int64_t lanes_loop(std::uint16_t* const (&h)[K], std::int64_t n, Math&& math) {
+  constexpr std::int64_t kAhead = 1024;  // elements (2 KiB per array)
+  std::int64_t i = 0;
+  for (; i + Lanes::kWidth <= n; i += Lanes::kWidth) {
+    Lanes blk[K];
+    const bool ahead = (i & 31) == 0;  // once per 64 bytes
+    each<K>([&](auto k) {
+      if constexpr (((kLoads | kStores) >> k & 1u) != 0) {
+        if (ahead) __builtin_prefetch(h[k] + i + kAhead);
+      }
+      if constexpr ((kLoads >> k & 1u) != 0) blk[k].load(h[k] + i);
+    });
+    for (int part = 0; part < Lanes::kParts; ++part) {
+      f32x8 v[K] = {};
+      each<K>([&](auto k) {
+        if constexpr ((kLoads >> k & 1u) != 0) v[k] = blk[k].part(part);
+      });
+      math(v);
+      each<K>([&](auto k) {
+        if constexpr ((kStores >> k & 1u) != 0) blk[k].put(part, v[k]);
+      });
+    }
+    each<K>([&](auto k) {
+      if constexpr ((kStores >> k & 1u) != 0) blk[k].store(h[k] + i);
+    });
+  }
+  return i;
+}
+#else
+#define GFO_OPTIM_LANES 0
+#endif
+
+// Which lanes a storage type's bulk runs on (void: none, the scalar loop does all).
+template <class S>
+struct DefaultLanes {
+  using type = void;
+};
+#if GFO_OPTIM_LANES
+template <>
+struct DefaultLanes<Bfloat16> {
+  using type = Bf16Lanes;
+};
+#endif
+
+constexpr unsigned bits(bool b0, bool b1 = false, bool b2 = false, bool b3 = false, bool b4 = false) {
+  return unsigned(b0) | unsigned(b1) << 1 | unsigned(b2) << 2 | unsigned(b3) << 3 | unsigned(b4) << 4;
+}
+
+inline std::uint16_t* mut(const std::uint16_t* p) { return const_cast<std::uint16_t*>(p); }  // read only: not stored
+
 // ---------------------------------------------------------------- SGD
 // The step's scalars (in the math type T), apart from the arrays: a float16 span staged through float32
 // blocks reuses them as they are.
@@ -124,32 +244,49 @@ struct SGDSpan {
   SGDCoefs<Math<S>> c;
 };
 
-template <class S, bool kMomentum, bool kInit, bool kNesterov, bool kL2>
+// One element (or one vector of elements): x the parameter, g the gradient, buf the momentum buffer (read unless
+// kInit, written when kMomentum), p the new parameter.
+template <bool kMomentum, bool kInit, bool kNesterov, bool kL2, class T, class C>
+inline void sgd_math(T x, T g, T& buf, T& p, const C& c) {
+  T d = direction<kL2>(g, x, c);
+  if (kMomentum) {
+    const T b = kInit ? d : buf * c.momentum + c.one_minus_dampening * d;
+    buf = b;
+    d = kNesterov ? d + c.momentum * b : b;
+  }
+  p = x + c.neg_lr * d;
+}
+
+template <class S, class Lanes, bool kMomentum, bool kInit, bool kNesterov, bool kL2>
 inline void sgd_loop(const SGDSpan<S>& a) {
   using St = Storage<S>;
   using T = Math<S>;
   Elem<S>* __restrict p = a.p;
   const Elem<S>* __restrict g = a.g;
   Elem<S>* __restrict buf = a.buf;
-  for (std::int64_t i = 0; i < a.n; ++i) {
-    const T x = St::ld(p[i]);
-    T d = direction<kL2>(St::ld(g[i]), x, a.c);
-    if (kMomentum) {
-      T b = kInit ? d : St::ld(buf[i]) * a.c.momentum + a.c.one_minus_dampening * d;
-      buf[i] = St::st(b);
-      d = kNesterov ? d + a.c.momentum * b : b;
-    }
-    p[i] = St::st(x + a.c.neg_lr * d);
+  std::int64_t i = 0;
+#if GFO_OPTIM_LANES
+  if constexpr (!std::is_void_v<Lanes>) {
+    std::uint16_t* const h[3] = {p, mut(g), buf};
+    i = lanes_loop<Lanes, bits(true, true, kMomentum && !kInit), bits(true, false, kMomentum)>(
+        h, a.n, [&](f32x8(&v)[3]) { sgd_math<kMomentum, kInit, kNesterov, kL2>(v[0], v[1], v[2], v[0], a.c); });
+  }
+#endif
+  for (; i < a.n; ++i) {
+    T b = kMomentum && !kInit ? St::ld(buf[i]) : T(0), y;
+    sgd_math<kMomentum, kInit, kNesterov, kL2>(St::ld(p[i]), St::ld(g[i]), b, y, a.c);
+    if (kMomentum) buf[i] = St::st(b);
+    p[i] = St::st(y);
   }
 }
 
-template <class S>
+template <class S, class Lanes = typename DefaultLanes<S>::type>
 inline void sgd_dispatch(const SGDSpan<S>& a) {
   with_bool(a.c.use_momentum, [&](auto M) {
     with_bool(a.c.init, [&](auto I) {
       with_bool(a.c.nesterov, [&](auto N) {
         with_bool(a.c.l2, [&](auto L) {
-          sgd_loop<S, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a);
+          sgd_loop<S, Lanes, decltype(M)::value, decltype(I)::value, decltype(N)::value, decltype(L)::value>(a);
         });
       });
     });
@@ -169,26 +306,42 @@ struct AdagradSpan {
   AdagradCoefs<Math<S>> c;
 };
 
-template <class S, bool kL2>
+// sum: read and written; p: the new parameter.
+template <bool kL2, class T, class C>
+inline void adagrad_math(T x, T g, T& sum, T& p, const C& c) {
+  const T d = direction<kL2>(g, x, c);
+  const T s = sum + d * d;  // addcmul_(grad, grad, value=1)
+  sum = s;
+  const T std_ = vsqrt(s) + c.eps;
+  p = x + (c.neg_clr * d) / std_;
+}
+
+template <class S, class Lanes, bool kL2>
 inline void adagrad_loop(const AdagradSpan<S>& a) {
   using St = Storage<S>;
   using T = Math<S>;
   Elem<S>* __restrict p = a.p;
   const Elem<S>* __restrict g = a.g;
   Elem<S>* __restrict sum = a.sum;
-  for (std::int64_t i = 0; i < a.n; ++i) {
-    const T x = St::ld(p[i]);
-    const T d = direction<kL2>(St::ld(g[i]), x, a.c);
-    const T s = St::ld(sum[i]) + d * d;  // addcmul_(grad, grad, value=1)
+  std::int64_t i = 0;
+#if GFO_OPTIM_LANES
+  if constexpr (!std::is_void_v<Lanes>) {
+    std::uint16_t* const h[3] = {p, mut(g), sum};
+    i = lanes_loop<Lanes, bits(true, true, true), bits(true, false, true)>(
+        h, a.n, [&](f32x8(&v)[3]) { adagrad_math<kL2>(v[0], v[1], v[2], v[0], a.c); });
+  }
+#endif
+  for (; i < a.n; ++i) {
+    T s = St::ld(sum[i]), y;
+    adagrad_math<kL2>(St::ld(p[i]), St::ld(g[i]), s, y, a.c);
     sum[i] = St::st(s);
-    const T std_ = std::sqrt(s) + a.c.eps;
-    p[i] = St::st(x + (a.c.neg_clr * d) / std_);
+    p[i] = St::st(y);
   }
 }
 
-template <class S>
+template <class S, class Lanes = typename DefaultLanes<S>::type>
 inline void adagrad_dispatch(const AdagradSpan<S>& a) {
-  with_bool(a.c.l2, [&](auto L) { adagrad_loop<S, decltype(L)::value>(a); });
+  with_bool(a.c.l2, [&](auto L) { adagrad_loop<S, Lanes, decltype(L)::value>(a); });
 }
 
 // ---------------------------------------------------------------- RMSprop
@@ -204,7 +357,31 @@ struct RMSpropSpan {
   RMSpropCoefs<Math<S>> c;
 };
 
-template <class S, bool kL2, bool kCentered, bool kMomentum, bool kSmallLerp>
+// sq read and written; gavg (kCentered) and buf (kMomentum) likewise; p the new parameter.
+template <bool kL2, bool kCentered, bool kMomentum, bool kSmallLerp, class T, class C>
+inline void rmsprop_math(T x, T g, T& sq, T& gavg, T& buf, T& p, const C& c) {
+  const T d = direction<kL2>(g, x, c);
+  const T s = sq * c.alpha + (c.one_minus_alpha * d) * d;
+  sq = s;
+  T avg;
+  if (kCentered) {
+    const T ga = lerp<kSmallLerp>(gavg, d, c.one_minus_alpha, c.lerp_one_minus_w);
+    gavg = ga;
+    avg = vsqrt(s + (-ga) * ga);
+  } else {
+    avg = vsqrt(s);
+  }
+  avg = avg + c.eps;
+  if (kMomentum) {
+    const T b = buf * c.momentum + d / avg;
+    buf = b;
+    p = x + c.neg_lr * b;
+  } else {
+    p = x + (c.neg_lr * d) / avg;
+  }
+}
+
+template <class S, class Lanes, bool kL2, bool kCentered, bool kMomentum, bool kSmallLerp>
 inline void rmsprop_loop(const RMSpropSpan<S>& a) {
   using St = Storage<S>;
   using T = Math<S>;
@@ -213,37 +390,33 @@ inline void rmsprop_loop(const RMSpropSpan<S>& a) {
   Elem<S>* __restrict sq = a.sq;
   Elem<S>* __restrict gavg = a.gavg;
   Elem<S>* __restrict buf = a.buf;
-  for (std::int64_t i = 0; i < a.n; ++i) {
-    const T x = St::ld(p[i]);
-    const T d = direction<kL2>(St::ld(g[i]), x, a.c);
-    const T s = St::ld(sq[i]) * a.c.alpha + (a.c.one_minus_alpha * d) * d;
+  std::int64_t i = 0;
+#if GFO_OPTIM_LANES
+  if constexpr (!std::is_void_v<Lanes>) {
+    std::uint16_t* const h[5] = {p, mut(g), sq, gavg, buf};
+    constexpr unsigned kUsed = bits(true, true, true, kCentered, kMomentum);
+    i = lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&v)[5]) {
+      rmsprop_math<kL2, kCentered, kMomentum, kSmallLerp>(v[0], v[1], v[2], v[3], v[4], v[0], a.c);
+    });
+  }
+#endif
+  for (; i < a.n; ++i) {
+    T s = St::ld(sq[i]), ga = kCentered ? St::ld(gavg[i]) : T(0), b = kMomentum ? St::ld(buf[i]) : T(0), y;
+    rmsprop_math<kL2, kCentered, kMomentum, kSmallLerp>(St::ld(p[i]), St::ld(g[i]), s, ga, b, y, a.c);
     sq[i] = St::st(s);
-    T avg;
-    if (kCentered) {
-      const T ga = lerp<kSmallLerp>(St::ld(gavg[i]), d, a.c.one_minus_alpha, a.c.lerp_one_minus_w);
-      gavg[i] = St::st(ga);
-      avg = std::sqrt(s + (-ga) * ga);
-    } else {
-      avg = std::sqrt(s);
-    }
-    avg = avg + a.c.eps;
-    if (kMomentum) {
-      const T b = St::ld(buf[i]) * a.c.momentum + d / avg;
-      buf[i] = St::st(b);
-      p[i] = St::st(x + a.c.neg_lr * b);
-    } else {
-      p[i] = St::st(x + (a.c.neg_lr * d) / avg);
-    }
+    if (kCentered) gavg[i] = St::st(ga);
+    if (kMomentum) buf[i] = St::st(b);
+    p[i] = St::st(y);
   }
 }
 
-template <class S>
+template <class S, class Lanes = typename DefaultLanes<S>::type>
 inline void rmsprop_dispatch(const RMSpropSpan<S>& a) {
   with_bool(a.c.l2, [&](auto L) {
     with_bool(a.c.centered, [&](auto C) {
       with_bool(a.c.use_momentum, [&](auto M) {
         with_bool(a.c.small_lerp, [&](auto Sm) {
-          rmsprop_loop<S, decltype(L)::value, decltype(C)::value, decltype(M)::value, decltype(Sm)::value>(a);
+          rmsprop_loop<S, Lanes, decltype(L)::value, decltype(C)::value, decltype(M)::value, decltype(Sm)::value>(a);
         });
       });
     });
@@ -264,7 +437,24 @@ struct AdamSpan {
   AdamCoefs<Math<S>> c;
 };
 
-template <class S, bool kL2, bool kAmsgrad, bool kSmallLerp>
+// m, v read and written; vmax likewise (kAmsgrad); p the new parameter.
+template <bool kL2, bool kAmsgrad, bool kSmallLerp, class T, class C>
+inline void adam_math(T x0, T g, T& m, T& v, T& vmax, T& p, const C& c) {
+  const T d = direction<kL2>(g, x0, c);
+  const T x = x0 * c.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
+  const T mi = lerp<kSmallLerp>(m, d, c.w1, c.one_minus_w1);
+  m = mi;
+  T vi = v * c.beta2 + (c.one_minus_beta2 * d) * d;
+  v = vi;
+  if (kAmsgrad) {
+    vi = nan_max(vmax, vi);
+    vmax = vi;
+  }
+  const T denom = vsqrt(vi) / c.bc2_sqrt + c.eps;
+  p = x + (c.neg_step_size * mi) / denom;
+}
+
+template <class S, class Lanes, bool kL2, bool kAmsgrad, bool kSmallLerp>
 inline void adam_loop(const AdamSpan<S>& a) {
   using St = Storage<S>;
   using T = Math<S>;
@@ -273,29 +463,33 @@ inline void adam_loop(const AdamSpan<S>& a) {
   Elem<S>* __restrict m = a.m;
   Elem<S>* __restrict v = a.v;
   Elem<S>* __restrict vmax = a.vmax;
-  for (std::int64_t i = 0; i < a.n; ++i) {
-    const T x0 = St::ld(p[i]);
-    const T d = direction<kL2>(St::ld(g[i]), x0, a.c);
-    const T x = x0 * a.c.decay;  // AdamW's decoupled decay; decay == 1 (exact) otherwise
-    const T mi = lerp<kSmallLerp>(St::ld(m[i]), d, a.c.w1, a.c.one_minus_w1);
+  std::int64_t i = 0;
+#if GFO_OPTIM_LANES
+  if constexpr (!std::is_void_v<Lanes>) {
+    std::uint16_t* const h[5] = {p, mut(g), m, v, vmax};
+    constexpr unsigned kUsed = bits(true, true, true, true, kAmsgrad);
+    i = lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&w)[5]) {
+      adam_math<kL2, kAmsgrad, kSmallLerp>(w[0], w[1], w[2], w[3], w[4], w[0], a.c);
+    });
+  }
+#endif
+  for (; i < a.n; ++i) {
+    T mi = St::ld(m[i]), vi = St::ld(v[i]), vm = kAmsgrad ? St::ld(vmax[i]) : T(0), y;
+    adam_math<kL2, kAmsgrad, kSmallLerp>(St::ld(p[i]), St::ld(g[i]), mi, vi, vm, y, a.c);
     m[i] = St::st(mi);
-    T vi = St::ld(v[i]) * a.c.beta2 + (a.c.one_minus_beta2 * d) * d;
     v[i] = St::st(vi);
-    if (kAmsgrad) {
-      vi = nan_max(St::ld(vmax[i]), vi);
-      vmax[i] = St::st(vi);
-    }
-    const T denom = std::sqrt(vi) / a.c.bc2_sqrt + a.c.eps;
-    p[i] = St::st(x + (a.c.neg_step_size * mi) / denom);
+    if (kAmsgrad) vmax[i] = St::st(vm);
+    p[i] = St::st(y);
   }
 }
 
-template <class S>
+template <class S, class Lanes = typename DefaultLanes<S>::type>
 inline void adam_dispatch(const AdamSpan<S>& a) {
   with_bool(a.c.l2, [&](auto L) {
     with_bool(a.c.amsgrad, [&](auto A) {
-      with_bool(a.c.small_lerp,
-                [&](auto Sm) { adam_loop<S, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a); });
+      with_bool(a.c.small_lerp, [&](auto Sm) {
+        adam_loop<S, Lanes, decltype(L)::value, decltype(A)::value, decltype(Sm)::value>(a);
+      });
     });
   });
 }
@@ -314,56 +508,51 @@ GFO_OPTIM_SPANS(Bfloat16)
 // ---------------------------------------------------------------- float16
 // The portable half <-> float conversions (gfo/bits.hpp) cost more than a step's arithmetic: Adam on float16
 // took 4.5x the time of float32 on one core. Where the CPU converts in hardware (F16C: vcvtph2ps, vcvtps2ph
-// rounding to nearest even) a float16 span runs as float32 blocks instead: its arrays converted, the float32
-// loop, what the step stores converted back. The values are the portable loop's (the same float32 operations,
-// each stored value rounded once to nearest even); a NaN is stored as float_to_half stores it, the quiet NaN
-// 0x7E00 with its sign (vcvtps2ph would keep part of its payload).
+// rounding to nearest even) a float16 span's bulk runs on F16cLanes instead, in a function compiled for AVX2 and
+// F16C and taken only where the CPU has both (runtime-checked). The values are the portable loop's (the same
+// float32 operations, each stored value rounded once to nearest even); a NaN is stored as float_to_half stores
+// it, the quiet NaN 0x7E00 with its sign (vcvtps2ph would keep part of its payload).
 GFO_SIMD_CLONES void sgd_span_portable(const SGDSpan<Float16>& a) { sgd_dispatch(a); }
 GFO_SIMD_CLONES void adagrad_span_portable(const AdagradSpan<Float16>& a) { adagrad_dispatch(a); }
 GFO_SIMD_CLONES void rmsprop_span_portable(const RMSpropSpan<Float16>& a) { rmsprop_dispatch(a); }
 GFO_SIMD_CLONES void adam_span_portable(const AdamSpan<Float16>& a) { adam_dispatch(a); }
 
 #if GFO_OPTIM_F16C
-constexpr int kHalfBlock = 512;
+#define GFO_F16C_TARGET __attribute__((target("avx2,f16c")))
 
-__attribute__((target("avx2,f16c"))) void half_block_to_float(const std::uint16_t* h, float* f, int n) {
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
-  for (; i < n; ++i) f[i] = half_to_float(h[i]);
-}
-
-__attribute__((target("avx2,f16c"))) void float_block_to_half(const float* f, std::uint16_t* h, int n) {
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_loadu_ps(f + i);
-    const __m128i r = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256i nan32 = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-    const __m128i nan16 = _mm_packs_epi32(_mm256_castsi256_si128(nan32), _mm256_extracti128_si256(nan32, 1));
+struct F16cLanes {
+  static constexpr int kWidth = 8, kParts = 1;
+  f32x8 f;
+  GFO_F16C_TARGET void load(const std::uint16_t* s) {
+    f = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+  }
+  f32x8 part(int) const { return f; }
+  void put(int, f32x8 v) { f = v; }
+  GFO_F16C_TARGET void store(std::uint16_t* d) const {
+    const __m128i r = _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    // A NaN comes out as sign | 0x7E00 | payload (quiet bit set), above every other value of its sign when read
+    // as a signed 16-bit integer: the minimum with sign | 0x7E00 leaves every other value as it is.
     const __m128i quiet = _mm_or_si128(_mm_and_si128(r, _mm_set1_epi16(static_cast<short>(0x8000))),
                                        _mm_set1_epi16(0x7E00));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), _mm_blendv_epi8(r, quiet, nan16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_min_epi16(r, quiet));
   }
-  for (; i < n; ++i) h[i] = float_to_half(f[i]);
-}
+};
 
-// Runs body(f, len) over blocks of the K arrays h (nullptr entries stay nullptr in f), converting block by block
-// to float32 and back the arrays marked in `stores`.
-template <int K, class Body>
-void half_staged(std::int64_t n, std::uint16_t* const (&h)[K], const bool (&stores)[K], Body&& body) {
-  alignas(32) float buf[K][kHalfBlock];
-  for (std::int64_t b = 0; b < n; b += kHalfBlock) {
-    const int len = static_cast<int>(std::min<std::int64_t>(kHalfBlock, n - b));
-    float* f[K];
-    for (int k = 0; k < K; ++k) {
-      f[k] = h[k] ? buf[k] : nullptr;
-      if (h[k]) half_block_to_float(h[k] + b, buf[k], len);
-    }
-    body(f, len);
-    for (int k = 0; k < K; ++k)
-      if (h[k] && stores[k]) float_block_to_half(buf[k], h[k] + b, len);
+#define GFO_F16C_SPANS                                                                                        \
+  GFO_F16C_TARGET __attribute__((flatten)) void sgd_span_f16c(const SGDSpan<Float16>& a) {                    \
+    sgd_dispatch<Float16, F16cLanes>(a);                                                                      \
+  }                                                                                                           \
+  GFO_F16C_TARGET __attribute__((flatten)) void adagrad_span_f16c(const AdagradSpan<Float16>& a) {            \
+    adagrad_dispatch<Float16, F16cLanes>(a);                                                                  \
+  }                                                                                                           \
+  GFO_F16C_TARGET __attribute__((flatten)) void rmsprop_span_f16c(const RMSpropSpan<Float16>& a) {            \
+    rmsprop_dispatch<Float16, F16cLanes>(a);                                                                  \
+  }                                                                                                           \
+  GFO_F16C_TARGET __attribute__((flatten)) void adam_span_f16c(const AdamSpan<Float16>& a) {                  \
+    adam_dispatch<Float16, F16cLanes>(a);                                                                     \
   }
-}
+GFO_F16C_SPANS
+#undef GFO_F16C_SPANS
 
 // GFO_NO_F16C=1 in the environment takes the portable loop anyway (tests compare the two paths).
 inline bool has_f16c() {
@@ -372,36 +561,10 @@ inline bool has_f16c() {
   return yes;
 }
 
-inline std::uint16_t* mut(const std::uint16_t* p) { return const_cast<std::uint16_t*>(p); }  // read only: not stored
-
-void sgd_span(const SGDSpan<Float16>& a) {
-  if (!has_f16c()) return sgd_span_portable(a);
-  std::uint16_t* const h[3] = {a.p, mut(a.g), a.buf};
-  half_staged(a.n, h, {true, false, true},
-              [&](float* const* f, int n) { sgd_span(SGDSpan<float>{f[0], f[1], f[2], n, a.c}); });
-}
-
-void adagrad_span(const AdagradSpan<Float16>& a) {
-  if (!has_f16c()) return adagrad_span_portable(a);
-  std::uint16_t* const h[3] = {a.p, mut(a.g), a.sum};
-  half_staged(a.n, h, {true, false, true},
-              [&](float* const* f, int n) { adagrad_span(AdagradSpan<float>{f[0], f[1], f[2], n, a.c}); });
-}
-
-void rmsprop_span(const RMSpropSpan<Float16>& a) {
-  if (!has_f16c()) return rmsprop_span_portable(a);
-  std::uint16_t* const h[5] = {a.p, mut(a.g), a.sq, a.gavg, a.buf};
-  half_staged(a.n, h, {true, false, true, true, true}, [&](float* const* f, int n) {
-    rmsprop_span(RMSpropSpan<float>{f[0], f[1], f[2], f[3], f[4], n, a.c});
-  });
-}
-
-void adam_span(const AdamSpan<Float16>& a) {
-  if (!has_f16c()) return adam_span_portable(a);
-  std::uint16_t* const h[5] = {a.p, mut(a.g), a.m, a.v, a.vmax};
-  half_staged(a.n, h, {true, false, true, true, true},
-              [&](float* const* f, int n) { adam_span(AdamSpan<float>{f[0], f[1], f[2], f[3], f[4], n, a.c}); });
-}
+void sgd_span(const SGDSpan<Float16>& a) { has_f16c() ? sgd_span_f16c(a) : sgd_span_portable(a); }
+void adagrad_span(const AdagradSpan<Float16>& a) { has_f16c() ? adagrad_span_f16c(a) : adagrad_span_portable(a); }
+void rmsprop_span(const RMSpropSpan<Float16>& a) { has_f16c() ? rmsprop_span_f16c(a) : rmsprop_span_portable(a); }
+void adam_span(const AdamSpan<Float16>& a) { has_f16c() ? adam_span_f16c(a) : adam_span_portable(a); }
 #else
 void sgd_span(const SGDSpan<Float16>& a) { sgd_span_portable(a); }
 void adagrad_span(const AdagradSpan<Float16>& a) { adagrad_span_portable(a); }
