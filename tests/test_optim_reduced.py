@@ -129,6 +129,9 @@ def test_stores_round_as_torch_converts(storage):
         nan = want.isnan()
         assert torch.equal(got.isnan(), nan), lr
         assert torch.equal(got[~nan].view(torch.int16), want[~nan].view(torch.int16)), lr
+        # every NaN, whatever its payload, is stored as the one quiet NaN (bf16 0x7FC0; fp16 0x7E00 with its sign)
+        quiet = {"bfloat16": (0xFFFF, 0x7FC0), "float16": (0x7FFF, 0x7E00)}[storage]
+        assert nan.sum() > 100 and bool(((got[nan].view(torch.int16).int() & quiet[0]) == quiet[1]).all()), lr
 
 
 def test_threads_bit_identical_on_bf16(threads):
