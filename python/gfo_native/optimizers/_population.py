@@ -59,7 +59,13 @@ def kept_points(opt: Any, X: np.ndarray) -> np.ndarray:
 
     The asked batch itself is clipped too: ``ask`` hands it out without a copy (``hands_out_batch``), so a caller
     who rounds or repairs it in place (``np.round(X, out=X)``) tells changed points as the asked array."""
-    return np.asarray(np.clip(X, opt.lower, opt.upper))
+    return np.array(X) if in_box(opt, X) else np.asarray(np.clip(X, opt.lower, opt.upper))
+
+
+def in_box(opt: Any, X: np.ndarray) -> bool:
+    """Whether every point of X lies in the box: two read-only column reductions, a fraction of what clipping a copy
+    costs (np.clip with per-coordinate bounds takes ~4 times a copy), paid on every told batch of GA and DE."""
+    return bool(np.all(X.min(axis=0) >= opt.lower) and np.all(X.max(axis=0) <= opt.upper))
 
 
 def is_pair(value: Any) -> TypeGuard[Sequence[Any]]:

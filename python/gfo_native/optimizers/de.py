@@ -124,7 +124,8 @@ class DifferentialEvolution(Optimizer):
         if self.generation == 0:
             st.X, st.fitness = pop.kept_points(self, X), f.copy()
             return
-        X = pop.kept_points(self, X)  # the caller's own points, or the asked batch changed in place: in the box
+        if not pop.in_box(self, X):  # the caller's own points, or the asked batch changed in place: into the box
+            X = np.clip(X, self.lower, self.upper)
         better = f <= st.fitness  # greedy one-to-one selection; ties move (helps on plateaus)
         np.copyto(st.X, X, where=better[:, None])
         st.fitness = np.where(better, f, st.fitness)
