@@ -186,9 +186,12 @@ def minimize(fun: Callable[..., Any], bounds: Any, method: str = "pso", budget: 
     except BaseException as exc:
         # the run so far (finished generations) travels with the exception: the caller keeps the best point
         try:
-            exc.result = make_result(opt, f"stopped by {type(exc).__name__}: {exc}", False, hist.arrays(), failures)
-            exc.add_note(f"gfo_native.minimize: the run so far ({opt.nfev} evaluations, best {opt.best_f:.6g}) is "
-                         "in this exception's .result")
+            setattr(exc, "result", make_result(opt, f"stopped by {type(exc).__name__}: {exc}", False,
+                                               hist.arrays(), failures))
+            note = getattr(exc, "add_note", None)  # Python 3.11+
+            if note is not None:
+                note(f"gfo_native.minimize: the run so far ({opt.nfev} evaluations, best {opt.best_f:.6g}) is in "
+                     "this exception's .result")
         except Exception:  # an exception type that takes no attributes: it still propagates, unchanged
             pass
         raise
