@@ -170,10 +170,60 @@ struct Bf16Lanes {
   }
   void put(int k, f32x8 v) { out[k] = bf16_round_high(v); }
   void store(std::uint16_t* d) const {
-    const u32x8 r = (out[1] & 0xFFFF0000u) | (out[0] >> 16);
+    const u32x8 lo = out[0] >> 16;
+#if defined(__clang__) || __GNUC__ >= 12
+    // the even 16-bit words from lo, the odd ones from out[1]: one vpblendw
+    using u16x16 = std::uint16_t __attribute__((vector_size(32)));
+    const u16x16 r = __builtin_shufflevector(reinterpret_cast<const u16x16&>(lo), reinterpret_cast<const u16x16&>(out[1]),
+                                             0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31);
+#else
+    const u32x8 r = (out[1] & 0xFFFF0000u) | lo;
+#endif
     std::memcpy(d, &r, sizeof r);
   }
 };
+
+// A multiplier known to be 1 is left out of the vector bulk: the sign (maximize off), SGD's 1 - dampening
+// (dampening 0, the default), Adam's decay factor (no decoupled decay). x * 1 is x, bit for bit (a signaling NaN
+// would stay unquieted, and every NaN is stored as the one quiet NaN anyway). The coefficients C with such
+// members replaced by One:
+struct One {};
+inline f32x8 operator*(f32x8 x, One) { return x; }
+inline f32x8 operator*(One, f32x8 x) { return x; }
+template <class C>
+struct UnitSign : C {  // every optimizer
+  One sign;
+};
+template <class C>
+struct UnitSignDecay : C {  // Adam
+  One sign, decay;
+};
+template <class C>
+struct UnitSignDampening : C {  // SGD
+  One sign, one_minus_dampening;
+};
+
+template <class C, class = void>
+struct HasDecay : std::false_type {};
+template <class C>
+struct HasDecay<C, std::void_t<decltype(C::decay)>> : std::true_type {};
+template <class C, class = void>
+struct HasDampening : std::false_type {};
+template <class C>
+struct HasDampening<C, std::void_t<decltype(C::one_minus_dampening)>> : std::true_type {};
+
+// f(coefficients), with the multipliers that equal 1 as One (the usual settings; the others run as they are).
+template <class C, class F>
+inline std::int64_t with_units(const C& c, F&& f) {
+  if constexpr (HasDecay<C>::value) {
+    if (c.sign == 1 && c.decay == 1) return f(UnitSignDecay<C>{c, {}, {}});
+  }
+  if constexpr (HasDampening<C>::value) {
+    if (c.sign == 1 && c.one_minus_dampening == 1) return f(UnitSignDampening<C>{c, {}, {}});
+  }
+  if (c.sign == 1) return f(UnitSign<C>{c, {}});
+  return f(c);
+}
 
 // The bulk of a span: blocks of Lanes::kWidth values of the K arrays h (bit k of kLoads: read array k, of kStores:
 // write it), math(v) updating the K float32 vectors in place; returns where the scalar remainder starts. The main
@@ -276,9 +326,11 @@ inline void sgd_loop(const SGDSpan<S>& a) {
 #if GFO_OPTIM_LANES
   if constexpr (!std::is_void_v<Lanes>) {
     std::uint16_t* const h[3] = {p, mut(g), buf};
-    const auto c = a.c;  // a local copy: the stores cannot change it, so it stays in registers
-    i = lanes_loop<Lanes, bits(true, true, kMomentum && !kInit), bits(true, false, kMomentum)>(
-        h, a.n, [&](f32x8(&v)[3]) { sgd_math<kMomentum, kInit, kNesterov, kL2>(v[0], v[1], v[2], v[0], c); });
+    // c: a local copy (the stores cannot change it, so it stays in registers)
+    i = with_units(a.c, [&](const auto c) {
+      return lanes_loop<Lanes, bits(true, true, kMomentum && !kInit), bits(true, false, kMomentum)>(
+          h, a.n, [&](f32x8(&v)[3]) { sgd_math<kMomentum, kInit, kNesterov, kL2>(v[0], v[1], v[2], v[0], c); });
+    });
   }
 #endif
   for (; i < a.n; ++i) {
@@ -336,9 +388,10 @@ inline void adagrad_loop(const AdagradSpan<S>& a) {
 #if GFO_OPTIM_LANES
   if constexpr (!std::is_void_v<Lanes>) {
     std::uint16_t* const h[3] = {p, mut(g), sum};
-    const auto c = a.c;
-    i = lanes_loop<Lanes, bits(true, true, true), bits(true, false, true)>(
-        h, a.n, [&](f32x8(&v)[3]) { adagrad_math<kL2>(v[0], v[1], v[2], v[0], c); });
+    i = with_units(a.c, [&](const auto c) {
+      return lanes_loop<Lanes, bits(true, true, true), bits(true, false, true)>(
+          h, a.n, [&](f32x8(&v)[3]) { adagrad_math<kL2>(v[0], v[1], v[2], v[0], c); });
+    });
   }
 #endif
   for (; i < a.n; ++i) {
@@ -405,9 +458,10 @@ inline void rmsprop_loop(const RMSpropSpan<S>& a) {
   if constexpr (!std::is_void_v<Lanes>) {
     std::uint16_t* const h[5] = {p, mut(g), sq, gavg, buf};
     constexpr unsigned kUsed = bits(true, true, true, kCentered, kMomentum);
-    const auto c = a.c;
-    i = lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&v)[5]) {
-      rmsprop_math<kL2, kCentered, kMomentum, kSmallLerp>(v[0], v[1], v[2], v[3], v[4], v[0], c);
+    i = with_units(a.c, [&](const auto c) {
+      return lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&v)[5]) {
+        rmsprop_math<kL2, kCentered, kMomentum, kSmallLerp>(v[0], v[1], v[2], v[3], v[4], v[0], c);
+      });
     });
   }
 #endif
@@ -479,9 +533,10 @@ inline void adam_loop(const AdamSpan<S>& a) {
   if constexpr (!std::is_void_v<Lanes>) {
     std::uint16_t* const h[5] = {p, mut(g), m, v, vmax};
     constexpr unsigned kUsed = bits(true, true, true, true, kAmsgrad);
-    const auto c = a.c;
-    i = lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&w)[5]) {
-      adam_math<kL2, kAmsgrad, kSmallLerp>(w[0], w[1], w[2], w[3], w[4], w[0], c);
+    i = with_units(a.c, [&](const auto c) {
+      return lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&w)[5]) {
+        adam_math<kL2, kAmsgrad, kSmallLerp>(w[0], w[1], w[2], w[3], w[4], w[0], c);
+      });
     });
   }
 #endif
@@ -542,11 +597,11 @@ struct F16cLanes {
   void put(int, f32x8 v) { f = v; }
   GFO_F16C_TARGET void store(std::uint16_t* d) const {
     const __m128i r = _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    // A NaN comes out as sign | 0x7E00 | payload (quiet bit set), above every other value of its sign when read
-    // as a signed 16-bit integer: the minimum with sign | 0x7E00 leaves every other value as it is.
-    const __m128i quiet = _mm_or_si128(_mm_and_si128(r, _mm_set1_epi16(static_cast<short>(0x8000))),
-                                       _mm_set1_epi16(0x7E00));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_min_epi16(r, quiet));
+    // A NaN comes out as sign | 0x7E00 | payload (quiet bit set), above every other value of its sign: read as
+    // signed 16-bit integers, positive NaNs are the values above 0x7E00 (the signed minimum with 0x7E00 leaves
+    // everything else as it is); read as unsigned, negative NaNs are those above 0xFE00 (likewise).
+    const __m128i pos = _mm_min_epi16(r, _mm_set1_epi16(0x7E00));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_min_epu16(pos, _mm_set1_epi16(static_cast<short>(0xFE00))));
   }
 };
 
