@@ -16,9 +16,12 @@ from gfo_native.reference import optim as R  # noqa: E402
 from conftest import SIZES  # noqa: E402
 
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+# (the vector bulk leaves out multipliers equal to 1: sign, 1 - dampening, Adam's decay; the cases take each with
+# and without)
 CASES = [("SGD", dict(lr=0.01)), ("SGD", dict(lr=0.01, momentum=0.9, dampening=0.3, weight_decay=0.1)),
-         ("SGD", dict(lr=0.01, momentum=0.9, nesterov=True, maximize=True)),
+         ("SGD", dict(lr=0.01, momentum=0.9, nesterov=True, maximize=True)), ("SGD", dict(lr=0.01, momentum=0.9)),
          ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.2, eps=1e-6)),
+         ("Adagrad", dict(lr=0.1, maximize=True)),
          ("RMSprop", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, alpha=0.3, centered=True, momentum=0.5, maximize=True)),
          ("RMSprop", dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
          ("Adam", dict(lr=0.01)), ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),

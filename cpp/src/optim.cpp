@@ -285,11 +285,26 @@ constexpr unsigned bits(bool b0, bool b1 = false, bool b2 = false, bool b3 = fal
   return unsigned(b0) | unsigned(b1) << 1 | unsigned(b2) << 2 | unsigned(b3) << 3 | unsigned(b4) << 4;
 }
 
-inline std::uint16_t* mut(const std::uint16_t* p) { return const_cast<std::uint16_t*>(p); }  // read only: not stored
+// The vector bulk of a span: math(v, c) on the float32 vectors v of the arrays ptrs (in that order; bits k of
+// kLoads / kStores: array k is read / written, a gradient is only read), c the coefficients after with_units.
+// Returns where the scalar remainder starts: 0 where there are no lanes.
+template <class Lanes, unsigned kLoads, unsigned kStores, class C, class Math, class... P>
+inline std::int64_t bulk(std::int64_t n, const C& coefs, Math&& math, P*... ptrs) {
+#if GFO_OPTIM_LANES
+  if constexpr (!std::is_void_v<Lanes>) {
+    std::uint16_t* const h[sizeof...(P)] = {const_cast<std::uint16_t*>(ptrs)...};
+    return with_units(coefs, [&](const auto c) {  // a copy: the stores cannot change it, so it stays in registers
+      return lanes_loop<Lanes, kLoads, kStores>(h, n, [&](f32x8(&v)[sizeof...(P)]) { math(v, c); });
+    });
+  }
+#endif
+  static_cast<void>(n), static_cast<void>(coefs), static_cast<void>(math), (static_cast<void>(ptrs), ...);
+  return 0;
+}
 
 // ---------------------------------------------------------------- SGD
-// The step's scalars (in the math type T), apart from the arrays: a float16 span staged through float32
-// blocks reuses them as they are.
+// The step's scalars (in the math type T), apart from the arrays: the vector bulk of a bf16/fp16 span reuses
+// them as they are (float32).
 template <class T>
 struct SGDCoefs {
   T sign, wd, momentum, one_minus_dampening, neg_lr;
@@ -322,17 +337,9 @@ inline void sgd_loop(const SGDSpan<S>& a) {
   Elem<S>* __restrict p = a.p;
   const Elem<S>* __restrict g = a.g;
   Elem<S>* __restrict buf = a.buf;
-  std::int64_t i = 0;
-#if GFO_OPTIM_LANES
-  if constexpr (!std::is_void_v<Lanes>) {
-    std::uint16_t* const h[3] = {p, mut(g), buf};
-    // c: a local copy (the stores cannot change it, so it stays in registers)
-    i = with_units(a.c, [&](const auto c) {
-      return lanes_loop<Lanes, bits(true, true, kMomentum && !kInit), bits(true, false, kMomentum)>(
-          h, a.n, [&](f32x8(&v)[3]) { sgd_math<kMomentum, kInit, kNesterov, kL2>(v[0], v[1], v[2], v[0], c); });
-    });
-  }
-#endif
+  std::int64_t i = bulk<Lanes, bits(true, true, kMomentum && !kInit), bits(true, false, kMomentum)>(
+      a.n, a.c, [](auto& v, const auto& c) { sgd_math<kMomentum, kInit, kNesterov, kL2>(v[0], v[1], v[2], v[0], c); },
+      p, g, buf);
   for (; i < a.n; ++i) {
     T b = kMomentum && !kInit ? St::ld(buf[i]) : T(0), y;
     sgd_math<kMomentum, kInit, kNesterov, kL2>(St::ld(p[i]), St::ld(g[i]), b, y, a.c);
@@ -384,16 +391,8 @@ inline void adagrad_loop(const AdagradSpan<S>& a) {
   Elem<S>* __restrict p = a.p;
   const Elem<S>* __restrict g = a.g;
   Elem<S>* __restrict sum = a.sum;
-  std::int64_t i = 0;
-#if GFO_OPTIM_LANES
-  if constexpr (!std::is_void_v<Lanes>) {
-    std::uint16_t* const h[3] = {p, mut(g), sum};
-    i = with_units(a.c, [&](const auto c) {
-      return lanes_loop<Lanes, bits(true, true, true), bits(true, false, true)>(
-          h, a.n, [&](f32x8(&v)[3]) { adagrad_math<kL2>(v[0], v[1], v[2], v[0], c); });
-    });
-  }
-#endif
+  std::int64_t i = bulk<Lanes, bits(true, true, true), bits(true, false, true)>(
+      a.n, a.c, [](auto& v, const auto& c) { adagrad_math<kL2>(v[0], v[1], v[2], v[0], c); }, p, g, sum);
   for (; i < a.n; ++i) {
     T s = St::ld(sum[i]), y;
     adagrad_math<kL2>(St::ld(p[i]), St::ld(g[i]), s, y, a.c);
@@ -453,18 +452,13 @@ inline void rmsprop_loop(const RMSpropSpan<S>& a) {
   Elem<S>* __restrict sq = a.sq;
   Elem<S>* __restrict gavg = a.gavg;
   Elem<S>* __restrict buf = a.buf;
-  std::int64_t i = 0;
-#if GFO_OPTIM_LANES
-  if constexpr (!std::is_void_v<Lanes>) {
-    std::uint16_t* const h[5] = {p, mut(g), sq, gavg, buf};
-    constexpr unsigned kUsed = bits(true, true, true, kCentered, kMomentum);
-    i = with_units(a.c, [&](const auto c) {
-      return lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&v)[5]) {
+  constexpr unsigned kUsed = bits(true, true, true, kCentered, kMomentum);
+  std::int64_t i = bulk<Lanes, kUsed, kUsed & ~2u>(
+      a.n, a.c,
+      [](auto& v, const auto& c) {
         rmsprop_math<kL2, kCentered, kMomentum, kSmallLerp>(v[0], v[1], v[2], v[3], v[4], v[0], c);
-      });
-    });
-  }
-#endif
+      },
+      p, g, sq, gavg, buf);
   for (; i < a.n; ++i) {
     T s = St::ld(sq[i]), ga = kCentered ? St::ld(gavg[i]) : T(0), b = kMomentum ? St::ld(buf[i]) : T(0), y;
     rmsprop_math<kL2, kCentered, kMomentum, kSmallLerp>(St::ld(p[i]), St::ld(g[i]), s, ga, b, y, a.c);
@@ -528,18 +522,11 @@ inline void adam_loop(const AdamSpan<S>& a) {
   Elem<S>* __restrict m = a.m;
   Elem<S>* __restrict v = a.v;
   Elem<S>* __restrict vmax = a.vmax;
-  std::int64_t i = 0;
-#if GFO_OPTIM_LANES
-  if constexpr (!std::is_void_v<Lanes>) {
-    std::uint16_t* const h[5] = {p, mut(g), m, v, vmax};
-    constexpr unsigned kUsed = bits(true, true, true, true, kAmsgrad);
-    i = with_units(a.c, [&](const auto c) {
-      return lanes_loop<Lanes, kUsed, kUsed & ~2u>(h, a.n, [&](f32x8(&w)[5]) {
-        adam_math<kL2, kAmsgrad, kSmallLerp>(w[0], w[1], w[2], w[3], w[4], w[0], c);
-      });
-    });
-  }
-#endif
+  constexpr unsigned kUsed = bits(true, true, true, true, kAmsgrad);
+  std::int64_t i = bulk<Lanes, kUsed, kUsed & ~2u>(
+      a.n, a.c,
+      [](auto& w, const auto& c) { adam_math<kL2, kAmsgrad, kSmallLerp>(w[0], w[1], w[2], w[3], w[4], w[0], c); },
+      p, g, m, v, vmax);
   for (; i < a.n; ++i) {
     T mi = St::ld(m[i]), vi = St::ld(v[i]), vm = kAmsgrad ? St::ld(vmax[i]) : T(0), y;
     adam_math<kL2, kAmsgrad, kSmallLerp>(St::ld(p[i]), St::ld(g[i]), mi, vi, vm, y, a.c);
