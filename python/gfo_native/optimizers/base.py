@@ -248,8 +248,8 @@ class Optimizer:
 
         NaN and +-inf rank worst and are counted. ``X`` may differ from the asked points (e.g. repaired or rounded:
         population methods keep what they are told; GA and DE keep points outside the box clipped into it, with their
-        values as told, a binary GA the nearest point of its grid) but must be finite. Any memory layout and real dtype is taken (converted to a C-ordered
-        float64 copy); the asked batch itself is used as it is.
+        values as told, a binary GA the nearest point of its grid) but must be finite. Any memory layout and real
+        dtype is taken (converted to a C-ordered float64 copy); the asked batch itself is used as it is.
         """
         if self._pending is None:
             raise RuntimeError("tell: call ask() first")
